@@ -1,0 +1,158 @@
+#!/usr/bin/env node
+// gliner-serve: one CLI for the product. `serve` runs the server, `eval` scores a model on a CoNLL
+// file, `bench` measures the server, `models` manages the model cache, `keys` makes API keys,
+// `config` prints the settings table. Flags mirror the environment variables (see docs/configuration.md).
+import { Command, Option } from 'commander';
+import { loadConfig, configMarkdown } from './config/load.js';
+import { SETTINGS, type SettingKey } from './config/schema.js';
+import { asGlinerError } from './errors.js';
+import { createLogger } from './logging.js';
+
+const program = new Command('gliner-serve').description('Production serving for GLiNER zero-shot NER').showHelpAfterError();
+
+const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+function addSettingFlags(command: Command, keys: readonly SettingKey[] = Object.keys(SETTINGS) as SettingKey[]): Command {
+  for (const key of keys) {
+    const setting = SETTINGS[key];
+    command.addOption(new Option(`--${kebab(key)} <value>`, `${setting.doc} [env ${setting.env}]`));
+  }
+  return command;
+}
+
+function configFrom(options: Record<string, unknown>, extra: Partial<Record<SettingKey, unknown>> = {}): ReturnType<typeof loadConfig> {
+  const overrides: Partial<Record<SettingKey, unknown>> = { ...extra };
+  for (const key of Object.keys(SETTINGS) as SettingKey[]) {
+    if (options[key] !== undefined) overrides[key] = options[key];
+  }
+  return loadConfig({ overrides });
+}
+
+function fail(error: unknown): never {
+  const e = asGlinerError(error);
+  process.stderr.write(`error ${e.code}: ${e.code === 'INTERNAL' ? String((e.extra.cause as Error | undefined)?.stack ?? e.message) : e.message}\n`);
+  process.exit(2);
+}
+
+addSettingFlags(program.command('serve').description('Serve the model over HTTP and WebSocket (default: the embedded model).')).action(async (options: Record<string, unknown>) => {
+  try {
+    const config = configFrom(options);
+    const logger = createLogger(config.logLevel);
+    const { serve, handleSignals } = await import('./serve.js');
+    const server = await serve(config, logger);
+    handleSignals(server, logger);
+  } catch (error) {
+    fail(error);
+  }
+});
+
+addSettingFlags(
+  program
+    .command('eval')
+    .description('Score the model on a CoNLL two-column file (entity-level exact match), through the serving engine.')
+    .requiredOption('--data <file>', 'CoNLL file (word<TAB>tag, IOB2)')
+    .requiredOption('--labels <list>', 'comma-separated labels, as named in the file')
+    .option('--threshold <p>', 'decision threshold', '0.5')
+    .option('--limit <n>', 'only the first n sentences')
+    .option('--json', 'print one JSON object instead of a table'),
+  ['model', 'modelRevision', 'modelQuantization', 'workers', 'intraOpThreads', 'maxBatchRows', 'maxBatchTokens', 'executionProvider', 'cudaFallback'],
+).action(async (options: Record<string, unknown>) => {
+  try {
+    const config = configFrom(options, { logLevel: 'warn' });
+    const { runEval } = await import('./eval/run-eval.js');
+    const { reportTable } = await import('./eval/score.js');
+    const labels = String(options.labels).split(',').map((l) => l.trim()).filter((l) => l.length > 0);
+    const report = await runEval(config, {
+      data: String(options.data),
+      labels,
+      threshold: Number(options.threshold),
+      chunk: 16,
+      ...(options.limit === undefined ? {} : { limit: Number(options.limit) }),
+      progress: options.json !== true && process.stderr.isTTY,
+    }, createLogger('warn'));
+    if (options.json === true) process.stdout.write(`${JSON.stringify({ data: options.data, model: config.model, threshold: Number(options.threshold), ...report })}\n`);
+    else process.stdout.write(`${reportTable(report)}\n\n${report.sentences} sentences, model ${config.model}\n`);
+    process.exit(0);
+  } catch (error) {
+    fail(error);
+  }
+});
+
+const models = program.command('models').description('Manage models: pull a hub model into the cache, inspect a directory.');
+addSettingFlags(models.command('pull <id>').description('Download a hub model (e.g. onnx-community/gliner_medium-v2.1) into MODEL_CACHE_DIR.'), ['modelRevision', 'modelCacheDir', 'hfEndpoint', 'hfToken', 'hfOffline', 'modelQuantization']).action(async (id: string, options: Record<string, unknown>) => {
+  try {
+    const config = configFrom(options);
+    const { resolveModel } = await import('./model/store.js');
+    const { PACKAGE_ROOT } = await import('./paths.js');
+    const resolved = await resolveModel(id, {
+      revision: config.modelRevision, cacheDir: config.modelCacheDir, endpoint: config.hfEndpoint, token: config.hfToken,
+      offline: config.hfOffline, quantization: config.modelQuantization, packageRoot: PACKAGE_ROOT,
+      onProgress: (event) => process.stderr.write(`${event.message}\n`),
+    });
+    process.stdout.write(`${JSON.stringify(resolved)}\n`);
+  } catch (error) {
+    fail(error);
+  }
+});
+addSettingFlags(models.command('info [model]').description('Show what a model directory or hub id resolves to.'), ['modelRevision', 'modelCacheDir', 'hfOffline', 'modelQuantization']).action(async (model: string | undefined, options: Record<string, unknown>) => {
+  try {
+    const config = configFrom(options, { hfOffline: true });
+    const { resolveModel } = await import('./model/store.js');
+    const { readModelDir } = await import('./model/files.js');
+    const { PACKAGE_ROOT } = await import('./paths.js');
+    const resolved = await resolveModel(model ?? config.model, {
+      revision: config.modelRevision, cacheDir: config.modelCacheDir, endpoint: config.hfEndpoint, offline: true,
+      quantization: config.modelQuantization, packageRoot: PACKAGE_ROOT,
+    });
+    const files = readModelDir(resolved.dir, config.modelQuantization);
+    process.stdout.write(`${JSON.stringify({ ...resolved, onnx: files.onnxPath, bytes: files.onnxBytes, quantization: files.quantization, config: files.config }, null, 2)}\n`);
+  } catch (error) {
+    fail(error);
+  }
+});
+
+const keys = program.command('keys').description('API keys for API_KEYS_FILE.');
+keys
+  .command('create')
+  .description('Create a key: prints the key once (give it to the client) and the line for API_KEYS_FILE.')
+  .requiredOption('--name <name>', 'key name (shown in logs and metrics)')
+  .option('--rate <perSecond>', 'per-key rate limit (requests per second)')
+  .option('--burst <n>', 'per-key burst')
+  .option('--file <path>', 'append the entry to this key file (written atomically)')
+  .action(async (options: { name: string; rate?: string; burst?: string; file?: string }) => {
+    try {
+      const { createKey, addKeyToFile } = await import('./security/keygen.js');
+      const created = createKey(options.name, {
+        ...(options.rate === undefined ? {} : { ratePerSecond: Number(options.rate) }),
+        ...(options.burst === undefined ? {} : { burst: Number(options.burst) }),
+      });
+      if (options.file !== undefined) addKeyToFile(options.file, created.entry);
+      process.stdout.write(`key (shown once, give it to the client): ${created.key}\n`);
+      process.stdout.write(options.file === undefined ? `entry for API_KEYS_FILE "keys" array:\n${created.line}\n` : `added "${created.name}" to ${options.file}\n`);
+    } catch (error) {
+      fail(error);
+    }
+  });
+
+program
+  .command('config')
+  .description('Print the configuration table (markdown), or the effective config with secrets redacted.')
+  .option('--effective', 'print the effective configuration as JSON')
+  .action(async (options: { effective?: boolean }) => {
+    try {
+      if (options.effective === true) {
+        const { redactedConfig } = await import('./config/load.js');
+        process.stdout.write(`${JSON.stringify(redactedConfig(loadConfig()), null, 2)}\n`);
+      } else {
+        process.stdout.write(`${configMarkdown()}\n`);
+      }
+    } catch (error) {
+      fail(error);
+    }
+  });
+
+// The bench command lives in bench/ and registers itself here.
+const { registerBench } = await import('../bench/command.js');
+registerBench(program);
+
+await program.parseAsync(process.argv);

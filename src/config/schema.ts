@@ -1,0 +1,93 @@
+// The one typed configuration: every setting, its environment variable, default and meaning.
+// Flags (`--kebab-case`), environment variables and an optional .env file all feed this schema;
+// `load.ts` validates once, reports every violation together, and freezes the result.
+// `docs/configuration.md` is generated from this file (`gliner-serve config --markdown`).
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+interface Setting<S extends TSchema = TSchema> {
+  readonly env: string;
+  readonly schema: S;
+  readonly doc: string;
+  /** Secret values are redacted when the config is logged or printed. */
+  readonly secret?: boolean;
+  /** Comma-separated list in env/flags. */
+  readonly list?: boolean;
+}
+
+const s = <S extends TSchema>(env: string, schema: S, doc: string, extra: { secret?: boolean; list?: boolean } = {}): Setting<S> => ({ env, schema, doc, ...extra });
+const Int = (def: number, min: number, max = Number.MAX_SAFE_INTEGER) => Type.Integer({ default: def, minimum: min, maximum: max });
+const Num = (def: number, min: number, max: number) => Type.Number({ default: def, minimum: min, maximum: max });
+const Bool = (def: boolean) => Type.Boolean({ default: def });
+const Str = (def: string) => Type.String({ default: def });
+const Opt = () => Type.Optional(Type.String());
+const Enum = <T extends string>(values: readonly T[], def: T) => Type.Union(values.map((v) => Type.Literal(v)), { default: def });
+
+export const SETTINGS = {
+  // --- Network
+  host: s('HOST', Str('0.0.0.0'), 'Address the public API listens on.'),
+  port: s('PORT', Int(8000, 0, 65535), 'Port of the public API (REST, WebSocket, docs, health, playground). 0 picks a free port.'),
+  adminHost: s('ADMIN_HOST', Str('0.0.0.0'), 'Address of the admin listener that serves /metrics (and health). Keep it off the public Service.'),
+  adminPort: s('ADMIN_PORT', Int(9464, 0, 65535), 'Port of the admin listener (/metrics, /health/*). 0 picks a free port.'),
+  // --- Model
+  model: s('MODEL', Str('native-models/gliner-tiny'), 'Model directory path, or a hub repository id such as onnx-community/gliner_medium-v2.1. Relative paths resolve against the working directory, then the package root.'),
+  modelRevision: s('MODEL_REVISION', Str('main'), 'Hub revision (branch, tag or commit) when MODEL is a hub id.'),
+  modelQuantization: s('MODEL_QUANTIZATION', Enum(['auto', 'fp32', 'fp16', 'int8'] as const, 'auto'), 'Which ONNX file to load when a model directory holds several (auto = fp32 if present).'),
+  modelCacheDir: s('MODEL_CACHE_DIR', Str('.cache/models'), 'Where hub downloads are kept (mount a volume here in containers).'),
+  hfEndpoint: s('HF_ENDPOINT', Str('https://huggingface.co'), 'Hugging Face hub base URL (a mirror works).'),
+  hfToken: s('HF_TOKEN', Opt(), 'Hub access token for private or gated models.', { secret: true }),
+  hfOffline: s('HF_HUB_OFFLINE', Bool(false), 'Never download; use only what is already in MODEL_CACHE_DIR.'),
+  // --- Execution
+  executionProvider: s('EXECUTION_PROVIDER', Enum(['cpu', 'cuda'] as const, 'cpu'), 'ONNX Runtime execution provider.'),
+  cudaFallback: s('CUDA_FALLBACK', Enum(['fail', 'cpu'] as const, 'fail'), 'When CUDA is asked for but unusable: fail to start, or run on CPU with a warning, a metric (gliner_model_info{execution_provider="cpu",requested_provider="cuda"}) and a note in /health/ready.'),
+  cudaDeviceId: s('CUDA_DEVICE_ID', Int(0, 0), 'GPU index for the CUDA provider.'),
+  workers: s('WORKERS', Int(0, 0, 64), 'Inference worker threads, each with its own ONNX Runtime session. 0 = auto (1 per 2 cores on CPU, 1 on CUDA).'),
+  intraOpThreads: s('INTRA_OP_THREADS', Int(0, 0, 256), 'Threads per ONNX Runtime session. 0 = auto (cores / workers).'),
+  interOpThreads: s('INTER_OP_THREADS', Int(1, 0, 64), 'Inter-operator threads per session (the graph runs sequentially, so 1 is enough).'),
+  graphOptimization: s('GRAPH_OPTIMIZATION', Enum(['disabled', 'basic', 'extended', 'all'] as const, 'all'), 'ONNX Runtime graph optimisation level.'),
+  // --- Batching
+  maxBatchRows: s('MAX_BATCH_ROWS', Int(32, 1, 4096), 'Most rows (texts or windows) in one model batch. 1 disables micro-batching.'),
+  maxBatchTokens: s('MAX_BATCH_TOKENS', Int(16384, 64), 'Token budget of one batch, padding counted (rows × longest row).'),
+  maxQueueRows: s('MAX_QUEUE_ROWS', Int(4096, 1), 'Rows waiting for a worker before new requests are refused with 503.'),
+  batchLookahead: s('BATCH_LOOKAHEAD', Int(256, 1), 'How many queued rows the batcher scans to group rows of similar length.'),
+  windowWords: s('WINDOW_WORDS', Int(0, 0), 'Words per window for long texts. 0 = the model\'s max_len.'),
+  windowOverlapWords: s('WINDOW_OVERLAP_WORDS', Int(32, 1), 'Words shared by neighbouring windows; must exceed the model\'s max span width.'),
+  labelsPerPass: s('LABELS_PER_PASS', Int(0, 0), 'Labels per model row; longer label lists are split into groups. 0 = the model\'s max_types.'),
+  requestTimeoutMs: s('REQUEST_TIMEOUT_MS', Int(30000, 1), 'Deadline of a request; work not started by then is dropped and answered 504.'),
+  // --- Request limits
+  maxBodyBytes: s('MAX_BODY_BYTES', Int(1048576, 1024), 'Largest accepted request body (413 beyond).'),
+  maxTextChars: s('MAX_TEXT_CHARS', Int(100000, 1), 'Longest accepted text, in characters.'),
+  maxLabels: s('MAX_LABELS', Int(100, 1), 'Most labels in one request.'),
+  maxLabelChars: s('MAX_LABEL_CHARS', Int(100, 1), 'Longest accepted label, in characters.'),
+  maxBatchTexts: s('MAX_BATCH_TEXTS', Int(64, 1), 'Most texts in one /predict/batch request.'),
+  // --- WebSocket
+  wsMaxMessageBytes: s('WS_MAX_MESSAGE_BYTES', Int(1048576, 1024), 'Largest WebSocket message; larger ones close the connection with code 1009.'),
+  wsMaxInflight: s('WS_MAX_INFLIGHT', Int(16, 1), 'Unanswered messages per connection; beyond it the server stops reading (and answers errors past twice this).'),
+  wsMaxBackpressureBytes: s('WS_MAX_BACKPRESSURE_BYTES', Int(1048576, 1024), 'Bytes buffered for a slow reader before the server stops taking its messages.'),
+  wsIdleTimeoutSeconds: s('WS_IDLE_TIMEOUT_SECONDS', Int(120, 8, 960), 'Idle WebSocket connections are closed after this.'),
+  // --- Security
+  production: s('PRODUCTION', Bool(false), 'Production mode (also on when NODE_ENV=production): refuses to start without API keys.'),
+  apiKeys: s('API_KEYS', Type.Array(Type.String({ minLength: 1 }), { default: [] }), 'Comma-separated API keys (development). Prefer API_KEYS_FILE in production.', { secret: true, list: true }),
+  apiKeysFile: s('API_KEYS_FILE', Opt(), 'File of named, SHA-256-hashed keys with optional per-key limits; reloaded on SIGHUP and on change.'),
+  rateLimitPerSecond: s('RATE_LIMIT_PER_SECOND', Num(50, 0, 1e6), 'Token-bucket refill rate per API key (requests per second; 0 disables rate limiting).'),
+  rateLimitBurst: s('RATE_LIMIT_BURST', Int(100, 1), 'Token-bucket size per API key.'),
+  authFailuresPerMinute: s('AUTH_FAILURES_PER_MINUTE', Int(30, 1), 'Failed authentications allowed per client address per minute before 429.'),
+  tlsCertFile: s('TLS_CERT_FILE', Opt(), 'PEM certificate; with TLS_KEY_FILE, serves HTTPS/WSS.'),
+  tlsKeyFile: s('TLS_KEY_FILE', Opt(), 'PEM private key.'),
+  tlsPassphrase: s('TLS_PASSPHRASE', Opt(), 'Passphrase of the private key.', { secret: true }),
+  corsOrigins: s('CORS_ORIGINS', Type.Array(Type.String(), { default: [] }), 'Comma-separated origins allowed by CORS (empty = CORS off).', { list: true }),
+  // --- Operations
+  logLevel: s('LOG_LEVEL', Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'), 'pino log level.'),
+  shutdownGraceMs: s('SHUTDOWN_GRACE_MS', Int(25000, 0), 'On SIGTERM, how long accepted work may take to finish before the process exits anyway.'),
+  playground: s('PLAYGROUND', Bool(true), 'Serve the playground page at /.'),
+  allowUwsFallback: s('ALLOW_UWS_FALLBACK', Bool(false), 'Start even if uWebSockets.js fell back to its slow pure-Node shim.'),
+} as const;
+
+type Settings = typeof SETTINGS;
+export type SettingKey = keyof Settings;
+
+export const ConfigSchema = Type.Object(
+  Object.fromEntries(Object.entries(SETTINGS).map(([key, setting]) => [key, setting.schema])) as { [K in SettingKey]: Settings[K]['schema'] },
+  { additionalProperties: false },
+);
+
+export type Config = Readonly<Static<typeof ConfigSchema>>;

@@ -1,0 +1,32 @@
+// Adapts the transport-independent security gate (src/security) to the front end's AccessControl.
+import { GlinerError } from '../errors.js';
+import type { SecurityGate } from '../security/gate.js';
+import type { TokenBuckets } from '../security/token-bucket.js';
+import { rateLimitHeaders } from '../security/token-bucket.js';
+import { clientAddressKey } from '../security/auth-failures.js';
+import type { Metrics } from '../metrics/registry.js';
+import type { AccessControl, Admission } from './router.js';
+
+export function gateAccess(gate: SecurityGate, buckets: TokenBuckets, metrics: Pick<Metrics, 'rateLimited'>): AccessControl {
+  return {
+    admit(headers, ip): Admission {
+      const outcome = gate.check(clientAddressKey(ip), headers);
+      if (!outcome.ok) {
+        throw new GlinerError(outcome.error.code, outcome.error.message, { ...outcome.error.extra, headers: outcome.headers });
+      }
+      const key = outcome.key;
+      return {
+        keyName: key.name,
+        headers: outcome.headers,
+        charge() {
+          const limit = buckets.take(key.name, key.ratePerSecond, key.burst);
+          if (!limit.allowed) {
+            metrics.rateLimited.inc({ key: key.name });
+            const seconds = limit.retryAfterSeconds ?? 1;
+            throw new GlinerError('RATE_LIMITED', `Rate limit of key "${key.name}" exceeded; retry after ${seconds} s.`, { retryAfterSeconds: seconds, headers: rateLimitHeaders(limit) });
+          }
+        },
+      };
+    },
+  };
+}

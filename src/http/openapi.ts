@@ -1,0 +1,75 @@
+// The OpenAPI 3.1 document, assembled from the TypeBox schemas the validators use.
+import { ERROR_CODES } from '../errors.js';
+import { BatchBody, BatchResponse, ErrorResponse, PredictBody, PredictResponse, StreamMessage } from './schemas.js';
+
+const errorResponses = (statuses: number[]): Record<string, unknown> =>
+  Object.fromEntries(statuses.map((status) => [String(status), {
+    description: Object.entries(ERROR_CODES).filter(([, e]) => e.status === status).map(([code, e]) => `${code}: ${e.summary}`).join(' '),
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  }]));
+
+const timingHeaders = {
+  'X-Request-Id': { schema: { type: 'string' }, description: 'The client\'s X-Request-Id, or a generated one.' },
+  'X-Queue-Time': { schema: { type: 'number' }, description: 'Milliseconds the request\'s rows waited for a worker.' },
+  'X-Inference-Time': { schema: { type: 'number' }, description: 'Milliseconds of model time of the batches that carried the request.' },
+  'X-Total-Time': { schema: { type: 'number' }, description: 'Milliseconds inside the server.' },
+  'RateLimit-Remaining': { schema: { type: 'integer' }, description: 'Requests left in the key\'s token bucket.' },
+};
+
+function jsonBody(schema: string): unknown {
+  return { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${schema}` } } } };
+}
+
+export function openApiDocument(version: string): unknown {
+  const security = [{ ApiKey: [] }, { Bearer: [] }];
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'GLiNER serving API',
+      version,
+      description: 'Zero-shot named-entity recognition: give any text and any entity labels, get the spans. Offsets count Unicode code points (Python string indices). Long texts are windowed, never truncated.',
+    },
+    servers: [{ url: '/' }],
+    components: {
+      securitySchemes: {
+        ApiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+        Bearer: { type: 'http', scheme: 'bearer' },
+      },
+      schemas: { PredictBody, PredictResponse, BatchBody, BatchResponse, StreamMessage, Error: ErrorResponse },
+    },
+    paths: {
+      '/api/v1/predict': {
+        post: {
+          summary: 'Find entities in one text',
+          security,
+          requestBody: jsonBody('PredictBody'),
+          responses: {
+            '200': { description: 'Entities found', headers: timingHeaders, content: { 'application/json': { schema: { $ref: '#/components/schemas/PredictResponse' } } } },
+            ...errorResponses([400, 401, 413, 415, 429, 500, 503, 504]),
+          },
+        },
+      },
+      '/api/v1/predict/batch': {
+        post: {
+          summary: 'Find entities in several texts with the same labels',
+          security,
+          requestBody: jsonBody('BatchBody'),
+          responses: {
+            '200': { description: 'One result per text, in order', headers: timingHeaders, content: { 'application/json': { schema: { $ref: '#/components/schemas/BatchResponse' } } } },
+            ...errorResponses([400, 401, 413, 415, 429, 500, 503, 504]),
+          },
+        },
+      },
+      '/api/v1/stream': {
+        get: {
+          summary: 'WebSocket streaming NER',
+          description: 'Upgrade to a WebSocket (API key in X-API-Key / Authorization at upgrade, or as the sub-protocol "bearer.<key>" next to "gliner.v1" for browsers). Send StreamMessage JSON messages; each is answered by one message per window `{"id","window","windows","entities","done":false}` as windows finish, then `{"id","entities","done":true}` with the merged result, or `{"id","error":{"code","message"}}`. Answers to different ids may arrive out of order.',
+          security,
+          responses: { '101': { description: 'Switching protocols' }, ...errorResponses([401, 429, 503]) },
+        },
+      },
+      '/health/live': { get: { summary: 'Liveness', responses: { '200': { description: 'The process is serving' } } } },
+      '/health/ready': { get: { summary: 'Readiness', responses: { '200': { description: 'Model loaded and warmed up' }, '503': { description: 'Starting or draining' } } } },
+    },
+  };
+}

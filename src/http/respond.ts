@@ -1,0 +1,49 @@
+// Writing responses: status lines, the common headers, JSON bodies and the one error shape.
+// uWS requires writes from async code to be corked and never to touch an aborted response.
+import type { HttpResponse } from 'uWebSockets.js';
+import { errorBody, type GlinerError } from '../errors.js';
+
+const STATUS_TEXT: Record<number, string> = {
+  200: 'OK', 204: 'No Content', 301: 'Moved Permanently', 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found',
+  405: 'Method Not Allowed', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 429: 'Too Many Requests',
+  500: 'Internal Server Error', 503: 'Service Unavailable', 504: 'Gateway Timeout',
+};
+
+export function statusLine(status: number): string {
+  return `${status} ${STATUS_TEXT[status] ?? 'Unknown'}`;
+}
+
+export type Headers = readonly (readonly [string, string])[];
+
+/** The state of one exchange, shared by the handler and the abort callback. */
+export interface Exchange {
+  readonly res: HttpResponse;
+  aborted: boolean;
+  /** Headers every response of this exchange carries (request id, security headers…). */
+  readonly headers: [string, string][];
+  /** Called once with the status when the response has been written. */
+  onFinish?: (status: number) => void;
+}
+
+export function send(ex: Exchange, status: number, body: string | Uint8Array, contentType: string, extra: Headers = [], close = false): void {
+  if (ex.aborted) return;
+  ex.res.cork(() => {
+    ex.res.writeStatus(statusLine(status));
+    ex.res.writeHeader('Content-Type', contentType);
+    for (const [name, value] of ex.headers) ex.res.writeHeader(name, value);
+    for (const [name, value] of extra) ex.res.writeHeader(name, value);
+    ex.res.end(body, close);
+  });
+  ex.aborted = true; // the response is finished; nothing may touch it again
+  ex.onFinish?.(status);
+}
+
+export function sendJson(ex: Exchange, status: number, value: unknown, extra: Headers = []): void {
+  send(ex, status, JSON.stringify(value), 'application/json', extra);
+}
+
+export function sendError(ex: Exchange, error: GlinerError, extra: Headers = [], close = false): void {
+  const headers: (readonly [string, string])[] = [...extra, ...(error.extra.headers ?? [])];
+  if (error.extra.retryAfterSeconds !== undefined) headers.push(['Retry-After', String(error.extra.retryAfterSeconds)]);
+  send(ex, error.status, JSON.stringify(errorBody(error)), 'application/json', headers, close);
+}

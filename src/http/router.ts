@@ -1,0 +1,154 @@
+// Routing and the per-request wrapper: every route goes through the same steps — capture headers,
+// watch for the client leaving, authenticate, check the body's type and size, run the handler,
+// answer errors in the one JSON shape, then record metrics and one log line.
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import { asGlinerError, GlinerError } from '../errors.js';
+import type { Metrics } from '../metrics/registry.js';
+import { checkDeclaredLength, checkJsonContentType, readBody } from './body.js';
+import { captureHeaders, remoteAddress, requestIdOf, type HeaderBag, type RequestContext } from './context.js';
+import { sendError, type Exchange } from './respond.js';
+
+export type Method = 'get' | 'post';
+
+export interface Route {
+  readonly method: Method;
+  /** uWS path pattern. */
+  readonly path: string;
+  /** Metrics label: the route template. */
+  readonly name: string;
+  /** Requires an API key. */
+  readonly auth: boolean;
+  /** Reads a JSON body. */
+  readonly body: boolean;
+  /** Static content a browser may cache; everything else is sent with Cache-Control: no-store. */
+  readonly cacheable?: boolean;
+  handle(ctx: RequestContext, body: Buffer | undefined): void | Promise<void>;
+}
+
+/** Decides whether a request may proceed; throws UNAUTHORIZED / RATE_LIMITED otherwise. */
+export interface AccessControl {
+  /** Authenticate and charge one request; throws UNAUTHORIZED / RATE_LIMITED (with their headers). */
+  admit(headers: HeaderBag, ip: string): Admission;
+}
+
+export interface Admission {
+  readonly keyName: string;
+  /** Headers for the response (the key's remaining rate-limit budget). */
+  readonly headers: readonly (readonly [string, string])[];
+  /** Charge one more unit to the same key (each WebSocket message); throws RATE_LIMITED. */
+  charge(): void;
+}
+
+export interface RouterDeps {
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly access: AccessControl;
+  readonly maxBodyBytes: number;
+  /** Headers on every response of this listener (security headers, HSTS…). */
+  readonly baseHeaders: readonly (readonly [string, string])[];
+  /** CORS allow-list; empty = CORS off. */
+  readonly corsOrigins: readonly string[];
+  /** Counts open exchanges for shutdown. */
+  readonly state: { inFlight: number };
+}
+
+const ABORTED_STATUS = 499; // nginx's "client closed request", for metrics and logs only
+
+export function register(app: TemplatedApp, routes: readonly Route[], deps: RouterDeps): void {
+  const byPath = new Map<string, Route[]>();
+  for (const route of routes) {
+    byPath.set(route.path, [...(byPath.get(route.path) ?? []), route]);
+    app[route.method](route.path, (res, req) => handle(route, res, req, deps));
+  }
+  // Everything else: 405 for a known path with the wrong method, 404 otherwise; CORS preflight.
+  app.any('/*', (res, req) => {
+    const method = req.getMethod().toUpperCase();
+    const url = req.getUrl();
+    const known = byPath.get(url);
+    const fallback: Route = {
+      method: 'get', path: url, name: known ? known[0]?.name ?? 'other' : 'other', auth: false, body: false,
+      handle: (ctx) => {
+        if (known === undefined) throw new GlinerError('NOT_FOUND', `No route ${url}.`);
+        const allow = known.map((route) => route.method.toUpperCase()).join(', ');
+        if (method === 'OPTIONS' && deps.corsOrigins.length > 0) {
+          ctx.ex.headers.push(['Access-Control-Allow-Methods', allow], ['Access-Control-Allow-Headers', 'Content-Type, X-API-Key, Authorization, X-Request-Id'], ['Access-Control-Max-Age', '600']);
+          sendNoContent(ctx.ex);
+          return;
+        }
+        throw new GlinerError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${url}; use ${allow}.`, { headers: [['Allow', allow]] });
+      },
+    };
+    handle(fallback, res, req, deps, method);
+  });
+}
+
+function sendNoContent(ex: Exchange): void {
+  if (ex.aborted) return;
+  ex.res.cork(() => {
+    ex.res.writeStatus('204 No Content');
+    for (const [name, value] of ex.headers) ex.res.writeHeader(name, value);
+    ex.res.end();
+  });
+  ex.aborted = true;
+  ex.onFinish?.(204);
+}
+
+function handle(route: Route, res: HttpResponse, req: HttpRequest, deps: RouterDeps, methodOverride?: string): void {
+  const startedAt = performance.now();
+  const headers = captureHeaders(req);
+  const method = methodOverride ?? req.getMethod().toUpperCase();
+  const url = req.getUrl();
+  const requestId = requestIdOf(headers);
+  const ex: Exchange = { res, aborted: false, headers: [['X-Request-Id', requestId], ...deps.baseHeaders.map(([n, v]) => [n, v] as [string, string])] };
+  if (route.cacheable !== true) ex.headers.push(['Cache-Control', 'no-store']);
+  const origin = headers.get('origin');
+  if (origin !== undefined && deps.corsOrigins.includes(origin)) {
+    ex.headers.push(['Access-Control-Allow-Origin', origin], ['Vary', 'Origin'], ['Access-Control-Expose-Headers', 'X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Server-Timing']);
+  }
+  const ctx: RequestContext = { ex, method, url, headers, ip: remoteAddress(res), requestId, startedAt, keyName: undefined, log: {}, onAbort: [] };
+  deps.metrics.httpInFlight.inc();
+  deps.state.inFlight++;
+  const finish = (status: number): void => {
+    deps.metrics.httpInFlight.dec();
+    deps.state.inFlight--;
+    const seconds = (performance.now() - startedAt) / 1000;
+    const labels = { route: route.name, method, status: String(status) };
+    deps.metrics.httpRequests.inc(labels);
+    deps.metrics.httpDuration.observe(labels, seconds);
+    deps.logger.info({ reqId: requestId, route: route.name, method, status, latencyMs: Math.round(seconds * 1e4) / 10, key: ctx.keyName, ...ctx.log }, 'request');
+  };
+  ex.onFinish = finish;
+  res.onAborted(() => {
+    if (ex.aborted) return;
+    ex.aborted = true;
+    for (const callback of ctx.onAbort) callback();
+    finish(ABORTED_STATUS);
+  });
+  void run(route, ctx, res, deps);
+}
+
+async function run(route: Route, ctx: RequestContext, res: HttpResponse, deps: RouterDeps): Promise<void> {
+  let bodyRead = !route.body;
+  try {
+    if (route.auth) {
+      const admitted = deps.access.admit(ctx.headers, ctx.ip);
+      ctx.keyName = admitted.keyName;
+      ctx.ex.headers.push(...admitted.headers.map(([n, v]) => [n, v] as [string, string]));
+    }
+    let body: Buffer | undefined;
+    if (route.body) {
+      checkJsonContentType(ctx.headers);
+      checkDeclaredLength(ctx.headers, deps.maxBodyBytes);
+      body = await readBody(res, deps.maxBodyBytes);
+      bodyRead = true;
+    }
+    await route.handle(ctx, body);
+  } catch (error) {
+    const failure = asGlinerError(error);
+    if (failure.code === 'INTERNAL') deps.logger.error({ reqId: ctx.requestId, err: failure.extra.cause ?? failure }, 'internal error');
+    // An unread body would be taken for the next request on a keep-alive connection: close it.
+    sendError(ctx.ex, failure, [], !bodyRead);
+  }
+}

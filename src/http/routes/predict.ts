@@ -1,0 +1,120 @@
+// POST /api/v1/predict and /api/v1/predict/batch: validate, apply limits, submit to the engine,
+// answer entities with per-stage timing headers.
+import { GlinerError } from '../../errors.js';
+import type { Engine, PredictResult } from '../../engine/engine.js';
+import type { DecodeOptions } from '../../inference/decode.js';
+import type { Entity } from '../../inference/merge.js';
+import type { Metrics } from '../../metrics/registry.js';
+import type { RequestContext } from '../context.js';
+import { sendJson } from '../respond.js';
+import type { Route } from '../router.js';
+import { BatchBody, PredictBody } from '../schemas.js';
+import type { ServerState } from '../state.js';
+import { validator } from '../validate.js';
+
+export interface RequestLimits {
+  readonly maxTextChars: number;
+  readonly maxLabels: number;
+  readonly maxLabelChars: number;
+  readonly maxBatchTexts: number;
+  readonly requestTimeoutMs: number;
+}
+
+export interface PredictDeps {
+  readonly engine: Engine;
+  readonly state: ServerState;
+  readonly metrics: Metrics;
+  readonly limits: RequestLimits;
+}
+
+export interface ApiEntity {
+  text: string;
+  start: number;
+  end: number;
+  entity_type: string;
+  score: number;
+}
+
+export function toApiEntity(entity: Entity): ApiEntity {
+  return { text: entity.text, start: entity.start, end: entity.end, entity_type: entity.label, score: entity.score };
+}
+
+export function checkLabels(labels: readonly string[], limits: RequestLimits, field = 'labels'): void {
+  if (labels.length > limits.maxLabels) throw new GlinerError('LIMIT_EXCEEDED', `Field "${field}": at most ${limits.maxLabels} labels are allowed (got ${labels.length}).`);
+  labels.forEach((label, i) => {
+    if (label.trim().length === 0) throw new GlinerError('VALIDATION_FAILED', `Field "${field}.${i}": a label must not be empty or blank.`);
+    if (label.length > limits.maxLabelChars) throw new GlinerError('LIMIT_EXCEEDED', `Field "${field}.${i}": a label may have at most ${limits.maxLabelChars} characters.`);
+  });
+}
+
+export function checkText(text: string, limits: RequestLimits, field = 'text'): void {
+  if (text.length > limits.maxTextChars) throw new GlinerError('LIMIT_EXCEEDED', `Field "${field}": at most ${limits.maxTextChars} characters are allowed (got ${text.length}).`);
+}
+
+export function decodeOptions(body: { threshold?: number; flat_ner?: boolean; multi_label?: boolean }): DecodeOptions {
+  return { threshold: body.threshold ?? 0.5, flatNer: body.flat_ner ?? true, multiLabel: body.multi_label ?? false };
+}
+
+export function assertReady(state: ServerState): void {
+  if (state.phase === 'starting') throw new GlinerError('NOT_READY', 'The model is still loading.', { retryAfterSeconds: 5 });
+  if (state.phase === 'draining') throw new GlinerError('DRAINING', 'The server is shutting down.', { retryAfterSeconds: 1 });
+}
+
+/** Server-Timing plus plain X-* headers, in milliseconds. */
+export function timingHeaders(result: PredictResult): [string, string][] {
+  const ms = (seconds: number): string => (seconds * 1000).toFixed(2);
+  const { queueSeconds, inferenceSeconds, totalSeconds } = result.timings;
+  return [
+    ['X-Queue-Time', ms(queueSeconds)],
+    ['X-Inference-Time', ms(inferenceSeconds)],
+    ['X-Total-Time', ms(totalSeconds)],
+    ['Server-Timing', `queue;dur=${ms(queueSeconds)}, inference;dur=${ms(inferenceSeconds)}, total;dur=${ms(totalSeconds)}`],
+  ];
+}
+
+async function run(deps: PredictDeps, ctx: RequestContext, texts: string[], labels: string[], options: DecodeOptions): Promise<PredictResult> {
+  assertReady(deps.state);
+  const submission = deps.engine.submit({ texts, labels, options }, { timeoutMs: deps.limits.requestTimeoutMs });
+  ctx.onAbort.push(() => submission.cancel());
+  const result = await submission.result;
+  ctx.log.batches = result.batchIds;
+  ctx.log.queueMs = Math.round(result.timings.queueSeconds * 1e4) / 10;
+  ctx.log.inferenceMs = Math.round(result.timings.inferenceSeconds * 1e4) / 10;
+  return result;
+}
+
+export function predictRoutes(deps: PredictDeps): Route[] {
+  const predictBody = validator(PredictBody);
+  const batchBody = validator(BatchBody);
+  const modelId = (): string => deps.state.model?.id ?? 'unknown';
+  return [
+    {
+      method: 'post', path: '/api/v1/predict', name: '/api/v1/predict', auth: true, body: true,
+      async handle(ctx, raw) {
+        const body = predictBody.parse(raw ?? Buffer.alloc(0));
+        if (body.labels !== undefined && body.entity_type !== undefined) throw new GlinerError('VALIDATION_FAILED', 'Give either "labels" or "entity_type", not both.');
+        const labels = body.labels ?? (body.entity_type === undefined ? undefined : [body.entity_type]);
+        if (labels === undefined) throw new GlinerError('VALIDATION_FAILED', 'Field "labels": required (or give "entity_type").');
+        checkText(body.text, deps.limits);
+        checkLabels(labels, deps.limits, body.labels ? 'labels' : 'entity_type');
+        const result = await run(deps, ctx, [body.text], labels, decodeOptions(body));
+        const entities = (result.entities[0] ?? []).map(toApiEntity);
+        deps.metrics.entities.inc(entities.length);
+        sendJson(ctx.ex, 200, { entities, processing_time: result.timings.totalSeconds, model: modelId() }, timingHeaders(result));
+      },
+    },
+    {
+      method: 'post', path: '/api/v1/predict/batch', name: '/api/v1/predict/batch', auth: true, body: true,
+      async handle(ctx, raw) {
+        const body = batchBody.parse(raw ?? Buffer.alloc(0));
+        if (body.texts.length > deps.limits.maxBatchTexts) throw new GlinerError('LIMIT_EXCEEDED', `Field "texts": at most ${deps.limits.maxBatchTexts} texts per batch (got ${body.texts.length}).`);
+        body.texts.forEach((text, i) => checkText(text, deps.limits, `texts.${i}`));
+        checkLabels(body.labels, deps.limits);
+        const result = await run(deps, ctx, body.texts, body.labels, decodeOptions(body));
+        const results = result.entities.map((entities) => ({ entities: entities.map(toApiEntity) }));
+        deps.metrics.entities.inc(results.reduce((sum, r) => sum + r.entities.length, 0));
+        sendJson(ctx.ex, 200, { results, processing_time: result.timings.totalSeconds, model: modelId() }, timingHeaders(result));
+      },
+    },
+  ];
+}

@@ -1,0 +1,187 @@
+// WebSocket streaming NER at /api/v1/stream.
+//
+// Auth happens at the upgrade. Each JSON message {id, text, labels, …} is answered as soon as it is
+// ready (answers to different ids may interleave); a long text answers window by window, then once
+// more with the merged result. Flow control: a connection has at most WS_MAX_INFLIGHT messages
+// running; further messages — and all messages while the client is not reading our answers
+// (buffered bytes over WS_MAX_BACKPRESSURE_BYTES) — wait in a small per-connection backlog, and a
+// client that overflows that backlog is disconnected (1008) rather than buffered without bound.
+import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
+import type { Logger } from 'pino';
+import { asGlinerError, errorBody, GlinerError } from '../errors.js';
+import type { Engine, Submission } from '../engine/engine.js';
+import type { Metrics } from '../metrics/registry.js';
+import { captureHeaders, remoteAddress } from './context.js';
+import { sendError, type Exchange } from './respond.js';
+import type { AccessControl, Admission } from './router.js';
+import { assertReady, checkLabels, checkText, decodeOptions, toApiEntity, type RequestLimits } from './routes/predict.js';
+import { StreamMessage } from './schemas.js';
+import type { ServerState } from './state.js';
+import { validator } from './validate.js';
+
+export const STREAM_PROTOCOL = 'gliner.v1';
+const KEY_PROTOCOL_PREFIX = 'bearer.';
+
+export interface StreamSettings {
+  readonly maxMessageBytes: number;
+  readonly maxInflight: number;
+  readonly maxBackpressureBytes: number;
+  readonly idleTimeoutSeconds: number;
+}
+
+interface Connection {
+  readonly admission: Admission;
+  inflight: number;
+  backlog: ArrayBuffer[];
+  closed: boolean;
+  readonly submissions: Set<Submission>;
+}
+
+export interface StreamDeps {
+  readonly engine: Engine;
+  readonly state: ServerState;
+  readonly metrics: Metrics;
+  readonly access: AccessControl;
+  readonly logger: Logger;
+  readonly limits: RequestLimits;
+  readonly settings: StreamSettings;
+  readonly baseHeaders: readonly (readonly [string, string])[];
+}
+
+export interface StreamHandle {
+  /** Close every connection (shutdown): 1001 going away. */
+  closeAll(): void;
+  readonly connections: number;
+}
+
+export function registerStream(app: TemplatedApp, deps: StreamDeps): StreamHandle {
+  const parse = validator(StreamMessage);
+  const sockets = new Set<WebSocket<Connection>>();
+
+  const sendJson = (ws: WebSocket<Connection>, value: unknown): void => {
+    if (ws.getUserData().closed) return;
+    ws.send(JSON.stringify(value), false);
+    deps.metrics.wsMessages.inc({ direction: 'out' });
+  };
+
+  const handleMessage = (ws: WebSocket<Connection>, raw: ArrayBuffer): void => {
+    const conn = ws.getUserData();
+    let id: unknown = null;
+    try {
+      const message = parse.parse(Buffer.from(raw));
+      id = message.id;
+      conn.admission.charge();
+      assertReady(deps.state);
+      checkText(message.text, deps.limits);
+      checkLabels(message.labels, deps.limits);
+      const options = decodeOptions(message);
+      const submission = deps.engine.submit(
+        { texts: [message.text], labels: message.labels, options },
+        {
+          timeoutMs: deps.limits.requestTimeoutMs,
+          onWindow: (update) => {
+            if (update.windows > 1) sendJson(ws, { id, window: update.window, windows: update.windows, entities: update.entities.map(toApiEntity), done: false });
+          },
+        },
+      );
+      conn.inflight++;
+      conn.submissions.add(submission);
+      submission.result.then(
+        (result) => {
+          const entities = (result.entities[0] ?? []).map(toApiEntity);
+          deps.metrics.entities.inc(entities.length);
+          sendJson(ws, { id, entities, done: true, processing_time: result.timings.totalSeconds });
+        },
+        (error: unknown) => sendJson(ws, { id, ...errorBody(asGlinerError(error)), done: true }),
+      ).finally(() => {
+        conn.inflight--;
+        conn.submissions.delete(submission);
+        pump(ws);
+      }).catch(() => undefined);
+    } catch (error) {
+      sendJson(ws, { id, ...errorBody(asGlinerError(error)), done: true });
+    }
+  };
+
+  /** Run backlog messages while the connection has room and the client keeps reading. */
+  const pump = (ws: WebSocket<Connection>): void => {
+    const conn = ws.getUserData();
+    while (!conn.closed && conn.backlog.length > 0 && conn.inflight < deps.settings.maxInflight && ws.getBufferedAmount() < deps.settings.maxBackpressureBytes) {
+      handleMessage(ws, conn.backlog.shift() as ArrayBuffer);
+    }
+  };
+
+  app.ws<Connection>('/api/v1/stream', {
+    maxPayloadLength: deps.settings.maxMessageBytes,
+    idleTimeout: deps.settings.idleTimeoutSeconds,
+    maxBackpressure: deps.settings.maxBackpressureBytes * 4,
+    closeOnBackpressureLimit: 1,
+    sendPingsAutomatically: true,
+    upgrade: (res, req, context) => {
+      const headers = captureHeaders(req);
+      const ip = remoteAddress(res);
+      const key = req.getHeader('sec-websocket-key');
+      const extensions = req.getHeader('sec-websocket-extensions');
+      const offered = (headers.get('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim()).filter((p) => p.length > 0);
+      const ex: Exchange = { res, aborted: false, headers: deps.baseHeaders.map(([n, v]) => [n, v] as [string, string]) };
+      res.onAborted(() => {
+        ex.aborted = true;
+      });
+      try {
+        if (deps.state.phase === 'draining') throw new GlinerError('DRAINING', 'The server is shutting down.', { retryAfterSeconds: 1 });
+        // Browsers cannot set headers on a WebSocket: they may pass the key as a sub-protocol.
+        const protocolKey = offered.find((p) => p.startsWith(KEY_PROTOCOL_PREFIX))?.slice(KEY_PROTOCOL_PREFIX.length);
+        const authHeaders = protocolKey !== undefined && headers.get('x-api-key') === undefined && headers.get('authorization') === undefined
+          ? { get: (name: string) => (name === 'x-api-key' ? protocolKey : headers.get(name)) }
+          : headers;
+        const admitted = deps.access.admit(authHeaders, ip);
+        const protocol = offered.includes(STREAM_PROTOCOL) ? STREAM_PROTOCOL : '';
+        res.cork(() => {
+          res.upgrade<Connection>({ admission: admitted, inflight: 0, backlog: [], closed: false, submissions: new Set() }, key, protocol, extensions, context);
+        });
+      } catch (error) {
+        const failure = asGlinerError(error);
+        deps.metrics.httpRequests.inc({ route: '/api/v1/stream', method: 'GET', status: String(failure.status) });
+        sendError(ex, failure, [], true);
+      }
+    },
+    open: (ws) => {
+      sockets.add(ws);
+      deps.metrics.wsConnections.inc();
+      deps.metrics.httpRequests.inc({ route: '/api/v1/stream', method: 'GET', status: '101' });
+    },
+    message: (ws, message) => {
+      deps.metrics.wsMessages.inc({ direction: 'in' });
+      const conn = ws.getUserData();
+      // uWS reuses the message buffer after this callback: copy before keeping it.
+      const copy = message.slice(0);
+      if (conn.inflight < deps.settings.maxInflight && conn.backlog.length === 0 && ws.getBufferedAmount() < deps.settings.maxBackpressureBytes) {
+        handleMessage(ws, copy);
+        return;
+      }
+      if (conn.backlog.length >= deps.settings.maxInflight) {
+        ws.end(1008, 'too many messages in flight on this connection');
+        return;
+      }
+      conn.backlog.push(copy);
+    },
+    drain: (ws) => pump(ws),
+    close: (ws) => {
+      const conn = ws.getUserData();
+      conn.closed = true;
+      for (const submission of conn.submissions) submission.cancel();
+      conn.backlog = [];
+      sockets.delete(ws);
+      deps.metrics.wsConnections.dec();
+    },
+  });
+
+  return {
+    closeAll() {
+      for (const ws of sockets) ws.end(1001, 'server shutting down');
+    },
+    get connections() {
+      return sockets.size;
+    },
+  };
+}

@@ -1,0 +1,145 @@
+// The inference stack without any transport: model store → worker pool → batcher → engine.
+// `serve` puts the HTTP front end on top; `eval` and the raw benchmark use it directly, so every
+// path runs the same code.
+import type { Logger } from 'pino';
+import type { Config } from './config/schema.js';
+import { Batcher } from './engine/batcher.js';
+import { Engine } from './engine/engine.js';
+import type { PlanLimits } from './inference/plan.js';
+import type { Metrics } from './metrics/registry.js';
+import { readModelDir } from './model/files.js';
+import type { GlinerConfig } from './model/gliner-config.js';
+import { resolveModel, type ResolvedModel } from './model/store.js';
+import { InferencePool } from './pool/pool.js';
+import { GlinerError } from './errors.js';
+import { PACKAGE_ROOT } from './paths.js';
+import type { ModelSummary } from './http/state.js';
+
+export interface InferenceStack {
+  readonly engine: Engine;
+  readonly batcher: Batcher;
+  /** Resolves once the model is loaded and warmed up in every worker. */
+  readonly loaded: Promise<LoadedModel>;
+  close(): Promise<void>;
+}
+
+export interface LoadedModel {
+  readonly summary: ModelSummary;
+  readonly config: GlinerConfig;
+  readonly resolved: ResolvedModel;
+  readonly pool: InferencePool;
+}
+
+export function planLimits(config: Config, model: GlinerConfig): PlanLimits {
+  const windowWords = config.windowWords > 0 ? Math.min(config.windowWords, model.maxLen) : model.maxLen;
+  if (config.windowOverlapWords <= model.maxWidth || config.windowOverlapWords >= windowWords) {
+    throw new GlinerError('CONFIG_INVALID', `WINDOW_OVERLAP_WORDS must be above the model's max span width (${model.maxWidth}) and below the window (${windowWords} words); got ${config.windowOverlapWords}.`);
+  }
+  return { windowWords, overlapWords: config.windowOverlapWords, labelsPerRow: config.labelsPerPass > 0 ? config.labelsPerPass : model.maxTypes };
+}
+
+export function createInferenceStack(config: Config, logger: Logger, metrics: Metrics): InferenceStack {
+  let pool: InferencePool | undefined;
+  let closed = false;
+  const batcher = new Batcher(
+    {
+      maxBatchRows: config.maxBatchRows,
+      maxBatchTokens: config.maxBatchTokens,
+      maxQueueRows: config.maxQueueRows,
+      lookahead: config.batchLookahead,
+      maxInflight: 1, // raised to the worker count once the pool is up
+    },
+    (batchId, rows) => {
+      if (pool === undefined) return Promise.reject(new GlinerError('NOT_READY', 'The model is still loading.'));
+      return pool.run({ kind: 'batch', batchId, rows });
+    },
+    {
+      queueDepth: (rows) => metrics.queueDepth.set(rows),
+      rowWaited: (seconds) => metrics.queueWait.observe(seconds),
+      dropped: (reason, rows) => metrics.dropped.inc({ reason }, rows),
+      batchDone: (batch) => {
+        const { result } = batch;
+        metrics.batchRows.observe(batch.rows);
+        metrics.batchTokens.observe(result.paddedTokens);
+        metrics.inferenceSeconds.observe(result.timings.inferenceSeconds);
+        metrics.preprocessSeconds.observe(result.timings.preprocessSeconds);
+        metrics.postprocessSeconds.observe(result.timings.postprocessSeconds);
+        metrics.rowsProcessed.inc(batch.rows);
+        metrics.tokensProcessed.inc(result.rows.reduce((sum, row) => sum + row.tokens, 0));
+        metrics.workerBusySeconds.inc(result.timings.preprocessSeconds + result.timings.inferenceSeconds + result.timings.postprocessSeconds);
+      },
+    },
+  );
+  metrics.queueCapacity.set(config.maxQueueRows);
+  const engine = new Engine(batcher, { windowWords: 384, overlapWords: 32, labelsPerRow: 25 }, (reason) => metrics.dropped.inc({ reason }));
+
+  const loaded = (async (): Promise<LoadedModel> => {
+    const resolved = await resolveModel(config.model, {
+      revision: config.modelRevision,
+      cacheDir: config.modelCacheDir,
+      endpoint: config.hfEndpoint,
+      token: config.hfToken,
+      offline: config.hfOffline,
+      quantization: config.modelQuantization,
+      packageRoot: PACKAGE_ROOT,
+      onProgress: (event) => {
+        if (event.kind !== 'progress') logger.info({ repo: event.repo, file: event.file, bytes: event.bytes, total: event.total }, event.message);
+      },
+    });
+    const files = readModelDir(resolved.dir, config.modelQuantization);
+    engine.setLimits(planLimits(config, files.config));
+    logger.info({ model: resolved.id, dir: resolved.dir, onnx: files.onnxPath, bytes: files.onnxBytes }, 'loading model');
+    const started = await InferencePool.start(
+      {
+        modelDir: resolved.dir,
+        quantization: config.modelQuantization,
+        executionProvider: config.executionProvider,
+        cudaFallback: config.cudaFallback,
+        cudaDeviceId: config.cudaDeviceId,
+        intraOpThreads: config.intraOpThreads,
+        interOpThreads: config.interOpThreads,
+        graphOptimization: config.graphOptimization,
+        workers: config.workers,
+      },
+      () => {
+        if (!closed) {
+          metrics.workerRestarts.inc();
+          logger.error('an inference worker exited; piscina replaces it');
+        }
+      },
+    );
+    if (closed) {
+      await started.close();
+      throw new GlinerError('DRAINING', 'shut down while loading');
+    }
+    pool = started;
+    (batcher as unknown as { settings: { maxInflight: number } }).settings.maxInflight = started.size;
+    const first = started.workers[0];
+    const summary: ModelSummary = {
+      id: resolved.id,
+      revision: resolved.commit ?? resolved.revision,
+      executionProvider: first?.executionProvider ?? config.executionProvider,
+      requestedProvider: config.executionProvider,
+      quantization: first?.quantization ?? files.quantization,
+      ...(first?.fallbackReason === undefined ? {} : { fallbackReason: first.fallbackReason }),
+      workers: started.size,
+    };
+    metrics.workers.set(started.size);
+    metrics.modelInfo.set({ model: summary.id, revision: summary.revision, execution_provider: summary.executionProvider, requested_provider: summary.requestedProvider, quantization: summary.quantization }, 1);
+    if (summary.fallbackReason !== undefined) {
+      logger.warn({ reason: summary.fallbackReason }, 'CUDA was requested but is unavailable: running on CPU (CUDA_FALLBACK=cpu)');
+    }
+    return { summary, config: files.config, resolved, pool: started };
+  })();
+  loaded.catch(() => undefined);
+
+  return {
+    engine,
+    batcher,
+    loaded,
+    async close() {
+      closed = true;
+      await pool?.close();
+    },
+  };
+}

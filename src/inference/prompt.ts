@@ -1,0 +1,108 @@
+// Prompt encoding: (labels, words) → input_ids and words_mask for one row, as GLiNER builds them.
+//
+// The word list is [<<ENT>>, label1, <<ENT>>, label2, …, <<SEP>>, w1 … wL]. Each item is tokenised on
+// its own (the Python fast tokenizer with is_split_into_words does the same: Metaspace prepends ▁ to
+// every item), the pieces are concatenated and wrapped in [CLS] … [SEP]. words_mask holds the 1-based
+// index of a text word at its first sub-token and 0 everywhere else.
+import * as tokenizers from '@huggingface/tokenizers';
+import { GlinerError } from '../errors.js';
+
+/** The part of @huggingface/tokenizers we use (its bundled .d.ts does not resolve under NodeNext). */
+interface HfTokenizer {
+  encode(text: string, options: { add_special_tokens: boolean }): { ids: number[] };
+  token_to_id(token: string): number | undefined;
+}
+const Tokenizer = (tokenizers as unknown as { Tokenizer: new (json: object, config: object) => HfTokenizer }).Tokenizer;
+
+export interface EncodedRow {
+  readonly inputIds: readonly number[];
+  readonly wordsMask: readonly number[];
+  /** Text words in this row (the L of GLiNER's text_lengths). */
+  readonly textLength: number;
+  /** Labels in this row's prompt (the row's own C). */
+  readonly numLabels: number;
+  /**
+   * For each model word position, the index into the row's `words`; present only when some word
+   * produced no sub-token (see `encode`), otherwise positions and word indices are the same.
+   */
+  readonly wordIndexMap?: readonly number[];
+}
+
+export interface SpecialIds {
+  readonly cls: number;
+  readonly sep: number;
+  readonly ent: number;
+  readonly promptSep: number;
+}
+
+const WORD_CACHE_LIMIT = 200_000;
+
+export class PromptEncoder {
+  private readonly cache = new Map<string, readonly number[]>();
+  readonly special: SpecialIds;
+
+  constructor(
+    private readonly tokenizer: HfTokenizer,
+    entToken: string,
+    sepToken: string,
+  ) {
+    const id = (token: string): number => {
+      const value = tokenizer.token_to_id(token);
+      if (value === undefined) throw new GlinerError('MODEL_UNSUPPORTED', `tokenizer.json has no token ${token}`);
+      return value;
+    };
+    this.special = { cls: id('[CLS]'), sep: id('[SEP]'), ent: id(entToken), promptSep: id(sepToken) };
+  }
+
+  static fromJson(tokenizerJson: unknown, tokenizerConfig: unknown, entToken: string, sepToken: string): PromptEncoder {
+    return new PromptEncoder(new Tokenizer(tokenizerJson as object, (tokenizerConfig ?? {})), entToken, sepToken);
+  }
+
+  /** Sub-token ids of one word or label, without special tokens; cached (words repeat a lot). */
+  pieces(word: string): readonly number[] {
+    const cached = this.cache.get(word);
+    if (cached !== undefined) return cached;
+    const ids = this.tokenizer.encode(word, { add_special_tokens: false }).ids;
+    if (this.cache.size >= WORD_CACHE_LIMIT) this.cache.clear();
+    this.cache.set(word, ids);
+    return ids;
+  }
+
+  encode(labels: readonly string[], words: readonly string[]): EncodedRow {
+    const inputIds: number[] = [this.special.cls];
+    const wordsMask: number[] = [0];
+    for (const label of labels) {
+      inputIds.push(this.special.ent);
+      wordsMask.push(0);
+      for (const id of this.pieces(label)) {
+        inputIds.push(id);
+        wordsMask.push(0);
+      }
+    }
+    inputIds.push(this.special.promptSep);
+    wordsMask.push(0);
+    // GLiNER HEAD counts only words that produced at least one sub-token, so a word the normaliser
+    // deletes entirely (a lone zero-width character, say) shifts later words down, and Python then
+    // reports shifted character offsets. We number positions the same way but keep a map back to the
+    // real word, so offsets stay right; the deleted word itself can never be part of an entity.
+    let wordIndex = 0;
+    let wordIndexMap: number[] | undefined;
+    for (let w = 0; w < words.length; w++) {
+      const ids = this.pieces(words[w] ?? '');
+      if (ids.length === 0) {
+        wordIndexMap ??= Array.from({ length: wordIndex }, (_, i) => i);
+        continue;
+      }
+      wordIndexMap?.push(w);
+      wordIndex++;
+      ids.forEach((id, i) => {
+        inputIds.push(id);
+        wordsMask.push(i === 0 ? wordIndex : 0);
+      });
+    }
+    inputIds.push(this.special.sep);
+    wordsMask.push(0);
+    const row = { inputIds, wordsMask, textLength: wordIndex, numLabels: labels.length };
+    return wordIndexMap === undefined ? row : { ...row, wordIndexMap };
+  }
+}

@@ -1,0 +1,110 @@
+// Every Prometheus metric the server exposes, in one place (docs/metrics.md is the catalogue and a
+// test checks the two agree). Labels are low-cardinality by construction: routes are templates,
+// reasons and providers are enums, rate-limit labels carry the key's *name*, never the key or text.
+// Worker threads report their timings in each batch result; the engine records them here, so one
+// registry on the main thread serves everything.
+import client from 'prom-client';
+
+const seconds = (lo: number, hi: number): number[] => {
+  const out: number[] = [];
+  for (let v = lo; v <= hi * 1.0001; v *= 2) out.push(Number(v.toPrecision(3)));
+  return out;
+};
+
+export class Metrics {
+  readonly registry = new client.Registry();
+
+  readonly httpRequests = new client.Counter({
+    name: 'gliner_http_requests_total', help: 'HTTP requests answered, by route template, method and status code.',
+    labelNames: ['route', 'method', 'status'] as const, registers: [this.registry],
+  });
+  readonly httpDuration = new client.Histogram({
+    name: 'gliner_http_request_duration_seconds', help: 'Time from request received to response sent.',
+    labelNames: ['route', 'method', 'status'] as const, buckets: seconds(0.001, 32), registers: [this.registry],
+  });
+  readonly httpInFlight = new client.Gauge({
+    name: 'gliner_http_requests_in_flight', help: 'HTTP requests received and not yet answered.', registers: [this.registry],
+  });
+  readonly queueDepth = new client.Gauge({
+    name: 'gliner_queue_depth_rows', help: 'Model rows waiting in the batcher queue.', registers: [this.registry],
+  });
+  readonly queueCapacity = new client.Gauge({
+    name: 'gliner_queue_capacity_rows', help: 'Configured queue bound (MAX_QUEUE_ROWS); depth/capacity is saturation.', registers: [this.registry],
+  });
+  readonly queueWait = new client.Histogram({
+    name: 'gliner_queue_wait_seconds', help: 'Time a row waited in the queue before its batch was dispatched.',
+    buckets: seconds(0.0005, 16), registers: [this.registry],
+  });
+  readonly batchRows = new client.Histogram({
+    name: 'gliner_batch_rows', help: 'Rows per model batch.', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256], registers: [this.registry],
+  });
+  readonly batchTokens = new client.Histogram({
+    name: 'gliner_batch_tokens', help: 'Tokens per model batch, padding included (rows x longest row).',
+    buckets: [32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768], registers: [this.registry],
+  });
+  readonly inferenceSeconds = new client.Histogram({
+    name: 'gliner_inference_seconds', help: 'ONNX Runtime run() time per batch.', buckets: seconds(0.0005, 16), registers: [this.registry],
+  });
+  readonly preprocessSeconds = new client.Histogram({
+    name: 'gliner_preprocess_seconds', help: 'Tokenisation and tensor building per batch (in the worker).', buckets: seconds(0.0001, 2), registers: [this.registry],
+  });
+  readonly postprocessSeconds = new client.Histogram({
+    name: 'gliner_postprocess_seconds', help: 'Span decoding per batch (in the worker).', buckets: seconds(0.0001, 2), registers: [this.registry],
+  });
+  readonly tokensProcessed = new client.Counter({
+    name: 'gliner_tokens_processed_total', help: 'Real (unpadded) tokens run through the model.', registers: [this.registry],
+  });
+  readonly rowsProcessed = new client.Counter({
+    name: 'gliner_rows_processed_total', help: 'Model rows (texts or windows) run through the model.', registers: [this.registry],
+  });
+  readonly workerBusySeconds = new client.Counter({
+    name: 'gliner_worker_busy_seconds_total', help: 'Seconds workers spent running batches; rate() / gliner_workers is utilisation.', registers: [this.registry],
+  });
+  readonly workers = new client.Gauge({
+    name: 'gliner_workers', help: 'Inference worker threads in the pool.', registers: [this.registry],
+  });
+  readonly workerRestarts = new client.Counter({
+    name: 'gliner_worker_restarts_total', help: 'Workers that died and were replaced.', registers: [this.registry],
+  });
+  readonly dropped = new client.Counter({
+    name: 'gliner_requests_dropped_total', help: 'Requests not run, by reason: overload, draining, deadline, disconnect, worker_crash.',
+    labelNames: ['reason'] as const, registers: [this.registry],
+  });
+  readonly modelInfo = new client.Gauge({
+    name: 'gliner_model_info', help: 'The loaded model (value is always 1).',
+    labelNames: ['model', 'revision', 'execution_provider', 'requested_provider', 'quantization'] as const, registers: [this.registry],
+  });
+  readonly ready = new client.Gauge({
+    name: 'gliner_ready', help: '1 when the server is ready for traffic, 0 while starting or draining.', registers: [this.registry],
+  });
+  readonly wsConnections = new client.Gauge({
+    name: 'gliner_websocket_connections', help: 'Open WebSocket connections.', registers: [this.registry],
+  });
+  readonly wsMessages = new client.Counter({
+    name: 'gliner_websocket_messages_total', help: 'WebSocket messages, by direction (in, out).',
+    labelNames: ['direction'] as const, registers: [this.registry],
+  });
+  readonly authFailures = new client.Counter({
+    name: 'gliner_auth_failures_total', help: 'Requests refused for a missing or invalid API key.', registers: [this.registry],
+  });
+  readonly rateLimited = new client.Counter({
+    name: 'gliner_rate_limited_total', help: 'Requests refused with 429, by API key name (or "anonymous-ip" for failed-auth limiting).',
+    labelNames: ['key'] as const, registers: [this.registry],
+  });
+  readonly entities = new client.Counter({
+    name: 'gliner_entities_returned_total', help: 'Entities returned to clients.', registers: [this.registry],
+  });
+
+  constructor() {
+    // process_cpu_seconds_total, process_resident_memory_bytes, nodejs_eventloop_lag_* and friends.
+    client.collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
+  }
+
+  async render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

@@ -1,0 +1,72 @@
+// A model directory on disk: which ONNX file, tokenizer and config it holds.
+//
+// Accepted layouts: `model.onnx` at the top (our native models), or `onnx/model*.onnx` as the hub's
+// ONNX exports (onnx-community/…) lay them out, with tokenizer.json and gliner_config.json at the top.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { GlinerError } from '../errors.js';
+import { parseGlinerConfig, type GlinerConfig } from './gliner-config.js';
+
+/** Which weights file to prefer when a directory holds several. */
+export type Quantization = 'auto' | 'fp32' | 'fp16' | 'int8';
+
+const CANDIDATES: Record<Exclude<Quantization, 'auto'>, readonly string[]> = {
+  fp32: ['model.onnx'],
+  fp16: ['model_fp16.onnx'],
+  int8: ['model_int8.onnx', 'model_quantized.onnx', 'model_uint8.onnx'],
+};
+
+export interface ModelFiles {
+  readonly dir: string;
+  readonly onnxPath: string;
+  readonly quantization: Exclude<Quantization, 'auto'>;
+  readonly tokenizerJson: unknown;
+  readonly tokenizerConfig: unknown;
+  readonly config: GlinerConfig;
+  /** Size of the ONNX file in bytes. */
+  readonly onnxBytes: number;
+}
+
+/** The relative paths a hub download needs for this quantisation (both layouts are tried). */
+export function wantedFiles(quantization: Quantization): string[] {
+  const onnx = quantization === 'auto' ? CANDIDATES.fp32 : CANDIDATES[quantization];
+  return ['gliner_config.json', 'tokenizer.json', 'tokenizer_config.json', ...onnx, ...onnx.map((f) => `onnx/${f}`)];
+}
+
+function findOnnx(dir: string, quantization: Quantization): { file: string; quantization: Exclude<Quantization, 'auto'> } {
+  const order: Exclude<Quantization, 'auto'>[] = quantization === 'auto' ? ['fp32', 'int8', 'fp16'] : [quantization];
+  for (const q of order) {
+    for (const name of CANDIDATES[q]) {
+      for (const candidate of [path.join(dir, name), path.join(dir, 'onnx', name)]) {
+        if (existsSync(candidate)) return { file: candidate, quantization: q };
+      }
+    }
+  }
+  throw new GlinerError('MODEL_NOT_FOUND', `${dir}: no ${quantization === 'auto' ? '' : `${quantization} `}ONNX file (looked for ${order.flatMap((q) => CANDIDATES[q]).join(', ')} and onnx/…)`);
+}
+
+function readJson(file: string, required: boolean): unknown {
+  if (!existsSync(file)) {
+    if (required) throw new GlinerError('MODEL_NOT_FOUND', `${file} is missing`);
+    return undefined;
+  }
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as unknown;
+  } catch (error) {
+    throw new GlinerError('MODEL_NOT_FOUND', `${file} is not valid JSON`, { cause: error });
+  }
+}
+
+export function readModelDir(dir: string, quantization: Quantization = 'auto'): ModelFiles {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new GlinerError('MODEL_NOT_FOUND', `${dir} is not a directory`);
+  const onnx = findOnnx(dir, quantization);
+  return {
+    dir,
+    onnxPath: onnx.file,
+    quantization: onnx.quantization,
+    tokenizerJson: readJson(path.join(dir, 'tokenizer.json'), true),
+    tokenizerConfig: readJson(path.join(dir, 'tokenizer_config.json'), false),
+    config: parseGlinerConfig(readJson(path.join(dir, 'gliner_config.json'), true), path.join(dir, 'gliner_config.json')),
+    onnxBytes: statSync(onnx.file).size,
+  };
+}

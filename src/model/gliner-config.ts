@@ -1,0 +1,59 @@
+// gliner_config.json: the subset of GLiNER's model config that inference depends on, validated.
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { GlinerError } from '../errors.js';
+
+const GlinerConfigSchema = Type.Object(
+  {
+    model_name: Type.Optional(Type.String()),
+    span_mode: Type.Optional(Type.String()),
+    max_width: Type.Optional(Type.Integer({ minimum: 1 })),
+    max_len: Type.Optional(Type.Integer({ minimum: 1 })),
+    ent_token: Type.Optional(Type.String()),
+    sep_token: Type.Optional(Type.String()),
+    words_splitter_type: Type.Optional(Type.String()),
+    max_types: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
+  { additionalProperties: true },
+);
+
+type RawGlinerConfig = Static<typeof GlinerConfigSchema>;
+
+/** What the pipeline needs from a model's config, with GLiNER's defaults filled in. */
+export interface GlinerConfig {
+  readonly modelName: string;
+  readonly spanMode: string;
+  /** K: the widest span, in words, the model scores. */
+  readonly maxWidth: number;
+  /** Words per pass the model was trained on; longer texts are windowed. */
+  readonly maxLen: number;
+  readonly entToken: string;
+  readonly sepToken: string;
+  /** Labels per pass the model was trained with; longer label lists are split into groups. */
+  readonly maxTypes: number;
+}
+
+export function parseGlinerConfig(json: unknown, source: string): GlinerConfig {
+  if (!Value.Check(GlinerConfigSchema, json)) {
+    const first = [...Value.Errors(GlinerConfigSchema, json)][0];
+    throw new GlinerError('MODEL_UNSUPPORTED', `${source}: ${first ? `${first.path} ${first.message}` : 'invalid'}`);
+  }
+  const raw: RawGlinerConfig = json;
+  const spanMode = raw.span_mode ?? 'markerV0';
+  if (spanMode === 'token_level') {
+    throw new GlinerError('MODEL_UNSUPPORTED', `${source}: token-level GLiNER models are not supported (span mode only).`);
+  }
+  const splitter = raw.words_splitter_type ?? 'whitespace';
+  if (splitter !== 'whitespace') {
+    throw new GlinerError('MODEL_UNSUPPORTED', `${source}: words_splitter_type "${splitter}" is not supported (whitespace only).`);
+  }
+  return Object.freeze({
+    modelName: raw.model_name ?? 'unknown',
+    spanMode,
+    maxWidth: raw.max_width ?? 12,
+    maxLen: raw.max_len ?? 384,
+    entToken: raw.ent_token ?? '<<ENT>>',
+    sepToken: raw.sep_token ?? '<<SEP>>',
+    maxTypes: raw.max_types ?? 25,
+  });
+}

@@ -1,0 +1,60 @@
+// ONNX Runtime session creation: execution provider policy, threads, optimisation level.
+//
+// CUDA is opt-in. When it is asked for but cannot be used (no CUDA build of onnxruntime-node, no
+// driver, no device), the policy decides: `fail` refuses to start, `cpu` falls back to the CPU
+// provider and says so — in the log, in the model-info metric and in /health/ready's body.
+import * as ort from 'onnxruntime-node';
+import { GlinerError } from '../errors.js';
+
+export type ExecutionProvider = 'cpu' | 'cuda';
+export type CudaFallback = 'fail' | 'cpu';
+export type GraphOptimization = 'disabled' | 'basic' | 'extended' | 'all';
+
+export interface SessionSettings {
+  readonly executionProvider: ExecutionProvider;
+  readonly cudaFallback: CudaFallback;
+  /** Threads inside one operator; 0 lets ONNX Runtime decide. */
+  readonly intraOpThreads: number;
+  readonly interOpThreads: number;
+  readonly graphOptimization: GraphOptimization;
+  readonly cudaDeviceId: number;
+}
+
+export interface OpenedSession {
+  readonly session: ort.InferenceSession;
+  /** The provider actually in use. */
+  readonly executionProvider: ExecutionProvider;
+  /** Why CUDA was not used, when it was asked for and we fell back. */
+  readonly fallbackReason?: string;
+}
+
+function options(settings: SessionSettings, provider: ExecutionProvider): ort.InferenceSession.SessionOptions {
+  const providers: ort.InferenceSession.ExecutionProviderConfig[] =
+    provider === 'cuda' ? [{ name: 'cuda', deviceId: settings.cudaDeviceId }] : ['cpu'];
+  return {
+    executionProviders: providers,
+    graphOptimizationLevel: settings.graphOptimization,
+    executionMode: 'sequential',
+    ...(settings.intraOpThreads > 0 ? { intraOpNumThreads: settings.intraOpThreads } : {}),
+    ...(settings.interOpThreads > 0 ? { interOpNumThreads: settings.interOpThreads } : {}),
+    logSeverityLevel: 3,
+  };
+}
+
+export async function openSession(onnxPath: string, settings: SessionSettings): Promise<OpenedSession> {
+  if (settings.executionProvider === 'cuda') {
+    try {
+      const session = await ort.InferenceSession.create(onnxPath, options(settings, 'cuda'));
+      return { session, executionProvider: 'cuda' };
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      if (settings.cudaFallback === 'fail') {
+        throw new GlinerError('CUDA_UNAVAILABLE', `CUDA execution provider unavailable: ${reason}`, { cause: error });
+      }
+      const session = await ort.InferenceSession.create(onnxPath, options(settings, 'cpu'));
+      return { session, executionProvider: 'cpu', fallbackReason: reason };
+    }
+  }
+  const session = await ort.InferenceSession.create(onnxPath, options(settings, 'cpu'));
+  return { session, executionProvider: 'cpu' };
+}

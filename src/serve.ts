@@ -1,0 +1,137 @@
+// `serve`: the composition root. Order: config → logger → uWS (native or refuse) → API keys →
+// listeners (liveness answers while the model loads) → model → workers warmed → ready.
+// Shutdown is one ordered function: not ready → stop listening → drain accepted work under the
+// grace period → close WebSockets and workers → flush logs → exit.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Config } from './config/schema.js';
+import { redactedConfig } from './config/load.js';
+import { asGlinerError } from './errors.js';
+import { gateAccess } from './http/access.js';
+import { startFrontEnd, type FrontEnd } from './http/server.js';
+import { ServerState } from './http/state.js';
+import { loadUws } from './http/uws.js';
+import { createInferenceStack } from './inference-stack.js';
+import { createLogger, type Logger } from './logging.js';
+import { Metrics } from './metrics/registry.js';
+import { PACKAGE_ROOT } from './paths.js';
+import { playgroundRoutes } from './playground/routes.js';
+import { AuthFailureLimiter } from './security/auth-failures.js';
+import { SecurityGate } from './security/gate.js';
+import { assertStartable, KeyStore } from './security/keys.js';
+import { TokenBuckets } from './security/token-bucket.js';
+
+export interface RunningServer {
+  readonly frontEnd: FrontEnd;
+  readonly state: ServerState;
+  shutdown(reason: string): Promise<void>;
+}
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+export async function serve(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+  logger.info({ config: redactedConfig(config) }, 'starting');
+  const { uws, native } = loadUws(config.allowUwsFallback);
+  if (!native) logger.warn('uWebSockets.js native binary did not load: running on the slow pure-Node shim (ALLOW_UWS_FALLBACK=true)');
+
+  const metrics = new Metrics();
+  const keys = new KeyStore({
+    envKeys: config.apiKeys,
+    ...(config.apiKeysFile === undefined ? {} : { file: config.apiKeysFile }),
+    defaultRatePerSecond: config.rateLimitPerSecond,
+    defaultBurst: config.rateLimitBurst,
+    onError: (message) => logger.error({ file: config.apiKeysFile }, `API key file not reloaded, the previous keys stay: ${message}`),
+    onReload: (event) => logger.info({ keys: event.keys, trigger: event.trigger }, 'API keys reloaded'),
+  });
+  process.on('SIGHUP', () => {
+    const result = keys.reload();
+    if (result.ok) logger.info({ keys: result.keys, changed: result.changed }, 'SIGHUP: API keys reloaded');
+  });
+  const warning = assertStartable(keys, config.production);
+  if (warning !== undefined) logger.warn(warning);
+  const buckets = new TokenBuckets();
+  const gate = new SecurityGate({ store: keys, buckets, failures: new AuthFailureLimiter({ maxFailures: config.authFailuresPerMinute }), metrics });
+
+  const state = new ServerState();
+  metrics.ready.set(0);
+  const stack = createInferenceStack(config, logger, metrics);
+  const frontEnd = await startFrontEnd(
+    {
+      host: config.host,
+      port: config.port,
+      adminHost: config.adminHost,
+      adminPort: config.adminPort,
+      ...(config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined
+        ? { tls: { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile, ...(config.tlsPassphrase === undefined ? {} : { passphrase: config.tlsPassphrase }) } }
+        : {}),
+      maxBodyBytes: config.maxBodyBytes,
+      corsOrigins: config.corsOrigins,
+      limits: config,
+      stream: {
+        maxMessageBytes: config.wsMaxMessageBytes,
+        maxInflight: config.wsMaxInflight,
+        maxBackpressureBytes: config.wsMaxBackpressureBytes,
+        idleTimeoutSeconds: config.wsIdleTimeoutSeconds,
+      },
+      version: packageVersion(),
+      extraRoutes: config.playground ? playgroundRoutes() : [],
+    },
+    { uws, engine: stack.engine, state, metrics, access: gateAccess(gate, buckets, metrics), logger },
+  );
+  const ports = { port: frontEnd.port, adminPort: frontEnd.adminPort, tls: frontEnd.tls };
+  logger.info(ports, 'listening');
+
+  let shuttingDown: Promise<void> | undefined;
+  const shutdown = (reason: string): Promise<void> => {
+    shuttingDown ??= (async () => {
+      logger.info({ reason, inFlight: state.inFlight, queued: stack.batcher.depth }, 'draining');
+      state.phase = 'draining';
+      metrics.ready.set(0);
+      frontEnd.stopListening();
+      const grace = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), config.shutdownGraceMs).unref());
+      const drained = (async () => {
+        await stack.engine.drain();
+        // Responses are written right after their request settles; wait for the last ones.
+        while (state.inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+        return 'drained' as const;
+      })();
+      const outcome = await Promise.race([drained, grace]);
+      frontEnd.closeAll();
+      keys.close();
+      await stack.close();
+      logger.info({ outcome, inFlight: state.inFlight }, 'stopped');
+    })();
+    return shuttingDown;
+  };
+
+  stack.loaded.then(
+    (model) => {
+      if (state.phase !== 'starting') return;
+      state.model = model.summary;
+      state.phase = 'ready';
+      metrics.ready.set(1);
+      logger.info({ ...ports, model: model.summary }, 'ready');
+    },
+    (error: unknown) => {
+      const failure = asGlinerError(error);
+      state.failure = failure.message;
+      logger.fatal({ code: failure.code, err: failure.message }, 'model failed to load');
+      void shutdown('model load failure').then(() => process.exit(1));
+    },
+  );
+  return { frontEnd, state, shutdown };
+}
+
+/** Wire process signals: SIGTERM/SIGINT drain and exit 0, SIGHUP reloads API keys. */
+export function handleSignals(server: RunningServer, logger: Logger): void {
+  const stop = (signal: string): void => {
+    void server.shutdown(signal).then(() => {
+      logger.flush();
+      process.exit(0);
+    });
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}

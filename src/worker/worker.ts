@@ -1,0 +1,41 @@
+// Pool worker entry: one per thread. Loads the model once (session, tokenizer, config), warms it up,
+// then runs batches. Everything CPU-heavy of a request — tokenisation, tensors, inference,
+// decoding — happens here, never on the thread that serves HTTP.
+import { threadId } from 'node:worker_threads';
+import { workerData } from 'piscina';
+import type { BatchResult, WorkerInfo, WorkerTask } from './messages.js';
+import { OnnxRunner, type RunnerSettings } from './onnx-runner.js';
+
+interface WorkerState {
+  readonly runner: OnnxRunner;
+  readonly info: WorkerInfo;
+}
+
+async function start(settings: RunnerSettings): Promise<WorkerState> {
+  const runner = await OnnxRunner.load(settings);
+  const warmupSeconds = await runner.warmUp();
+  return {
+    runner,
+    info: {
+      workerId: threadId,
+      executionProvider: runner.executionProvider,
+      ...(runner.fallbackReason === undefined ? {} : { fallbackReason: runner.fallbackReason }),
+      onnxPath: runner.onnxPath,
+      quantization: runner.quantization,
+      warmupSeconds,
+    },
+  };
+}
+
+// Started at import so the model loads while the pool spins up; piscina awaits the exported
+// handler, so a load failure rejects every task sent to this worker with the load error.
+const state = start(workerData as RunnerSettings);
+// Keep an unobserved rejection from killing the thread before a task can report it.
+state.catch(() => undefined);
+
+export default async function handle(task: WorkerTask): Promise<BatchResult | WorkerInfo> {
+  const { runner, info } = await state;
+  if (task.kind === 'info') return info;
+  const output = await runner.run(task.rows);
+  return { ...output, workerId: threadId };
+}
