@@ -11,7 +11,7 @@ import { gateAccess } from './http/access.js';
 import { startFrontEnd, type FrontEnd } from './http/server.js';
 import { ServerState } from './http/state.js';
 import { loadUws } from './http/uws.js';
-import { createInferenceStack } from './inference-stack.js';
+import { createInferenceStack, type InferenceStack } from './inference-stack.js';
 import { createLogger, type Logger } from './logging.js';
 import { Metrics } from './metrics/registry.js';
 import { PACKAGE_ROOT } from './paths.js';
@@ -24,6 +24,8 @@ import { TokenBuckets } from './security/token-bucket.js';
 export interface RunningServer {
   readonly frontEnd: FrontEnd;
   readonly state: ServerState;
+  readonly stack: InferenceStack;
+  readonly metrics: Metrics;
   shutdown(reason: string): Promise<void>;
 }
 
@@ -121,7 +123,7 @@ export async function serve(config: Config, logger: Logger = createLogger(config
       void shutdown('model load failure').then(() => process.exit(1));
     },
   );
-  return { frontEnd, state, shutdown };
+  return { frontEnd, state, stack, metrics, shutdown };
 }
 
 /** Wire process signals: SIGTERM/SIGINT drain and exit 0, SIGHUP reloads API keys. */

@@ -24,6 +24,8 @@ export interface BatcherSettings {
 export interface Ticket {
   readonly deadline: number;
   cancelled: 'disconnect' | 'deadline' | 'failed' | undefined;
+  /** Set once the request's drop has been counted (a request counts once, whatever its rows). */
+  dropCounted?: boolean;
 }
 
 export interface QueuedRow {
@@ -114,15 +116,15 @@ export class Batcher {
     const ticket = row.ticket;
     if (ticket.cancelled === undefined && now > ticket.deadline) {
       ticket.cancelled = 'deadline';
-      this.events.dropped?.('deadline', 1);
       row.reject(new GlinerError('DEADLINE_EXCEEDED', 'The request deadline passed before it could run.'));
-      return false;
     }
-    if (ticket.cancelled !== undefined) {
-      if (ticket.cancelled === 'disconnect') this.events.dropped?.('disconnect', 1);
-      return false;
+    if (ticket.cancelled === undefined) return true;
+    // Requests that failed for another reason are counted where they failed.
+    if (ticket.cancelled !== 'failed' && ticket.dropCounted !== true) {
+      ticket.dropCounted = true;
+      this.events.dropped?.(ticket.cancelled, 1);
     }
-    return true;
+    return false;
   }
 
   /** Pick the next batch out of the queue. */

@@ -44,6 +44,7 @@ export function sendJson(ex: Exchange, status: number, value: unknown, extra: He
 
 export function sendError(ex: Exchange, error: GlinerError, extra: Headers = [], close = false): void {
   const headers: (readonly [string, string])[] = [...extra, ...(error.extra.headers ?? [])];
-  if (error.extra.retryAfterSeconds !== undefined) headers.push(['Retry-After', String(error.extra.retryAfterSeconds)]);
+  const hasRetryAfter = headers.some(([name]) => name.toLowerCase() === 'retry-after');
+  if (error.extra.retryAfterSeconds !== undefined && !hasRetryAfter) headers.push(['Retry-After', String(error.extra.retryAfterSeconds)]);
   send(ex, error.status, JSON.stringify(errorBody(error)), 'application/json', headers, close);
 }

@@ -1,5 +1,5 @@
 // Starts the real server (`node dist/src/cli.js serve`) as a child process on free ports and
-// waits for its "listening" log line. Integration suites use this; `npm test` builds dist first.
+// waits for its "ready" (or "listening") log line. Integration suites use this; `npm test` builds dist first.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
@@ -27,6 +27,8 @@ export interface StartOptions {
   readonly env?: Record<string, string>;
   readonly args?: readonly string[];
   readonly timeoutMs?: number;
+  /** Resolve at the "listening" log line, or (default) at "ready" (model loaded and warmed). */
+  readonly waitFor?: 'listening' | 'ready';
 }
 
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
@@ -47,12 +49,12 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       try {
         const entry = JSON.parse(line) as Record<string, unknown>;
         logs.push(entry);
-        if (entry.msg === 'listening') resolve(entry);
+        if (entry.msg === (options.waitFor ?? 'ready')) resolve(entry);
       } catch {
         logs.push({ raw: line });
       }
     });
-    void exited.then((code) => reject(new Error(`server exited with ${code} before listening:\n${stderr}`)));
+    void exited.then((code) => reject(new Error(`server exited with ${code} before ${options.waitFor ?? 'ready'}:\n${stderr}\n${JSON.stringify(logs.slice(-5))}`)));
     setTimeout(() => reject(new Error(`server did not listen within ${options.timeoutMs ?? 60000} ms:\n${stderr}`)), options.timeoutMs ?? 60000).unref();
   });
   const entry = await listening;

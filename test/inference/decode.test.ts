@@ -1,0 +1,77 @@
+// Golden decoding tests: for fixed logits, the entities GLiNER's Python decoder would return,
+// worked out by hand from its source (decoding/decoder.py greedy_search and utils.py).
+import { describe, expect, it } from 'vitest';
+import { candidatesOf, greedySearch, type SpanCandidate } from '../../src/inference/decode.js';
+
+const logit = (p: number): number => Math.log(p / (1 - p));
+
+/** Build logits [1, W, K, C] from a sparse list of (i, k, c, p); everything else very negative. */
+function logits(W: number, K: number, C: number, cells: [number, number, number, number][]): { data: Float32Array; dims: [number, number, number, number] } {
+  const data = new Float32Array(W * K * C).fill(-20);
+  for (const [i, k, c, p] of cells) data[(i * K + k) * C + c] = logit(p);
+  return { data, dims: [1, W, K, C] };
+}
+
+const spans = (list: SpanCandidate[]): [number, number, number, number][] => list.map((s) => [s.start, s.end, s.label, Number(s.score.toFixed(3))]);
+const flat = { threshold: 0.5, flatNer: true, multiLabel: false };
+
+describe('candidatesOf', () => {
+  it('keeps p > threshold (strict), inside the row, inside the row\'s labels, in row-major order', () => {
+    const view = logits(5, 3, 3, [[0, 0, 0, 0.9], [0, 1, 2, 0.7], [1, 0, 1, 0.6], [3, 2, 0, 0.95], [2, 0, 2, 0.8], [4, 0, 0, 0.5]]);
+    // text length 4: (3,2) ends at word 5 > 3 → out; label 2 is beyond numLabels=2 → out; 0.5 is not > 0.5.
+    const got = candidatesOf(view, 0, 4, 2, 0.5);
+    expect(spans(got)).toEqual([[0, 0, 0, 0.9], [1, 1, 1, 0.6]]);
+  });
+
+  it('compares in float32 like torch', () => {
+    const view = (x: number): { data: Float32Array; dims: [number, number, number, number] } => ({ data: Float32Array.of(x), dims: [1, 1, 1, 1] });
+    // sigmoid(1e-9) is 0.5000000002 in float64 but exactly 0.5 in float32: not strictly above 0.5.
+    expect(candidatesOf(view(1e-9), 0, 1, 1, 0.5)).toHaveLength(0);
+    // sigmoid(1e-6) is 0.50000025, a float32 above 0.5: kept.
+    expect(candidatesOf(view(1e-6), 0, 1, 1, 0.5)).toHaveLength(1);
+  });
+});
+
+describe('greedySearch (GLiNER greedy_search)', () => {
+  const c = (start: number, end: number, label: number, score: number): SpanCandidate => ({ start, end, label, score });
+
+  it('flat: best score first, overlapping spans dropped, result sorted by start', () => {
+    // The spec's example where gline-rs differs: Python keeps (2,4) and (0,0).
+    const got = greedySearch([c(0, 0, 0, 0.5), c(0, 2, 0, 0.8), c(2, 4, 0, 0.9)], flat);
+    expect(spans(got)).toEqual([[0, 0, 0, 0.5], [2, 4, 0, 0.9]]);
+  });
+
+  it('flat: adjacent spans (touching, no shared word) both survive', () => {
+    expect(spans(greedySearch([c(0, 1, 0, 0.9), c(2, 3, 1, 0.8)], flat))).toEqual([[0, 1, 0, 0.9], [2, 3, 1, 0.8]]);
+  });
+
+  it('flat: the same span with two labels keeps only the better one', () => {
+    expect(spans(greedySearch([c(1, 2, 0, 0.7), c(1, 2, 1, 0.9)], flat))).toEqual([[1, 2, 1, 0.9]]);
+  });
+
+  it('ties keep input (row-major) order: the earlier candidate wins', () => {
+    expect(spans(greedySearch([c(0, 1, 0, 0.8), c(1, 2, 0, 0.8)], flat))).toEqual([[0, 1, 0, 0.8]]);
+    expect(spans(greedySearch([c(1, 2, 0, 0.8), c(0, 1, 0, 0.8)], flat))).toEqual([[1, 2, 0, 0.8]]);
+  });
+
+  it('flat + multi_label: identical spans may carry several labels, overlaps still conflict', () => {
+    const got = greedySearch([c(1, 2, 0, 0.7), c(1, 2, 1, 0.9), c(2, 3, 0, 0.8)], { ...flat, multiLabel: true });
+    expect(spans(got)).toEqual([[1, 2, 1, 0.9], [1, 2, 0, 0.7]]);
+  });
+
+  it('nested: contained spans allowed, partial overlaps and duplicate spans dropped', () => {
+    const got = greedySearch([c(0, 3, 0, 0.9), c(1, 2, 1, 0.8), c(2, 4, 0, 0.85), c(0, 3, 1, 0.7)], { ...flat, flatNer: false });
+    // (2,4) partially overlaps (0,3) → dropped; (0,3) label 1 duplicates the accepted span → dropped.
+    expect(spans(got)).toEqual([[0, 3, 0, 0.9], [1, 2, 1, 0.8]]);
+  });
+
+  it('nested + multi_label: identical spans with other labels allowed', () => {
+    const got = greedySearch([c(0, 3, 0, 0.9), c(0, 3, 1, 0.7), c(2, 4, 0, 0.85)], { threshold: 0.5, flatNer: false, multiLabel: true });
+    expect(spans(got)).toEqual([[0, 3, 0, 0.9], [0, 3, 1, 0.7]]);
+  });
+
+  it('stable sort by start keeps same-start spans in score order', () => {
+    const got = greedySearch([c(0, 0, 0, 0.6), c(0, 2, 0, 0.9)], { threshold: 0.5, flatNer: false, multiLabel: false });
+    expect(spans(got)).toEqual([[0, 2, 0, 0.9], [0, 0, 0, 0.6]]);
+  });
+});
