@@ -138,9 +138,13 @@ program
   .command('config')
   .description('Print the configuration table (markdown), or the effective config with secrets redacted.')
   .option('--effective', 'print the effective configuration as JSON')
-  .action(async (options: { effective?: boolean }) => {
+  .option('--env-example', 'print .env.example')
+  .action(async (options: { effective?: boolean; envExample?: boolean }) => {
     try {
-      if (options.effective === true) {
+      if (options.envExample === true) {
+        const { envExample } = await import('./config/load.js');
+        process.stdout.write(`${envExample()}\n`);
+      } else if (options.effective === true) {
         const { redactedConfig } = await import('./config/load.js');
         process.stdout.write(`${JSON.stringify(redactedConfig(loadConfig()), null, 2)}\n`);
       } else {

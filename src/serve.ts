@@ -80,7 +80,7 @@ export async function serve(config: Config, logger: Logger = createLogger(config
       version: packageVersion(),
       extraRoutes: config.playground ? playgroundRoutes() : [],
     },
-    { uws, engine: stack.engine, state, metrics, access: gateAccess(gate, buckets, metrics), logger },
+    { uws, engine: stack.engine, state, metrics, access: gateAccess(gate, buckets, metrics, config.trustProxyHops), logger },
   );
   const ports = { port: frontEnd.port, adminPort: frontEnd.adminPort, tls: frontEnd.tls };
   logger.info(ports, 'listening');

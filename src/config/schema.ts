@@ -71,6 +71,7 @@ export const SETTINGS = {
   rateLimitPerSecond: s('RATE_LIMIT_PER_SECOND', Num(50, 0, 1e6), 'Token-bucket refill rate per API key (requests per second; 0 disables rate limiting).'),
   rateLimitBurst: s('RATE_LIMIT_BURST', Int(100, 1), 'Token-bucket size per API key.'),
   authFailuresPerMinute: s('AUTH_FAILURES_PER_MINUTE', Int(30, 1), 'Failed authentications allowed per client address per minute before 429.'),
+  trustProxyHops: s('TRUST_PROXY_HOPS', Int(0, 0, 16), 'Proxies in front of the server whose X-Forwarded-For entries are trusted (1 behind an ingress controller); the client address for failed-auth limiting is taken that many hops back. 0 = the socket peer.'),
   tlsCertFile: s('TLS_CERT_FILE', Opt(), 'PEM certificate; with TLS_KEY_FILE, serves HTTPS/WSS.'),
   tlsKeyFile: s('TLS_KEY_FILE', Opt(), 'PEM private key.'),
   tlsPassphrase: s('TLS_PASSPHRASE', Opt(), 'Passphrase of the private key.', { secret: true }),

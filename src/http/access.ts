@@ -7,10 +7,10 @@ import { clientAddressKey } from '../security/auth-failures.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { AccessControl, Admission } from './router.js';
 
-export function gateAccess(gate: SecurityGate, buckets: TokenBuckets, metrics: Pick<Metrics, 'rateLimited'>): AccessControl {
+export function gateAccess(gate: SecurityGate, buckets: TokenBuckets, metrics: Pick<Metrics, 'rateLimited'>, trustProxyHops: number): AccessControl {
   return {
     admit(headers, ip): Admission {
-      const outcome = gate.check(clientAddressKey(ip), headers);
+      const outcome = gate.check(clientAddressKey(ip, headers.get('x-forwarded-for'), trustProxyHops), headers);
       if (!outcome.ok) {
         throw new GlinerError(outcome.error.code, outcome.error.message, { ...outcome.error.extra, headers: outcome.headers });
       }

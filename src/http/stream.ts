@@ -68,8 +68,15 @@ export function registerStream(app: TemplatedApp, deps: StreamDeps): StreamHandl
     const conn = ws.getUserData();
     let id: unknown = null;
     try {
-      const message = parse.parse(Buffer.from(raw));
-      id = message.id;
+      let value: unknown;
+      try {
+        value = JSON.parse(Buffer.from(raw).toString('utf8'));
+      } catch {
+        throw new GlinerError('BAD_JSON', 'The message is not valid JSON.');
+      }
+      // Echo the id even when the rest of the message is invalid, so the client can match it.
+      if (typeof value === 'object' && value !== null && 'id' in value) id = (value).id;
+      const message = parse.check(value);
       conn.admission.charge();
       assertReady(deps.state);
       checkText(message.text, deps.limits);
@@ -112,7 +119,9 @@ export function registerStream(app: TemplatedApp, deps: StreamDeps): StreamHandl
   };
 
   app.ws<Connection>('/api/v1/stream', {
-    maxPayloadLength: deps.settings.maxMessageBytes,
+    // uWS drops a connection without a close frame past maxPayloadLength; leave room so our own
+    // check below can close with a proper 1009 and reason instead.
+    maxPayloadLength: deps.settings.maxMessageBytes * 2 + 1024,
     idleTimeout: deps.settings.idleTimeoutSeconds,
     maxBackpressure: deps.settings.maxBackpressureBytes * 4,
     closeOnBackpressureLimit: 1,
@@ -153,6 +162,10 @@ export function registerStream(app: TemplatedApp, deps: StreamDeps): StreamHandl
     message: (ws, message) => {
       deps.metrics.wsMessages.inc({ direction: 'in' });
       const conn = ws.getUserData();
+      if (message.byteLength > deps.settings.maxMessageBytes) {
+        ws.end(1009, `message larger than ${deps.settings.maxMessageBytes} bytes`);
+        return;
+      }
       // uWS reuses the message buffer after this callback: copy before keeping it.
       const copy = message.slice(0);
       if (conn.inflight < deps.settings.maxInflight && conn.backlog.length === 0 && ws.getBufferedAmount() < deps.settings.maxBackpressureBytes) {

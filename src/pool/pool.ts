@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { GlinerError } from '../errors.js';
+import { ERROR_CODES, GlinerError, type ErrorCode } from '../errors.js';
 import type { BatchResult, BatchTask, WorkerInfo } from '../worker/messages.js';
 import type { RunnerSettings } from '../worker/onnx-runner.js';
 
@@ -27,6 +27,15 @@ function workerEntry(): { filename: string; execArgv: string[] } {
   if (existsSync(js)) return { filename: js, execArgv: [] };
   // Running from TypeScript sources (vitest, `npm run dev`): load the worker through tsx.
   return { filename: fileURLToPath(new URL('../worker/worker.ts', import.meta.url)), execArgv: ['--import', 'tsx'] };
+}
+
+/** A worker's load error arrives as "CODE: message" (see worker.ts); restore the coded error. */
+function fromWorkerError(error: unknown): GlinerError {
+  const message = error instanceof Error ? error.message : String(error);
+  const match = /^([A-Z_]+): ([\s\S]*)$/.exec(message);
+  const code = match?.[1];
+  if (match !== null && code !== undefined && code in ERROR_CODES) return new GlinerError(code as ErrorCode, match[2] ?? message, { cause: error });
+  return new GlinerError('MODEL_NOT_FOUND', `model failed to load: ${message}`, { cause: error });
 }
 
 export class InferencePool {
@@ -59,7 +68,7 @@ export class InferencePool {
       return new InferencePool(piscina, workers, infos);
     } catch (error) {
       await piscina.destroy();
-      throw error instanceof GlinerError ? error : new GlinerError('MODEL_NOT_FOUND', `model failed to load: ${(error as Error).message}`, { cause: error });
+      throw fromWorkerError(error);
     }
   }
 

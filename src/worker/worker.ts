@@ -3,6 +3,7 @@
 // decoding — happens here, never on the thread that serves HTTP.
 import { threadId } from 'node:worker_threads';
 import { workerData } from 'piscina';
+import { GlinerError } from '../errors.js';
 import type { BatchResult, WorkerInfo, WorkerTask } from './messages.js';
 import { OnnxRunner, type RunnerSettings } from './onnx-runner.js';
 
@@ -12,7 +13,10 @@ interface WorkerState {
 }
 
 async function start(settings: RunnerSettings): Promise<WorkerState> {
-  const runner = await OnnxRunner.load(settings);
+  // Errors cross the thread boundary as plain Errors: carry the stable code in the message.
+  const runner = await OnnxRunner.load(settings).catch((error: unknown) => {
+    throw new Error(error instanceof GlinerError ? `${error.code}: ${error.message}` : String(error instanceof Error ? error.message : error));
+  });
   const warmupSeconds = await runner.warmUp();
   return {
     runner,
@@ -27,6 +31,12 @@ async function start(settings: RunnerSettings): Promise<WorkerState> {
   };
 }
 
+// Fault injection for the worker-crash test: when GLINER_FAULT_EXIT_WORD is set, a row containing
+// that exact word makes this thread exit before running the model, as a crashed worker would.
+// (Terminating a thread from outside while ONNX Runtime is inside run() aborts the whole process,
+// so the test cannot simply kill a busy thread.) Unset in every real deployment.
+const faultExitWord = process.env.GLINER_FAULT_EXIT_WORD;
+
 // Started at import so the model loads while the pool spins up; piscina awaits the exported
 // handler, so a load failure rejects every task sent to this worker with the load error.
 const state = start(workerData as RunnerSettings);
@@ -36,6 +46,7 @@ state.catch(() => undefined);
 export default async function handle(task: WorkerTask): Promise<BatchResult | WorkerInfo> {
   const { runner, info } = await state;
   if (task.kind === 'info') return info;
+  if (faultExitWord !== undefined && faultExitWord !== '' && task.rows.some((row) => row.words.includes(faultExitWord))) process.exit(70);
   const output = await runner.run(task.rows);
   return { ...output, workerId: threadId };
 }

@@ -76,6 +76,24 @@ describe('disconnected clients', () => {
   }, 120_000);
 });
 
+describe('worker crash', () => {
+  it('fails the crashed batch with 500 WORKER_CRASHED (never hangs), replaces the worker, keeps serving', async () => {
+    const srv = await startServer({ env: { MODEL: TEST_MODEL, API_KEYS: KEY, RATE_LIMIT_PER_SECOND: '0', WORKERS: '1', GLINER_FAULT_EXIT_WORD: 'crashtoken' } });
+    try {
+      const crashed = await post(`${srv.url}/api/v1/predict`, { text: 'please crashtoken now', labels: ['person'] }, auth);
+      expect([crashed.status, errorCode(crashed)]).toEqual([500, 'WORKER_CRASHED']);
+      // The replacement worker loads the model and serves the next request.
+      const after = await post(`${srv.url}/api/v1/predict`, SEED, auth);
+      expect(after.status).toBe(200);
+      const metrics = (await get(`${srv.adminUrl}/metrics`)).text;
+      expect(metricValue(metrics, 'gliner_worker_restarts_total')).toBe(1);
+      expect((await get(`${srv.url}/health/ready`)).status).toBe(200);
+    } finally {
+      expect(await srv.stop()).toBe(0);
+    }
+  }, 120_000);
+});
+
 describe('limits over the wire', () => {
   it('429 RATE_LIMITED with RateLimit-* and Retry-After once a key\'s bucket is empty', async () => {
     const srv = await startServer({ env: { MODEL: TEST_MODEL, API_KEYS: KEY, RATE_LIMIT_PER_SECOND: '0.5', RATE_LIMIT_BURST: '2' } });
