@@ -92,7 +92,7 @@ export function envExample(): string {
     const setting = SETTINGS[key];
     const value = (setting.schema as { default?: unknown }).default;
     lines.push(`# ${setting.doc}`);
-    lines.push(`# ${setting.env}=${value === undefined ? '' : Array.isArray(value) ? value.join(',') : String(value)}`);
+    lines.push(`# ${setting.env}=${value === undefined ? '' : Array.isArray(value) ? value.join(',') : JSON.stringify(value).replace(/^"|"$/g, '')}`);
     lines.push('');
   }
   return lines.join('\n');
