@@ -1,0 +1,47 @@
+// The model runner with the real embedded model: rows with different texts and different label
+// sets share a batch, and each row gets what it would get alone.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SpanCandidate } from '../../src/inference/decode.js';
+import { splitWords } from '../../src/inference/words.js';
+import { OnnxRunner } from '../../src/worker/onnx-runner.js';
+import type { RowTask } from '../../src/worker/messages.js';
+import { TEST_MODEL } from '../support/model.js';
+
+let runner: OnnxRunner;
+beforeAll(async () => {
+  runner = await OnnxRunner.load({ modelDir: TEST_MODEL, quantization: 'auto', executionProvider: 'cpu', cudaFallback: 'fail', cudaDeviceId: 0, intraOpThreads: 1, interOpThreads: 1, graphOptimization: 'all' });
+});
+afterAll(async () => {
+  await runner.close();
+});
+
+const row = (text: string, labels: string[]): RowTask => ({ words: splitWords(text).map((w) => w.text), labels, threshold: 0.3 });
+const rounded = (spans: readonly SpanCandidate[]) => spans.map((s) => ({ ...s, score: Math.round(s.score * 1e3) / 1e3 }));
+
+describe('OnnxRunner', () => {
+  it('reads the model config', () => {
+    expect(runner.config.maxWidth).toBe(12);
+    expect(runner.executionProvider).toBe('cpu');
+  });
+
+  it('gives each row of a mixed batch (lengths and label counts differ) what it gets alone', async () => {
+    const rows = [
+      row('I work at Microsoft based in Seattle, Washington.', ['organization']),
+      row('Ada Lovelace worked with Charles Babbage in London on the Analytical Engine for years.', ['person', 'location', 'organization']),
+      row('Paris', ['location', 'person']),
+    ];
+    const together = await runner.run(rows);
+    expect(together.rows).toHaveLength(3);
+    expect(together.paddedTokens).toBe(3 * Math.max(...together.rows.map((r) => r.tokens)));
+    for (let i = 0; i < rows.length; i++) {
+      const alone = await runner.run([rows[i] as RowTask]);
+      expect(rounded(together.rows[i]?.spans ?? [])).toEqual(rounded(alone.rows[0]?.spans ?? []));
+      // Never a class beyond the row's own labels, never a span past its own words.
+      for (const span of together.rows[i]?.spans ?? []) {
+        expect(span.label).toBeLessThan(rows[i]?.labels.length ?? 0);
+        expect(span.end).toBeLessThan(rows[i]?.words.length ?? 0);
+      }
+    }
+    expect(together.timings.inferenceSeconds).toBeGreaterThan(0);
+  });
+});
