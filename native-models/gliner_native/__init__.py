@@ -1,0 +1,1 @@
+"""Small GLiNER (span mode, markerV0) look-alike: data, tokenizer, model, training, export, eval."""
