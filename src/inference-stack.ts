@@ -1,6 +1,7 @@
 // The inference stack without any transport: model store → worker pool → batcher → engine.
 // `serve` puts the HTTP front end on top; `eval` and the raw benchmark use it directly, so every
 // path runs the same code.
+import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config/schema.js';
 import { Batcher } from './engine/batcher.js';
@@ -28,6 +29,13 @@ export interface LoadedModel {
   readonly config: GlinerConfig;
   readonly resolved: ResolvedModel;
   readonly pool: InferencePool;
+}
+
+/** How the model is named in answers, logs and metrics: never a server's absolute path. */
+function displayId(resolved: ResolvedModel): string {
+  if (resolved.source === 'hub') return resolved.id;
+  const relative = path.relative(PACKAGE_ROOT, resolved.dir);
+  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : path.basename(resolved.dir);
 }
 
 export function planLimits(config: Config, model: GlinerConfig): PlanLimits {
@@ -116,7 +124,7 @@ export function createInferenceStack(config: Config, logger: Logger, metrics: Me
     (batcher as unknown as { settings: { maxInflight: number } }).settings.maxInflight = started.size;
     const first = started.workers[0];
     const summary: ModelSummary = {
-      id: resolved.id,
+      id: displayId(resolved),
       revision: resolved.commit ?? resolved.revision,
       executionProvider: first?.executionProvider ?? config.executionProvider,
       requestedProvider: config.executionProvider,

@@ -3,7 +3,7 @@
 import { STREAM_WORDS, colourFor, countWords, describeError, formatScore, mergeEntities, segment } from './highlight.js';
 
 const KEY_STORAGE = 'gliner.playground.apiKey';
-const DEFAULT_LABELS = ['organization', 'location'];
+const DEFAULT_LABELS = ['person', 'organization', 'location'];
 
 const $ = (id) => {
   const el = document.getElementById(id);
