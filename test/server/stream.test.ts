@@ -49,7 +49,7 @@ describe('/api/v1/stream', () => {
   it('streams a long text window by window, offsets in the original text, then the merged result', async () => {
     const client = await connect(url, { headers: { 'x-api-key': KEY } });
     const text = `${'Nothing happened on the quiet road today and nobody came by. '.repeat(150)}I work at Microsoft based in Seattle, Washington.`;
-    client.send({ id: 'long', text, labels: ['organization', 'location'] });
+    client.send({ id: 'long', text, labels: ['location'] });
     const messages = (await client.waitFor(done('long'), 60_000)).filter((m) => m.id === 'long');
     const windows = messages.filter((m) => m.done === false);
     expect(windows.length).toBeGreaterThan(1);
@@ -58,11 +58,11 @@ describe('/api/v1/stream', () => {
     const final = messages.find((m) => m.done === true);
     expect(messages.at(-1)).toBe(final);
     const entities = final?.entities as { text: string; start: number; end: number }[];
-    const ms = entities.find((e) => e.text === 'Microsoft');
-    expect(ms).toBeDefined();
-    expect([...text].slice(ms?.start, ms?.end).join('')).toBe('Microsoft');
-    // The window that saw Microsoft reported it with the same offsets.
-    expect(windows.some((w) => (w.entities as { text: string; start: number }[]).some((e) => e.text === 'Microsoft' && e.start === ms?.start))).toBe(true);
+    const seattle = entities.find((e) => e.text === 'Seattle');
+    expect(seattle).toBeDefined();
+    expect([...text].slice(seattle?.start, seattle?.end).join('')).toBe('Seattle');
+    // The window that saw Seattle reported it with the same offsets.
+    expect(windows.some((w) => (w.entities as { text: string; start: number }[]).some((e) => e.text === 'Seattle' && e.start === seattle?.start))).toBe(true);
     client.close();
   });
 
