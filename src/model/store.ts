@@ -3,31 +3,12 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { GlinerError } from '../errors.js';
-import type { Quantization } from './files.js';
-import { downloadHubModel, isHubId, type DownloadEvent } from './hub.js';
+import { downloadHubModel, isHubId, type HubDownloadOptions } from './hub.js';
 
-export interface ResolveModelOptions {
-  /** Hub revision (MODEL_REVISION); ignored for directories. */
-  readonly revision: string;
-  /** MODEL_CACHE_DIR; a relative path resolves against the working directory. */
-  readonly cacheDir: string;
-  /** HF_ENDPOINT. */
-  readonly endpoint: string;
-  /** HF_TOKEN. */
-  readonly token?: string | undefined;
-  /** HF_HUB_OFFLINE. */
-  readonly offline: boolean;
-  readonly quantization: Quantization;
+/** The hub download settings (all but the repository, which is `ref`), plus where the package lives. */
+export interface ResolveModelOptions extends Omit<HubDownloadOptions, 'repo' | 'progressIntervalMs'> {
   /** The package's root directory: relative model paths are also tried against it. */
   readonly packageRoot: string;
-  /** Download log (see `DownloadEvent`); a progress bar is drawn on stderr when it is a terminal. */
-  readonly onProgress?: ((event: DownloadEvent) => void) | undefined;
-  /** Force the progress bar on or off (default: stderr is a terminal). */
-  readonly progressBar?: boolean | undefined;
-  /** Retries of failed requests (default 3) and the wait before each (default backoff from 500 ms). */
-  readonly retries?: number | undefined;
-  readonly retryDelayMs?: ((attempt: number) => number) | undefined;
-  readonly timeoutMs?: number | undefined;
 }
 
 export interface ResolvedModel {
