@@ -22,6 +22,23 @@ export interface BatchTensors {
   readonly spanMask: Uint8Array;
 }
 
+// int64 tensors are filled through an Int32 view of their buffer (low word = value, high word = 0
+// for the non-negative values here): converting hundreds of thousands of numbers to BigInt one by
+// one costs more than the tiny model's inference on long batches. Little-endian only, checked here.
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
+/** Writes non-negative int32 values into a BigInt64Array. */
+class Int64Writer {
+  private readonly low: Int32Array | undefined;
+  constructor(readonly array: BigInt64Array) {
+    this.low = LITTLE_ENDIAN ? new Int32Array(array.buffer, array.byteOffset, array.length * 2) : undefined;
+  }
+  set(index: number, value: number): void {
+    if (this.low !== undefined) this.low[2 * index] = value;
+    else this.array[index] = BigInt(value);
+  }
+}
+
 export function buildBatch(rows: readonly EncodedRow[], maxWidth: number): BatchTensors {
   const batchSize = rows.length;
   let tokens = 1;
@@ -38,24 +55,29 @@ export function buildBatch(rows: readonly EncodedRow[], maxWidth: number): Batch
   const spanIdx = new BigInt64Array(batchSize * spans * 2);
   const spanMask = new Uint8Array(batchSize * spans);
 
+  const ids = new Int64Writer(inputIds);
+  const attention = new Int64Writer(attentionMask);
+  const mask = new Int64Writer(wordsMask);
+  const lengths = new Int64Writer(textLengths);
+  const pairs = new Int64Writer(spanIdx);
   rows.forEach((row, b) => {
     const base = b * tokens;
     row.inputIds.forEach((id, t) => {
-      inputIds[base + t] = BigInt(id);
-      attentionMask[base + t] = 1n;
+      ids.set(base + t, id);
+      attention.set(base + t, 1);
     });
     row.wordsMask.forEach((w, t) => {
-      if (w !== 0) wordsMask[base + t] = BigInt(w);
+      if (w !== 0) mask.set(base + t, w);
     });
-    textLengths[b] = BigInt(row.textLength);
+    lengths.set(b, row.textLength);
     // Flat span index i*K + k holds the word pair (i, i+k); valid while i+k < L. Masked entries stay
     // (0, 0): the model multiplies span_idx by span_mask before gathering, so any in-range value works.
     const spanBase = b * spans;
     for (let i = 0; i < row.textLength; i++) {
       for (let k = 0; k < maxWidth && i + k < row.textLength; k++) {
         const s = spanBase + i * maxWidth + k;
-        spanIdx[2 * s] = BigInt(i);
-        spanIdx[2 * s + 1] = BigInt(i + k);
+        pairs.set(2 * s, i);
+        pairs.set(2 * s + 1, i + k);
         spanMask[s] = 1;
       }
     }
