@@ -40,7 +40,7 @@ export class GlinerError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly extra: { retryAfterSeconds?: number; headers?: readonly (readonly [string, string])[]; cause?: unknown } = {},
+    readonly extra: { retryAfterSeconds?: number; headers?: readonly (readonly [string, string])[]; cause?: unknown; /** Safe to log: why access was refused. */ reason?: string; /** Safe to log: the key's name. */ keyName?: string } = {},
   ) {
     super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
   }

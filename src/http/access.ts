@@ -12,7 +12,7 @@ export function gateAccess(gate: SecurityGate, buckets: TokenBuckets, metrics: P
     admit(headers, ip): Admission {
       const outcome = gate.check(clientAddressKey(ip, headers.get('x-forwarded-for'), trustProxyHops), headers);
       if (!outcome.ok) {
-        throw new GlinerError(outcome.error.code, outcome.error.message, { ...outcome.error.extra, headers: outcome.headers });
+        throw new GlinerError(outcome.error.code, outcome.error.message, { ...outcome.error.extra, headers: outcome.headers, reason: outcome.reason, ...(outcome.keyName === undefined ? {} : { keyName: outcome.keyName }) });
       }
       const key = outcome.key;
       return {
@@ -23,7 +23,7 @@ export function gateAccess(gate: SecurityGate, buckets: TokenBuckets, metrics: P
           if (!limit.allowed) {
             metrics.rateLimited.inc({ key: key.name });
             const seconds = limit.retryAfterSeconds ?? 1;
-            throw new GlinerError('RATE_LIMITED', `Rate limit of key "${key.name}" exceeded; retry after ${seconds} s.`, { retryAfterSeconds: seconds, headers: rateLimitHeaders(limit) });
+            throw new GlinerError('RATE_LIMITED', `Rate limit of key "${key.name}" exceeded; retry after ${seconds} s.`, { retryAfterSeconds: seconds, headers: rateLimitHeaders(limit), reason: 'rate-limited', keyName: key.name });
           }
         },
       };

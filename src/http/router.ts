@@ -147,6 +147,8 @@ async function run(route: Route, ctx: RequestContext, res: HttpResponse, deps: R
     await route.handle(ctx, body);
   } catch (error) {
     const failure = asGlinerError(error);
+    if (failure.extra.reason !== undefined) ctx.log.reason = failure.extra.reason;
+    if (failure.extra.keyName !== undefined) ctx.keyName = failure.extra.keyName;
     if (failure.code === 'INTERNAL') deps.logger.error({ reqId: ctx.requestId, err: failure.extra.cause ?? failure }, 'internal error');
     // An unread body would be taken for the next request on a keep-alive connection: close it.
     sendError(ctx.ex, failure, [], !bodyRead);

@@ -56,6 +56,8 @@ describe('API keys over the wire', () => {
       // A repeated header: uWS reads the first occurrence.
       expect(await rawPost(srv.port, { 'x-api-key': ['right-key', 'wrong'] })).toBe(200);
       expect(await rawPost(srv.port, { 'x-api-key': ['wrong', 'right-key'] })).toBe(401);
+      await eventually(() => srv.logs.some((l) => l.status === 401 && l.reason === 'invalid'));
+      expect(srv.logs.some((l) => l.status === 401 && l.reason === 'missing')).toBe(true);
       const logs = JSON.stringify(srv.logs);
       expect(logs).not.toContain('right-key');
     } finally {
