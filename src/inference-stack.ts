@@ -38,6 +38,12 @@ function displayId(resolved: ResolvedModel): string {
   return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : path.basename(resolved.dir);
 }
 
+/** MAX_BATCH_ROWS, with 0 meaning the measured default for the provider. */
+export function batchRows(config: Config): number {
+  if (config.maxBatchRows > 0) return config.maxBatchRows;
+  return config.executionProvider === 'cuda' ? 32 : 8;
+}
+
 export function planLimits(config: Config, model: GlinerConfig): PlanLimits {
   const windowWords = config.windowWords > 0 ? Math.min(config.windowWords, model.maxLen) : model.maxLen;
   if (config.windowOverlapWords <= model.maxWidth || config.windowOverlapWords >= windowWords) {
@@ -51,8 +57,9 @@ export function createInferenceStack(config: Config, logger: Logger, metrics: Me
   let closed = false;
   const batcher = new Batcher(
     {
-      maxBatchRows: config.maxBatchRows,
+      maxBatchRows: batchRows(config),
       maxBatchTokens: config.maxBatchTokens,
+      maxBatchPadding: config.maxBatchPadding,
       maxQueueRows: config.maxQueueRows,
       lookahead: config.batchLookahead,
       maxInflight: 1, // raised to the worker count once the pool is up
@@ -107,6 +114,7 @@ export function createInferenceStack(config: Config, logger: Logger, metrics: Me
         intraOpThreads: config.intraOpThreads,
         interOpThreads: config.interOpThreads,
         graphOptimization: config.graphOptimization,
+        intraOpSpinning: config.intraOpSpinning,
         workers: config.workers,
       },
       () => {

@@ -44,9 +44,11 @@ export const SETTINGS = {
   intraOpThreads: s('INTRA_OP_THREADS', Int(0, 0, 256), 'Threads per ONNX Runtime session. 0 = auto (cores / workers).'),
   interOpThreads: s('INTER_OP_THREADS', Int(1, 0, 64), 'Inter-operator threads per session (the graph runs sequentially, so 1 is enough).'),
   graphOptimization: s('GRAPH_OPTIMIZATION', Enum(['disabled', 'basic', 'extended', 'all'] as const, 'all'), 'ONNX Runtime graph optimisation level.'),
+  intraOpSpinning: s('INTRA_OP_SPINNING', Bool(false), 'Let ONNX Runtime\'s threads spin while waiting for work: slightly lower latency on dedicated cores, but on small machines the spinning steals CPU from the HTTP thread.'),
   // --- Batching
-  maxBatchRows: s('MAX_BATCH_ROWS', Int(32, 1, 4096), 'Most rows (texts or windows) in one model batch. 1 disables micro-batching.'),
+  maxBatchRows: s('MAX_BATCH_ROWS', Int(0, 0, 4096), 'Most rows (texts or windows) in one model batch. 0 = auto: 8 on CPU, 32 on CUDA (bench/RESULTS.md). 1 disables micro-batching.'),
   maxBatchTokens: s('MAX_BATCH_TOKENS', Int(16384, 64), 'Token budget of one batch, padding counted (rows × longest row).'),
+  maxBatchPadding: s('MAX_BATCH_PADDING', Num(0.3, 0, 1), 'Largest share of a batch that may be padding; a row that would push it higher waits for the next batch (the span layer pays for padded words too).'),
   maxQueueRows: s('MAX_QUEUE_ROWS', Int(4096, 1), 'Rows waiting for a worker before new requests are refused with 503.'),
   batchLookahead: s('BATCH_LOOKAHEAD', Int(256, 1), 'How many queued rows the batcher scans to group rows of similar length.'),
   windowWords: s('WINDOW_WORDS', Int(0, 0), 'Words per window for long texts. 0 = the model\'s max_len.'),

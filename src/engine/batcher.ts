@@ -4,7 +4,8 @@
 // there is no timer, so a lone request never waits for company. Under load rows pile up while
 // every worker is busy, and the next batch takes as many as fit: up to a row cap and a token
 // budget that counts padding (rows × longest row), preferring rows of similar length to the
-// oldest waiting row so little of the budget is spent on padding. Rows whose request was cancelled
+// oldest waiting row, and refusing a row that would make more than a set share of the batch
+// padding (the model pays for padded tokens, and its span layer for padded words). Rows whose request was cancelled
 // (client gone) or whose deadline passed are dropped here, before they cost anything.
 import { performance } from 'node:perf_hooks';
 import { GlinerError } from '../errors.js';
@@ -13,6 +14,8 @@ import type { BatchResult, RowResult, RowTask } from '../worker/messages.js';
 export interface BatcherSettings {
   readonly maxBatchRows: number;
   readonly maxBatchTokens: number;
+  /** Largest fraction of a batch's padded size that may be padding (0..1). */
+  readonly maxBatchPadding: number;
   readonly maxQueueRows: number;
   /** Queued rows scanned when grouping by length. */
   readonly lookahead: number;
@@ -134,7 +137,7 @@ export class Batcher {
     while (this.queue.length > 0 && !this.live(this.queue[0] as QueuedRow, now)) this.queue.shift();
     const anchor = this.queue[0];
     if (anchor === undefined) return [];
-    const { maxBatchRows, maxBatchTokens, lookahead } = this.settings;
+    const { maxBatchRows, maxBatchTokens, maxBatchPadding, lookahead } = this.settings;
     if (maxBatchRows === 1) return [this.queue.shift() as QueuedRow];
 
     const scan = Math.min(this.queue.length, lookahead);
@@ -144,17 +147,23 @@ export class Batcher {
 
     const picked = new Set<number>([0]);
     let longest = anchor.tokens;
+    let total = anchor.tokens;
+    let live = 1;
     for (const i of order) {
-      if (picked.size >= maxBatchRows) break;
+      if (live >= maxBatchRows) break;
       const row = this.queue[i] as QueuedRow;
       if (!this.live(row, now)) {
         picked.add(i); // removed from the queue below, but not dispatched
         continue;
       }
       const nextLongest = Math.max(longest, row.tokens);
-      if (nextLongest * (this.countLive(picked) + 1) > maxBatchTokens) continue;
+      const padded = nextLongest * (live + 1);
+      if (padded > maxBatchTokens) continue;
+      if ((padded - (total + row.tokens)) / padded > maxBatchPadding) continue;
       picked.add(i);
       longest = nextLongest;
+      total += row.tokens;
+      live++;
     }
     const batch: QueuedRow[] = [];
     const rest: QueuedRow[] = [];
@@ -164,12 +173,6 @@ export class Batcher {
     });
     this.queue = rest;
     return batch;
-  }
-
-  private countLive(picked: Set<number>): number {
-    let count = 0;
-    for (const i of picked) if ((this.queue[i] as QueuedRow).ticket.cancelled === undefined) count++;
-    return count;
   }
 
   private run(rows: QueuedRow[]): void {

@@ -18,6 +18,8 @@ export interface SessionSettings {
   readonly interOpThreads: number;
   readonly graphOptimization: GraphOptimization;
   readonly cudaDeviceId: number;
+  /** Let intra-op threads spin between work items (ORT's default); off by default here. */
+  readonly intraOpSpinning: boolean;
 }
 
 export interface OpenedSession {
@@ -38,6 +40,9 @@ function options(settings: SessionSettings, provider: ExecutionProvider): ort.In
     ...(settings.intraOpThreads > 0 ? { intraOpNumThreads: settings.intraOpThreads } : {}),
     ...(settings.interOpThreads > 0 ? { interOpNumThreads: settings.interOpThreads } : {}),
     logSeverityLevel: 3,
+    // Session config entry session.intra_op.allow_spinning: spinning threads would compete with the
+    // event loop thread for the cores on small machines.
+    extra: { session: { intra_op: { allow_spinning: settings.intraOpSpinning ? '1' : '0' } } },
   };
 }
 

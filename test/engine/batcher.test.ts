@@ -4,7 +4,7 @@ import { Batcher, type BatcherSettings, type QueuedRow, type Ticket } from '../.
 import type { GlinerError } from '../../src/errors.js';
 import type { BatchResult, RowTask } from '../../src/worker/messages.js';
 
-const settings: BatcherSettings = { maxBatchRows: 4, maxBatchTokens: 400, maxQueueRows: 10, lookahead: 100, maxInflight: 1 };
+const settings: BatcherSettings = { maxBatchRows: 4, maxBatchTokens: 400, maxBatchPadding: 1, maxQueueRows: 10, lookahead: 100, maxInflight: 1 };
 
 interface Pending {
   rows: readonly RowTask[];
@@ -81,6 +81,26 @@ describe('Batcher', () => {
     // rows × longest row stays within the budget
     const longest = Math.max(...batch.map((n) => Number(n.slice(1))));
     expect(longest * batch.length).toBeLessThanOrEqual(400);
+  });
+
+  it('keeps padding under the configured share: a much shorter row waits for a batch of its own', async () => {
+    const h = harness({ maxBatchPadding: 0.25, maxBatchTokens: 10_000 });
+    h.batcher.enqueue([h.row('busy', 10)]);
+    h.batcher.enqueue([h.row('r100', 100), h.row('r90', 90), h.row('r20', 20), h.row('r95', 95)]);
+    h.dispatched[0]?.finish();
+    await h.settle();
+    // 100, 95, 90 and 20 padded to 4 × 100: 95 of 400 tokens are padding (23.75 %), under 25 %.
+    expect(h.names(h.dispatched[1]).sort()).toEqual(['r100', 'r20', 'r90', 'r95'].sort());
+    // Under a 20 % cap the short row waits for the next batch.
+    const g = harness({ maxBatchPadding: 0.2, maxBatchTokens: 10_000 });
+    g.batcher.enqueue([g.row('busy', 10)]);
+    g.batcher.enqueue([g.row('r100', 100), g.row('r90', 90), g.row('r20', 20), g.row('r95', 95)]);
+    g.dispatched[0]?.finish();
+    await g.settle();
+    expect(g.names(g.dispatched[1]).sort()).toEqual(['r100', 'r90', 'r95']);
+    g.dispatched[1]?.finish();
+    await g.settle();
+    expect(g.names(g.dispatched[2])).toEqual(['r20']);
   });
 
   it('with a row cap of 1, dispatches rows one by one in arrival order (batching off)', async () => {

@@ -9,7 +9,7 @@ function engine(overrides: { maxQueueRows?: number; windowWords?: number } = {})
   const runner = new FakeRunner();
   const rejected: string[] = [];
   const batcher = new Batcher(
-    { maxBatchRows: 8, maxBatchTokens: 100_000, maxQueueRows: overrides.maxQueueRows ?? 1000, lookahead: 64, maxInflight: 1 },
+    { maxBatchRows: 8, maxBatchTokens: 100_000, maxBatchPadding: 1, maxQueueRows: overrides.maxQueueRows ?? 1000, lookahead: 64, maxInflight: 1 },
     async (_id, rows) => ({ ...(await runner.run(rows)), workerId: 1 }),
   );
   const e = new Engine(batcher, { windowWords: overrides.windowWords ?? 20, overlapWords: 13, labelsPerRow: 2 }, (reason) => rejected.push(reason));

@@ -9,7 +9,7 @@ import { TEST_MODEL } from '../support/model.js';
 
 let runner: OnnxRunner;
 beforeAll(async () => {
-  runner = await OnnxRunner.load({ modelDir: TEST_MODEL, quantization: 'auto', executionProvider: 'cpu', cudaFallback: 'fail', cudaDeviceId: 0, intraOpThreads: 1, interOpThreads: 1, graphOptimization: 'all' });
+  runner = await OnnxRunner.load({ modelDir: TEST_MODEL, quantization: 'auto', executionProvider: 'cpu', cudaFallback: 'fail', cudaDeviceId: 0, intraOpThreads: 1, interOpThreads: 1, graphOptimization: 'all', intraOpSpinning: false });
 });
 afterAll(async () => {
   await runner.close();

@@ -8,7 +8,7 @@ import { FakeRunner } from '../support/fake-runner.js';
 import { TEST_MODEL } from '../support/model.js';
 
 const implementations: [string, () => Promise<ModelRunner>][] = [
-  ['OnnxRunner', () => OnnxRunner.load({ modelDir: TEST_MODEL, quantization: 'auto', executionProvider: 'cpu', cudaFallback: 'fail', cudaDeviceId: 0, intraOpThreads: 1, interOpThreads: 1, graphOptimization: 'all' })],
+  ['OnnxRunner', () => OnnxRunner.load({ modelDir: TEST_MODEL, quantization: 'auto', executionProvider: 'cpu', cudaFallback: 'fail', cudaDeviceId: 0, intraOpThreads: 1, interOpThreads: 1, graphOptimization: 'all', intraOpSpinning: false })],
   ['FakeRunner', () => Promise.resolve(new FakeRunner())],
 ];
 
