@@ -1,0 +1,129 @@
+// The benchmark scenarios. Each one is a function from a request number k to the request's texts and
+// labels; request(k) differs for every k (a different sentence, or sentence window, and label set),
+// so no run ever sends one body over and over.
+import type { Corpus } from './corpus.js';
+import { rng, shuffle } from './corpus.js';
+
+export const SCENARIO_NAMES = ['short', 'mixed', 'long', 'labels', 'batch', 'stream'] as const;
+export type ScenarioName = (typeof SCENARIO_NAMES)[number];
+
+/** How a scenario's requests reach the server. */
+export type Transport = 'predict' | 'batch' | 'stream';
+
+export interface RequestInput {
+  readonly texts: readonly string[];
+  readonly labels: readonly string[];
+}
+
+export interface Scenario {
+  readonly name: ScenarioName;
+  readonly transport: Transport;
+  readonly description: string;
+  request(k: number): RequestInput;
+}
+
+export const SCENARIO_DESCRIPTIONS: Record<ScenarioName, string> = {
+  short: 'POST /predict, one sentence (4-60 words), 3-6 labels',
+  mixed: 'POST /predict, 1-16 consecutive sentences (~10-450 words), 3-6 labels',
+  long: 'POST /predict, a ~1500-word document (several windows), 4 labels',
+  labels: 'POST /predict, one sentence with 40-60 labels (2-3 label groups)',
+  batch: 'POST /predict/batch, 8 sentences per request, 3-6 labels',
+  stream: 'WebSocket /stream, one message per request, mixed lengths (1-8 sentences)',
+};
+
+export interface ScenarioOptions {
+  /** Words in a "long" document. */
+  readonly longWords: number;
+  /** Texts per /predict/batch request. */
+  readonly batchTexts: number;
+  readonly seed: number;
+}
+
+export const DEFAULT_SCENARIO_OPTIONS: ScenarioOptions = { longWords: 1500, batchTexts: 8, seed: 1 };
+
+function labelSets(corpus: Corpus, count: number, min: number, max: number, seed: number, topN: number): string[][] {
+  const top = corpus.labels.slice(0, Math.max(topN, max));
+  const sets: string[][] = [];
+  for (let j = 0; j < count; j++) {
+    const random = rng(seed * 7919 + j);
+    const size = min + Math.floor(random() * (max - min + 1));
+    sets.push(shuffle(top, random).slice(0, size));
+  }
+  return sets;
+}
+
+export function makeScenario(name: ScenarioName, corpus: Corpus, options: ScenarioOptions = DEFAULT_SCENARIO_OPTIONS): Scenario {
+  const sentences = corpus.sentences;
+  const S = sentences.length;
+  const sentence = (i: number): string => sentences[((i % S) + S) % S] as string;
+  // A prime number of label sets: (k mod S, k mod L) pairs repeat only after S·L requests.
+  const small = labelSets(corpus, 101, 3, 6, options.seed, 16);
+  const smallLabels = (k: number): string[] => small[k % small.length] as string[];
+  const consecutive = (start: number, count: number): string => {
+    const parts: string[] = [];
+    for (let i = 0; i < count; i++) parts.push(sentence(start + i));
+    return parts.join(' ');
+  };
+  const description = SCENARIO_DESCRIPTIONS[name];
+  switch (name) {
+    case 'short':
+      return { name, transport: 'predict', description, request: (k) => ({ texts: [sentence(k)], labels: smallLabels(k) }) };
+    case 'mixed': {
+      const counts = [1, 1, 2, 1, 3, 1, 2, 4, 1, 6, 2, 1, 8, 1, 3, 16];
+      return { name, transport: 'predict', description, request: (k) => ({ texts: [consecutive(k, counts[k % counts.length] as number)], labels: smallLabels(k) }) };
+    }
+    case 'long': {
+      const fixed = labelSets(corpus, 101, 4, 4, options.seed + 1, 16);
+      return {
+        name, transport: 'predict', description,
+        request: (k) => {
+          const parts: string[] = [];
+          let words = 0;
+          for (let i = k; words < options.longWords && i < k + S; i++) {
+            const s = sentence(i);
+            parts.push(s);
+            words += s.split(' ').length;
+          }
+          return { texts: [parts.join(' ')], labels: fixed[k % fixed.length] as string[] };
+        },
+      };
+    }
+    case 'labels': {
+      const many = labelSets(corpus, 101, 40, 60, options.seed + 2, 60);
+      return { name, transport: 'predict', description, request: (k) => ({ texts: [sentence(k)], labels: many[k % many.length] as string[] }) };
+    }
+    case 'batch':
+      return {
+        name, transport: 'batch', description,
+        request: (k) => ({ texts: Array.from({ length: options.batchTexts }, (_, i) => sentence(k * options.batchTexts + i)), labels: smallLabels(k) }),
+      };
+    case 'stream': {
+      const counts = [1, 2, 1, 4, 1, 1, 8, 2];
+      return { name, transport: 'stream', description, request: (k) => ({ texts: [consecutive(k, counts[k % counts.length] as number)], labels: smallLabels(k) }) };
+    }
+  }
+}
+
+/** The HTTP or WebSocket body of request k. */
+export function bodyOf(scenario: Scenario, k: number): string {
+  const input = scenario.request(k);
+  switch (scenario.transport) {
+    case 'predict':
+      return JSON.stringify({ text: input.texts[0] ?? '', labels: input.labels });
+    case 'batch':
+      return JSON.stringify({ texts: input.texts, labels: input.labels });
+    case 'stream':
+      return JSON.stringify({ id: k, text: input.texts[0] ?? '', labels: input.labels });
+  }
+}
+
+export function pathOf(transport: Transport): string {
+  switch (transport) {
+    case 'predict':
+      return '/api/v1/predict';
+    case 'batch':
+      return '/api/v1/predict/batch';
+    case 'stream':
+      return '/api/v1/stream';
+  }
+}

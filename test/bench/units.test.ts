@@ -1,0 +1,155 @@
+// Unit tests of the benchmark's pieces that need no server: inputs, histogram maths, options,
+// budgets and the report renderers.
+import { describe, expect, it } from 'vitest';
+import { loadCorpus, parseConll } from '../../bench/corpus.js';
+import { parseVariant, resolveOptions } from '../../bench/options.js';
+import { diffHistogram, histogram, parseProm, quantile, serverView } from '../../bench/prom.js';
+import { scenarioRows } from '../../bench/raw.js';
+import { markdown, svgChart, type BenchReport } from '../../bench/report.js';
+import { bodyOf, makeScenario, SCENARIO_NAMES } from '../../bench/scenarios.js';
+import { percentile, summarize } from '../../bench/stats.js';
+import { DEFAULT_THRESHOLDS, evaluate } from '../../bench/thresholds.js';
+
+const corpus = loadCorpus('/nonexistent-datasets-dir', 3); // generated sentences: no data needed
+
+describe('inputs', () => {
+  it('parses CoNLL into sentences and tag counts', () => {
+    const parsed = parseConll('Alice\tB-person\nlives\tO\nin\tO\nParis\tB-location\n\nBob\tB-person\nsleeps\tO\n');
+    expect(parsed.sentences).toEqual(['Alice lives in Paris', 'Bob sleeps']);
+    expect(parsed.tags.get('person')).toBe(2);
+  });
+
+  it('never repeats a body within a scenario', () => {
+    for (const name of SCENARIO_NAMES) {
+      const scenario = makeScenario(name, corpus, { longWords: 300, batchTexts: 8, seed: 1 });
+      const bodies = new Set<string>();
+      for (let k = 0; k < 3000; k++) bodies.add(bodyOf(scenario, k));
+      expect(bodies.size, name).toBe(3000);
+    }
+  });
+
+  it('shapes each scenario as described', () => {
+    const limits = { windowWords: 384, overlapWords: 32, labelsPerRow: 25 };
+    const long = scenarioRows(makeScenario('long', corpus, { longWords: 1500, batchTexts: 8, seed: 1 }), 20, limits);
+    expect(long.rowsPerRequest).toBeGreaterThanOrEqual(4);
+    const labels = scenarioRows(makeScenario('labels', corpus), 20, limits);
+    expect(labels.rowsPerRequest).toBeGreaterThanOrEqual(2);
+    const short = scenarioRows(makeScenario('short', corpus), 20, limits);
+    expect(short.rowsPerRequest).toBe(1);
+    const batch = makeScenario('batch', corpus).request(5);
+    expect(batch.texts).toHaveLength(8);
+    expect(JSON.parse(bodyOf(makeScenario('stream', corpus), 7))).toMatchObject({ id: 7 });
+  });
+});
+
+const SCRAPE_1 = `# HELP gliner_batch_rows Rows per model batch.
+gliner_batch_rows_bucket{le="1"} 10
+gliner_batch_rows_bucket{le="2"} 10
+gliner_batch_rows_bucket{le="4"} 10
+gliner_batch_rows_bucket{le="+Inf"} 10
+gliner_batch_rows_sum 10
+gliner_batch_rows_count 10
+gliner_queue_wait_seconds_bucket{le="0.001"} 10
+gliner_queue_wait_seconds_bucket{le="0.01"} 10
+gliner_queue_wait_seconds_bucket{le="+Inf"} 10
+gliner_queue_wait_seconds_sum 0.005
+gliner_queue_wait_seconds_count 10
+gliner_rows_processed_total 10
+gliner_workers 2
+gliner_worker_busy_seconds_total 1
+process_cpu_seconds_total 5
+`;
+const SCRAPE_2 = `gliner_batch_rows_bucket{le="1"} 10
+gliner_batch_rows_bucket{le="2"} 10
+gliner_batch_rows_bucket{le="4"} 20
+gliner_batch_rows_bucket{le="+Inf"} 20
+gliner_batch_rows_sum 50
+gliner_batch_rows_count 20
+gliner_queue_wait_seconds_bucket{le="0.001"} 10
+gliner_queue_wait_seconds_bucket{le="0.01"} 50
+gliner_queue_wait_seconds_bucket{le="+Inf"} 50
+gliner_queue_wait_seconds_sum 0.205
+gliner_queue_wait_seconds_count 50
+gliner_rows_processed_total 50
+gliner_workers 2
+gliner_worker_busy_seconds_total 3
+process_cpu_seconds_total 8
+`;
+
+describe('server metrics', () => {
+  it('diffs histograms and estimates quantiles like histogram_quantile()', () => {
+    const h = diffHistogram(histogram(parseProm(SCRAPE_2), 'gliner_batch_rows'), histogram(parseProm(SCRAPE_1), 'gliner_batch_rows'));
+    expect(h.count).toBe(10);
+    expect(h.sum).toBe(40);
+    expect(quantile(h, 0.5)).toBeCloseTo(3, 6); // all 10 in (2, 4]: halfway
+    const view = serverView(parseProm(SCRAPE_1), parseProm(SCRAPE_2), 2);
+    expect(view.meanBatchRows).toBe(4);
+    expect(view.rows).toBe(40);
+    expect(view.queueWaitP50Ms).toBeCloseTo(5.5, 6); // 40 waits in (1 ms, 10 ms]
+    expect(view.workerUtilization).toBeCloseTo(0.5, 6);
+    expect(view.serverCpuCores).toBeCloseTo(1.5, 6);
+  });
+
+  it('parses labels with escapes and ignores comments', () => {
+    const samples = parseProm('# TYPE x counter\nx_total{route="/a",msg="say \\"hi\\""} 3\n');
+    expect(samples).toEqual([{ name: 'x_total', labels: { route: '/a', msg: 'say "hi"' }, value: 3 }]);
+  });
+});
+
+describe('stats', () => {
+  it('computes nearest-rank percentiles', () => {
+    const values = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(percentile(values, 0.5)).toBe(50);
+    expect(percentile(values, 0.99)).toBe(99);
+    const s = summarize([3, 1, 2]);
+    expect([s.p50, s.max, s.min, s.mean]).toEqual([2, 3, 1, 2]);
+    expect(Number.isNaN(summarize([]).p50)).toBe(true);
+  });
+});
+
+describe('options', () => {
+  it('applies the quick preset and lets explicit flags win', () => {
+    const quick = resolveOptions({ quick: true, concurrency: '2,8', workers: '2', serverEnv: ['MAX_BATCH_TOKENS=4096'] });
+    expect(quick.concurrency).toEqual([2, 8]);
+    expect(quick.duration).toBe(1);
+    expect(quick.rates).toEqual([]);
+    expect(quick.serverEnv).toEqual({ MAX_BATCH_TOKENS: '4096', WORKERS: '2' });
+    const full = resolveOptions({});
+    expect(full.concurrency).toEqual([1, 4, 16, 64, 256]);
+    expect(full.rates).toBe('auto');
+    expect(full.scenarios).toEqual([...SCENARIO_NAMES]);
+  });
+
+  it('rejects bad values with the flag name', () => {
+    expect(() => resolveOptions({ concurrency: '1,x' })).toThrow(/--concurrency/);
+    expect(() => resolveOptions({ scenarios: 'short,nope' })).toThrow(/unknown scenario "nope"/);
+    expect(() => resolveOptions({ serverEnv: ['NOEQUALS'] })).toThrow(/KEY=VALUE/);
+    expect(parseVariant('w2t1:WORKERS=2,INTRA_OP_THREADS=1')).toEqual({ name: 'w2t1', env: { WORKERS: '2', INTRA_OP_THREADS: '1' } });
+  });
+});
+
+describe('budgets and report', () => {
+  it('passes, fails and skips checks', () => {
+    const checks = evaluate({ serverToRawRatio: 0.95, rawSingleRowMs: 10, rawSingleRowP99Ms: 20, p50AtConcurrency1Ms: 13, p99AtConcurrency1Ms: 25, batchingGain: null }, DEFAULT_THRESHOLDS);
+    expect(Object.fromEntries(checks.map((c) => [c.name, c.status]))).toEqual({ serverToRaw: 'pass', p50AtC1: 'fail', p99LowLoad: 'pass', batchingGain: 'skipped' });
+  });
+
+  it('renders markdown and an SVG from a report', () => {
+    const point = {
+      server: 'default', scenario: 'short', transport: 'predict', mode: 'closed' as const, concurrency: 4, seconds: 1, responses: 10, ok: 10,
+      throughputRps: 10, textsPerSecond: 10, rowsPerSecond: 10, latencyMs: { mean: 5, p50: 4, p90: 8, p99: 9, max: 10 }, errors: { '503': 1 }, errors5xx: 1, foreignCpuCores: 0, benchCpuCores: 0.1,
+    };
+    const report: BenchReport = {
+      version: 1, startedAt: 'now', durationSeconds: 1, command: 'bench', machine: { cpus: 2, cpuModel: 'cpu', memoryGiB: 1, node: '20', platform: 'linux' },
+      target: { url: null, ownServer: true, model: 'm' }, serverEnv: {}, threads: { workers: 1, intraOpThreads: 2, note: '' }, scenarios: ['short'], corpus: 'c',
+      rawCeilingRps: 20, rawCeilingRowsPerSecond: 20, rawBestBatchSize: 8, rawSingleRowMs: 3, rawSingleRowP99Ms: 6, rawSingleRowInterleavedMs: 3, rawSingleRowBeforeMs: 3, rawSingleRowAfterMs: 3, rawScenario: 'short', serverPeakRps: 10, serverPeakConcurrency: 4,
+      serverToRawRatio: 0.5, batchingGain: null, batchingGainDetail: null, p50AtConcurrency1Ms: null, p99AtConcurrency1Ms: null, raw: null, variants: [],
+      points: [point, { ...point, concurrency: 16, throughputRps: 12, textsPerSecond: 12 }], checks: [],
+    };
+    expect(markdown(report)).toContain('| default | short | c=4 | 10 |');
+    const svg = svgChart(report);
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('raw ceiling');
+    expect(svg.match(/<polyline/g)).toHaveLength(2);
+  });
+});
