@@ -83,6 +83,31 @@ export class RequestCounter {
   }
 }
 
+/** The result of one HTTP load point, from what the driver collected. */
+function summarizeLoad(
+  shape: { mode: 'closed'; concurrency: number } | { mode: 'open'; rate: number },
+  scenario: Scenario,
+  seconds: number,
+  responses: number,
+  latencies: number[],
+  errors: Record<string, number>,
+  means: HeaderMeans,
+): LoadResult {
+  const ok = latencies.length;
+  return {
+    ...shape,
+    seconds,
+    responses,
+    ok,
+    okTexts: ok * textsPerRequest(scenario),
+    throughputRps: ok / seconds,
+    latency: summarize(latencies),
+    errors,
+    ...means.values,
+    samples: latencies,
+  };
+}
+
 function headersFor(target: Target): Record<string, string> {
   return { 'content-type': 'application/json', ...(target.apiKey === undefined ? {} : { 'x-api-key': target.apiKey }) };
 }
@@ -158,20 +183,7 @@ export async function closedLoopHttp(target: Target, scenario: Scenario, counter
   if (result.timeouts > 0) errors.timeout = result.timeouts;
   const socketErrors = result.errors - result.timeouts;
   if (socketErrors > 0) errors.socket = socketErrors;
-  const ok = latencies.length;
-  return {
-    mode: 'closed',
-    concurrency: connections,
-    seconds: elapsed,
-    responses,
-    ok,
-    okTexts: ok * textsPerRequest(scenario),
-    throughputRps: ok / elapsed,
-    latency: summarize(latencies),
-    errors,
-    ...means.values,
-    samples: latencies,
-  };
+  return summarizeLoad({ mode: 'closed', concurrency: connections }, scenario, elapsed, responses, latencies, errors, means);
 }
 
 /**
@@ -274,20 +286,7 @@ export async function openLoopHttp(target: Target, scenario: Scenario, counter: 
   const unfinished = total - finished;
   if (unfinished > 0) errors.unfinished = unfinished;
   const elapsed = Math.max(seconds, (lastDone - start) / 1000);
-  const ok = latencies.length;
-  return {
-    mode: 'open',
-    rate,
-    seconds: elapsed,
-    responses,
-    ok,
-    okTexts: ok * textsPerRequest(scenario),
-    throughputRps: ok / elapsed,
-    latency: summarize(latencies),
-    errors,
-    ...means.values,
-    samples: latencies,
-  };
+  return summarizeLoad({ mode: 'open', rate }, scenario, elapsed, responses, latencies, errors, means);
 }
 
 interface StreamAnswer {

@@ -14,6 +14,7 @@ import * as ort from 'onnxruntime-node';
 import { dedupeLabels, planText } from '../../src/inference/plan.js';
 import { PromptEncoder } from '../../src/inference/prompt.js';
 import { buildBatch } from '../../src/inference/tensors.js';
+import { feedsOf } from '../../src/worker/feeds.js';
 import { readModelDir } from '../../src/model/files.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { defaultDatasetsDir, loadCorpus, rng, shuffle } from '../corpus.js';
@@ -68,14 +69,7 @@ for (let i = 0; performance.now() < stopAt || i < 3; i++) {
   const t0 = performance.now();
   const encoded = batchRows.map((r) => encoder.encode(r.labels, r.words));
   const b = buildBatch(encoded, files.config.maxWidth);
-  const feeds = {
-    input_ids: new ort.Tensor('int64', b.inputIds, [b.batchSize, b.tokens]),
-    attention_mask: new ort.Tensor('int64', b.attentionMask, [b.batchSize, b.tokens]),
-    words_mask: new ort.Tensor('int64', b.wordsMask, [b.batchSize, b.tokens]),
-    text_lengths: new ort.Tensor('int64', b.textLengths, [b.batchSize, 1]),
-    span_idx: new ort.Tensor('int64', b.spanIdx, [b.batchSize, b.words * b.maxWidth, 2]),
-    span_mask: new ort.Tensor('bool', b.spanMask, [b.batchSize, b.words * b.maxWidth]),
-  };
+  const feeds = feedsOf(b);
   const t1 = performance.now();
   await session.run(feeds);
   const t2 = performance.now();

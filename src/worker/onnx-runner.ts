@@ -9,6 +9,7 @@ import { buildBatch, paddedTokens } from '../inference/tensors.js';
 import type { GlinerConfig } from '../model/gliner-config.js';
 import { readModelDir, type Quantization } from '../model/files.js';
 import { openSession, type ExecutionProvider, type SessionSettings } from '../model/session.js';
+import { feedsOf } from './feeds.js';
 import type { BatchTimings, RowResult, RowTask } from './messages.js';
 
 export interface RunnerSettings extends SessionSettings {
@@ -66,14 +67,7 @@ export class OnnxRunner implements ModelRunner {
     const t0 = performance.now();
     const encoded = rows.map((row) => this.encoder.encode(row.labels, row.words));
     const batch = buildBatch(encoded, this.config.maxWidth);
-    const feeds: Record<string, ort.Tensor> = {
-      input_ids: new ort.Tensor('int64', batch.inputIds, [batch.batchSize, batch.tokens]),
-      attention_mask: new ort.Tensor('int64', batch.attentionMask, [batch.batchSize, batch.tokens]),
-      words_mask: new ort.Tensor('int64', batch.wordsMask, [batch.batchSize, batch.tokens]),
-      text_lengths: new ort.Tensor('int64', batch.textLengths, [batch.batchSize, 1]),
-      span_idx: new ort.Tensor('int64', batch.spanIdx, [batch.batchSize, batch.words * batch.maxWidth, 2]),
-      span_mask: new ort.Tensor('bool', batch.spanMask, [batch.batchSize, batch.words * batch.maxWidth]),
-    };
+    const feeds = feedsOf(batch);
     const t1 = performance.now();
     const output = await this.session.run(feeds);
     const t2 = performance.now();
