@@ -49,3 +49,21 @@ describe('configuration', () => {
     expect(shown).not.toMatch(/"pw"/);
   });
 });
+
+describe('derived engine settings', () => {
+  const model = { modelName: 'm', spanMode: 'markerV0', maxWidth: 12, maxLen: 384, entToken: '<<ENT>>', sepToken: '<<SEP>>', maxTypes: 25 };
+
+  it('MAX_BATCH_ROWS=0 picks the measured default per execution provider', async () => {
+    const { batchRows } = await import('../../src/inference-stack.js');
+    expect(batchRows(load({}))).toBe(8);
+    expect(batchRows(load({ EXECUTION_PROVIDER: 'cuda' }))).toBe(32);
+    expect(batchRows(load({ MAX_BATCH_ROWS: '3' }))).toBe(3);
+  });
+
+  it('windows follow the model\'s max_len, and the overlap must exceed its max span width', async () => {
+    const { planLimits } = await import('../../src/inference-stack.js');
+    expect(planLimits(load({}), model)).toEqual({ windowWords: 384, overlapWords: 32, labelsPerRow: 25 });
+    expect(planLimits(load({ WINDOW_WORDS: '1000', LABELS_PER_PASS: '5' }), model)).toEqual({ windowWords: 384, overlapWords: 32, labelsPerRow: 5 });
+    expect(() => planLimits(load({ WINDOW_OVERLAP_WORDS: '12' }), model)).toThrow(GlinerError);
+  });
+});
