@@ -129,7 +129,7 @@ export function createInferenceStack(config: Config, logger: Logger, metrics: Me
       throw new GlinerError('DRAINING', 'shut down while loading');
     }
     pool = started;
-    (batcher as unknown as { settings: { maxInflight: number } }).settings.maxInflight = started.size;
+    batcher.setMaxInflight(started.size);
     const first = started.workers[0];
     const summary: ModelSummary = {
       id: displayId(resolved),

@@ -16,10 +16,8 @@ import { createLogger, type Logger } from './logging.js';
 import { Metrics } from './metrics/registry.js';
 import { PACKAGE_ROOT } from './paths.js';
 import { playgroundRoutes } from './playground/routes.js';
-import { AuthFailureLimiter } from './security/auth-failures.js';
 import { SecurityGate } from './security/gate.js';
 import { assertStartable, KeyStore } from './security/keys.js';
-import { TokenBuckets } from './security/token-bucket.js';
 
 export interface RunningServer {
   readonly frontEnd: FrontEnd;
@@ -53,8 +51,7 @@ export async function serve(config: Config, logger: Logger = createLogger(config
   });
   const warning = assertStartable(keys, config.production);
   if (warning !== undefined) logger.warn(warning);
-  const buckets = new TokenBuckets();
-  const gate = new SecurityGate({ store: keys, buckets, failures: new AuthFailureLimiter({ maxFailures: config.authFailuresPerMinute }), metrics });
+  const gate = SecurityGate.fromConfig(config, keys, { metrics });
 
   const state = new ServerState();
   metrics.ready.set(0);
@@ -80,7 +77,7 @@ export async function serve(config: Config, logger: Logger = createLogger(config
       version: packageVersion(),
       extraRoutes: config.playground ? playgroundRoutes() : [],
     },
-    { uws, engine: stack.engine, state, metrics, access: gateAccess(gate, buckets, metrics, config.trustProxyHops), logger },
+    { uws, engine: stack.engine, state, metrics, access: gateAccess(gate, config.trustProxyHops), logger },
   );
   const ports = { port: frontEnd.port, adminPort: frontEnd.adminPort, tls: frontEnd.tls };
   logger.info(ports, 'listening');

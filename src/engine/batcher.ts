@@ -63,12 +63,22 @@ export class Batcher {
   private nextBatchId = 1;
   private idleWaiters: (() => void)[] = [];
 
+  private settings: BatcherSettings;
+
   constructor(
-    private readonly settings: BatcherSettings,
+    settings: BatcherSettings,
     private readonly dispatch: Dispatch,
     private readonly events: BatcherEvents = {},
     private readonly now: () => number = () => performance.now(),
-  ) {}
+  ) {
+    this.settings = settings;
+  }
+
+  /** One batch in flight per worker: set once the pool is up and its size known. */
+  setMaxInflight(batches: number): void {
+    this.settings = { ...this.settings, maxInflight: batches };
+    this.pump();
+  }
 
   get depth(): number {
     return this.queue.length;

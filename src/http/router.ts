@@ -8,7 +8,7 @@ import { asGlinerError, GlinerError } from '../errors.js';
 import type { Metrics } from '../metrics/registry.js';
 import { checkDeclaredLength, checkJsonContentType, readBody } from './body.js';
 import { captureHeaders, remoteAddress, requestIdOf, type HeaderBag, type RequestContext } from './context.js';
-import { sendError, type Exchange } from './respond.js';
+import { send, sendError, type Exchange } from './respond.js';
 
 export type Method = 'get' | 'post';
 
@@ -52,6 +52,16 @@ export interface RouterDeps {
   readonly corsOrigins: readonly string[];
   /** Counts open exchanges for shutdown. */
   readonly state: { inFlight: number };
+}
+
+/** A GET route answering a fixed body read at start-up (API docs, the playground's files). */
+export function staticRoute(path: string, name: string, body: string | Buffer, contentType: string, headers: readonly (readonly [string, string])[]): Route {
+  return {
+    method: 'get', path, name, auth: false, body: false, cacheable: true,
+    handle(ctx) {
+      send(ctx.ex, 200, body, contentType, headers);
+    },
+  };
 }
 
 const ABORTED_STATUS = 499; // nginx's "client closed request", for metrics and logs only

@@ -2,8 +2,7 @@
 // at / (index.html) and /playground/<file>. PLAYGROUND=false leaves these routes out entirely.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { send } from '../http/respond.js';
-import type { Route } from '../http/router.js';
+import { staticRoute, type Route } from '../http/router.js';
 import { PACKAGE_ROOT } from '../paths.js';
 
 const TYPES: Record<string, string> = {
@@ -19,22 +18,14 @@ const CSP = "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' dat
 export function playgroundRoutes(dir = PLAYGROUND_DIR): Route[] {
   if (!existsSync(dir)) return [];
   const routes: Route[] = [];
-  const serveFile = (routePath: string, file: string): void => {
-    const body = readFileSync(file);
-    const type = TYPES[path.extname(file)] ?? 'application/octet-stream';
-    routes.push({
-      method: 'get', path: routePath, name: routePath === '/' ? '/' : '/playground/*', auth: false, body: false, cacheable: true,
-      handle(ctx) {
-        send(ctx.ex, 200, body, type, [['Content-Security-Policy', CSP], ['Cache-Control', 'no-cache']]);
-      },
-    });
-  };
+  const headers: [string, string][] = [['Content-Security-Policy', CSP], ['Cache-Control', 'no-cache']];
   for (const name of readdirSync(dir)) {
     const file = path.join(dir, name);
-    serveFile(`/playground/${name}`, file);
+    const body = readFileSync(file);
+    const type = TYPES[path.extname(file)] ?? 'application/octet-stream';
+    routes.push(staticRoute(`/playground/${name}`, '/playground/*', body, type, headers));
     if (name === 'index.html') {
-      serveFile('/', file);
-      serveFile('/playground', file);
+      routes.push(staticRoute('/', '/', body, type, headers), staticRoute('/playground', '/playground/*', body, type, headers));
     }
   }
   return routes;

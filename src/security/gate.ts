@@ -70,7 +70,7 @@ export class SecurityGate {
    * Never throws; never reads the body or the query string.
    */
   check(clientAddress: string, headers: HeaderReader): GateOutcome {
-    const { store, buckets, failures, metrics } = this.options;
+    const { store, failures, metrics } = this.options;
     let key: ApiKeyInfo;
     if (store.mode === 'open') {
       key = store.anonymousKey;
@@ -97,6 +97,15 @@ export class SecurityGate {
       }
       key = result.key;
     }
+    return this.charge(key);
+  }
+
+  /**
+   * Take one unit from an authenticated key's token bucket: the last step of `check`, and on its own
+   * for each further unit of work of an admitted client (a WebSocket message).
+   */
+  charge(key: ApiKeyInfo): GateOutcome {
+    const { buckets, metrics } = this.options;
     const limit = buckets.take(key.name, key.ratePerSecond, key.burst);
     const limitHeaders = rateLimitHeaders(limit);
     if (!limit.allowed) {

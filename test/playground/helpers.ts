@@ -1,7 +1,6 @@
 // Shared by the playground test and the screenshot script: which model to serve, how to start
 // Chromium, and how to drive the page.
 import { existsSync } from 'node:fs';
-import { setTimeout as delay } from 'node:timers/promises';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { TEST_MODEL } from '../support/model.js';
 
@@ -24,21 +23,6 @@ export function launchChromium(): Promise<Browser> {
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
   });
-}
-
-/** Poll /health/ready until the model is loaded and warmed up. */
-export async function waitReady(url: string, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const response = await fetch(`${url}/health/ready`);
-      if (response.status === 200) return;
-    } catch {
-      // not accepting yet
-    }
-    if (Date.now() > deadline) throw new Error(`${url} not ready within ${timeoutMs} ms`);
-    await delay(250);
-  }
 }
 
 /** Replace the label chips with `labels`, typing them into the chip input as a user would. */

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page, WebSocket as PwWebSocket } from 'playwright-core';
 import { startServer, type RunningServer } from '../support/server.js';
-import { API_KEY, DEFAULT_LABELS, HAS_CHROMIUM, MODEL, SEED_LABELS, SEED_TEXT, launchChromium, longText, recognise, waitReady } from './helpers.js';
+import { API_KEY, DEFAULT_LABELS, HAS_CHROMIUM, MODEL, SEED_LABELS, SEED_TEXT, launchChromium, longText, recognise } from './helpers.js';
 
 interface ApiEntity { text: string; start: number; end: number; entity_type: string; score: number }
 
@@ -39,7 +39,6 @@ describe.skipIf(!HAS_CHROMIUM)(HAS_CHROMIUM ? `playground page (model ${MODEL})`
 
   beforeAll(async () => {
     [server, browser] = await Promise.all([startServer({ env: { API_KEYS: API_KEY, MODEL } }), launchChromium()]);
-    await waitReady(server.url);
   });
 
   afterAll(async () => {

@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT, startServer } from '../support/server.js';
-import { API_KEY, DEFAULT_LABELS, HAS_CHROMIUM, SEED_TEXT, launchChromium, recognise, waitReady } from './helpers.js';
+import { API_KEY, DEFAULT_LABELS, HAS_CHROMIUM, SEED_TEXT, launchChromium, recognise } from './helpers.js';
 
 async function main(): Promise<void> {
   if (!HAS_CHROMIUM) throw new Error('/usr/bin/chromium is missing: apt-get install -y chromium');
@@ -13,7 +13,6 @@ async function main(): Promise<void> {
   const server = await startServer({ env: { API_KEYS: API_KEY } });
   const browser = await launchChromium();
   try {
-    await waitReady(server.url);
     const page = await browser.newPage({ viewport: { width: 1000, height: 900 }, deviceScaleFactor: 1 });
     await page.goto(`${server.url}/`);
     await recognise(page, { text: SEED_TEXT, labels: DEFAULT_LABELS, key: API_KEY });

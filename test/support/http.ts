@@ -26,17 +26,6 @@ export function errorCode(answer: Answer): unknown {
   return (answer.body.error as { code?: unknown } | undefined)?.code;
 }
 
-/** Poll until /health/ready answers 200 (the server listens before the model is warm). */
-export async function waitReady(url: string, timeoutMs = 60_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    const response = await fetch(`${url}/health/ready`).catch(() => undefined);
-    if (response?.status === 200) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`${url} not ready within ${timeoutMs} ms`);
-}
-
 /** A value of a counter/gauge in Prometheus text, summed over series matching every given label. */
 export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
   let total = 0;

@@ -4,8 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { openApiDocument } from '../openapi.js';
-import { send } from '../respond.js';
-import type { Route } from '../router.js';
+import { staticRoute, type Route } from '../router.js';
 
 const require = createRequire(import.meta.url);
 
@@ -26,12 +25,7 @@ export function docsRoutes(version: string): Route[] {
   ];
   const swagger = page('GLiNER API — Swagger UI', '<link rel="stylesheet" href="/api/docs/swagger-ui.css">', '<div id="swagger-ui"></div><script src="/api/docs/swagger-ui-bundle.js"></script><script src="/api/docs/init.js"></script>');
   const redoc = page('GLiNER API — ReDoc', '', '<redoc spec-url="/api/openapi.json"></redoc><script src="/api/redoc/redoc.standalone.js"></script>');
-  const get = (routePath: string, body: string | Buffer, type: string): Route => ({
-    method: 'get', path: routePath, name: routePath, auth: false, body: false, cacheable: true,
-    handle(ctx) {
-      send(ctx.ex, 200, body, type, [['Cache-Control', 'public, max-age=3600']]);
-    },
-  });
+  const get = (routePath: string, body: string | Buffer, type: string): Route => staticRoute(routePath, routePath, body, type, [['Cache-Control', 'public, max-age=3600']]);
   return [
     get('/api/openapi.json', spec, 'application/json'),
     get('/api/docs', swagger, 'text/html; charset=utf-8'),

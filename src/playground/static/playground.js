@@ -71,12 +71,7 @@ function renderChips() {
   labels.forEach((label) => {
     const li = document.createElement('li');
     li.className = 'chip';
-    const swatch = document.createElement('span');
-    swatch.className = 'swatch';
-    swatch.setAttribute('aria-hidden', 'true');
-    const colour = colourFor(label, labels);
-    swatch.style.backgroundColor = colour.background;
-    swatch.style.borderColor = colour.border;
+    const swatch = swatchFor(label, labels);
     const name = document.createElement('span');
     name.className = 'chip-name';
     name.textContent = label;
@@ -187,16 +182,22 @@ function setBusy(busy, text = '') {
 
 // ---------------------------------------------------------------- rendering
 
+/** The small colour square shown next to a label (chips and legend). */
+function swatchFor(label, labels) {
+  const swatch = document.createElement('span');
+  swatch.className = 'swatch';
+  swatch.setAttribute('aria-hidden', 'true');
+  const colour = colourFor(label, labels);
+  swatch.style.backgroundColor = colour.background;
+  swatch.style.borderColor = colour.border;
+  return swatch;
+}
+
 function renderLegend(runLabels) {
   legendEl.replaceChildren();
   for (const label of runLabels) {
     const li = document.createElement('li');
-    const swatch = document.createElement('span');
-    swatch.className = 'swatch';
-    swatch.setAttribute('aria-hidden', 'true');
-    const colour = colourFor(label, runLabels);
-    swatch.style.backgroundColor = colour.background;
-    swatch.style.borderColor = colour.border;
+    const swatch = swatchFor(label, runLabels);
     const name = document.createElement('span');
     name.textContent = label;
     li.append(swatch, name);
@@ -253,12 +254,7 @@ function renderTable(text, entities, runLabels) {
     cell(String(i + 1), 'num');
     cell(typeof e.text === 'string' ? e.text : points.slice(e.start, e.end).join(''));
     const labelCell = cell('');
-    const swatch = document.createElement('span');
-    swatch.className = 'swatch';
-    swatch.setAttribute('aria-hidden', 'true');
-    const colour = colourFor(e.entity_type, runLabels);
-    swatch.style.backgroundColor = colour.background;
-    swatch.style.borderColor = colour.border;
+    const swatch = swatchFor(e.entity_type, runLabels);
     const name = document.createElement('span');
     name.textContent = e.entity_type;
     labelCell.append(swatch, name);
