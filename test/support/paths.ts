@@ -1,10 +1,13 @@
-// Paths tests share: the repo root, ../shared (fixtures and datasets, absent outside this workplace),
-// and the model used for real-model tests.
-import { existsSync } from 'node:fs';
+// Paths tests share: the repo root, the in-repo fixtures folder and the model used for real-model tests.
+// Everything a test reads lives inside this repository (nothing outside it, nothing that can be absent).
 import path from 'node:path';
 import { ROOT } from './server.js';
 
 export { ROOT };
-export const SHARED = path.resolve(ROOT, '../shared');
-export const HAS_SHARED = existsSync(path.join(SHARED, 'fixtures'));
+export const FIXTURES = path.join(ROOT, 'test/fixtures');
 export const EMBEDDED_MODEL = path.join(ROOT, 'native-models/gliner-tiny');
+/**
+ * @deprecated Only test/eval/eval.test.ts still reads this; the eval-paths work (issue 15 branch) moves that
+ * test onto in-repo data, after which this export goes.
+ */
+export const SHARED = path.resolve(ROOT, '../shared');
