@@ -5,11 +5,10 @@
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SETTINGS } from '../../src/config/schema.js';
+import { skipNote, skipWithout, type ToolNeed } from '../support/tools.js';
 import { HAS_KUBECTL, K8S_DIR, OVERLAYS, render, validate, type K8sObject, type Overlay } from './k8s-render.js';
 
-if (!HAS_KUBECTL) {
-  console.warn('[delivery] kubectl not found: the Kubernetes manifest tests are skipped (install kubectl to run them).');
-}
+const NEEDS_KUBECTL: ToolNeed[] = [{ tool: 'kubectl', present: HAS_KUBECTL, install: 'install kubectl (https://kubernetes.io/docs/tasks/tools/)' }];
 
 const HEALTH_PATHS = new Set(['/health/live', '/health/ready']);
 const PORTS: Record<string, number> = { http: 8000, admin: 9464 };
@@ -51,7 +50,7 @@ const configData = (objs: K8sObject[]) => {
   return cms[0]?.data ?? {};
 };
 
-describe.skipIf(!HAS_KUBECTL)('kustomize overlays', () => {
+describe.skipIf(skipWithout('kustomize overlays', NEEDS_KUBECTL))(`kustomize overlays${skipNote(NEEDS_KUBECTL)}`, () => {
   beforeAll(() => {
     rendered.set('base', render(path.join(K8S_DIR, 'base')));
     for (const o of OVERLAYS) rendered.set(o, render(path.join(K8S_DIR, 'overlays', o)));

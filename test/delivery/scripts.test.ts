@@ -5,23 +5,23 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { skipNote, skipWithout, type ToolNeed } from '../support/tools.js';
 import { REPO_ROOT, hasCommand } from './k8s-render.js';
 
 const SCRIPT = path.join(REPO_ROOT, 'deploy/bluegreen.sh');
-const HAS_SHELLCHECK = hasCommand('shellcheck', ['--version']);
-const HAS_CURL = hasCommand('curl', ['--version']);
+const NEEDS_SHELLCHECK: ToolNeed[] = [{ tool: 'shellcheck', present: hasCommand('shellcheck', ['--version']), install: 'apt-get install -y shellcheck' }];
+const NEEDS_CURL: ToolNeed[] = [{ tool: 'curl', present: hasCommand('curl', ['--version']), install: 'apt-get install -y curl' }];
 
 describe('deploy/bluegreen.sh', () => {
   it('parses (bash -n)', () => {
     expect(() => execFileSync('bash', ['-n', SCRIPT])).not.toThrow();
   });
 
-  it.skipIf(!HAS_SHELLCHECK)('passes shellcheck', () => {
+  it.skipIf(skipWithout('deploy scripts', NEEDS_SHELLCHECK))(`passes shellcheck${skipNote(NEEDS_SHELLCHECK)}`, () => {
     const r = spawnSync('shellcheck', ['-x', SCRIPT, path.join(REPO_ROOT, 'deploy/ci/lint-jenkinsfile.sh')], { encoding: 'utf8' });
     expect(r.stdout + r.stderr).toBe('');
     expect(r.status).toBe(0);
   });
-  if (!HAS_SHELLCHECK) console.warn('[delivery] shellcheck not found: skipped (apt-get install -y shellcheck).');
 
   it('uses strict mode', () => {
     expect(readFileSync(SCRIPT, 'utf8')).toMatch(/^set -euo pipefail$/m);
@@ -32,7 +32,7 @@ describe('deploy/bluegreen.sh', () => {
 // node HTTP server that answers like gliner-serve (or without Microsoft when FAKE_BAD=1).
 const FAKE_KUBECTL = readFileSync(path.join(REPO_ROOT, 'test/delivery/fixtures/fake-kubectl.sh'), 'utf8');
 
-describe.skipIf(!HAS_CURL)('deploy/bluegreen.sh against a fake kubectl', () => {
+describe.skipIf(skipWithout('bluegreen.sh behaviour', NEEDS_CURL))(`deploy/bluegreen.sh against a fake kubectl${skipNote(NEEDS_CURL)}`, () => {
   let dir = '';
   let port = 18000;
   const state = (f: string) => readFileSync(path.join(dir, f), 'utf8').trim();

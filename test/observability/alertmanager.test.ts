@@ -7,10 +7,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { skipNote, skipWithout, type ToolNeed } from '../support/tools.js';
 import { AM_CONFIG, AM_DIR, APT_HINT, findBinary, freePort, readYaml, run, waitFor } from './helpers.js';
 
 const amtool = findBinary('amtool');
 const alertmanager = findBinary('prometheus-alertmanager', 'alertmanager');
+const NEEDS_AMTOOL: ToolNeed[] = [{ tool: 'amtool', present: amtool !== undefined, install: APT_HINT }];
+const NEEDS_ALERTMANAGER: ToolNeed[] = [{ tool: 'prometheus-alertmanager', present: alertmanager !== undefined, install: APT_HINT }];
 
 interface Route { receiver?: string; matchers?: string[]; group_by?: string[]; routes?: Route[] }
 interface AmConfig {
@@ -56,7 +59,7 @@ describe('alertmanager.yml (static checks)', () => {
   });
 });
 
-describe.skipIf(!amtool)(`amtool ${amtool ? `(${amtool})` : `— SKIPPED: amtool not found on PATH (${APT_HINT})`}`, () => {
+describe.skipIf(skipWithout('amtool checks', NEEDS_AMTOOL))(`amtool${amtool ? ` (${amtool})` : skipNote(NEEDS_AMTOOL)}`, () => {
   const tool = amtool!;
 
   it('check-config passes', async () => {
@@ -77,7 +80,7 @@ describe.skipIf(!amtool)(`amtool ${amtool ? `(${amtool})` : `— SKIPPED: amtool
   });
 });
 
-describe.skipIf(!alertmanager)(`inhibition on a real Alertmanager ${alertmanager ? `(${alertmanager})` : `— SKIPPED: prometheus-alertmanager not found (${APT_HINT})`}`, () => {
+describe.skipIf(skipWithout('Alertmanager inhibition', NEEDS_ALERTMANAGER))(`inhibition on a real Alertmanager${alertmanager ? ` (${alertmanager})` : skipNote(NEEDS_ALERTMANAGER)}`, () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'gliner-am-'));
   let child: ChildProcess | undefined;
   let logs = '';

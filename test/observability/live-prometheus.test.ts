@@ -3,13 +3,14 @@
 // must evaluate without error, and the key series must have data.
 //
 // Needs the built server (dist/src/cli.js, `npm run build`), the test model (test/support/model.ts)
-// and Debian's `prometheus` binary (`apt-get install prometheus`); skipped, with the reason in the
-// suite name, without any of them.
+// and Debian's `prometheus` binary (`apt-get install prometheus`); without any of them it is skipped with
+// the reason in the suite name, or fails under CI=true (test/support/tools.ts).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_MODEL } from '../support/model.js';
 import { startServer, type RunningServer } from '../support/server.js';
+import { skipNote, skipWithout, type ToolNeed } from '../support/tools.js';
 import { APT_HINT, RECORDING_RULES, ROOT, alertRules, dashboardExprs, recordingRules, waitFor } from './helpers.js';
 import { prometheusBinary, startPrometheus, type RunningPrometheus } from './prometheus-harness.js';
 
@@ -18,15 +19,16 @@ const hasServer = existsSync(CLI);
 // TEST_MODEL is the embedded model directory unless GLINER_TEST_MODEL names another (or a hub id).
 const hasModel = !path.isAbsolute(TEST_MODEL) || existsSync(TEST_MODEL);
 const prometheus = prometheusBinary();
-const skipReason = !hasServer
-  ? ' — SKIPPED: dist/src/cli.js not built (run `npm run build`; enabled once the server exists)'
-  : !hasModel ? ` — SKIPPED: test model ${TEST_MODEL} missing (build it, or set GLINER_TEST_MODEL)`
-  : prometheus === undefined ? ` — SKIPPED: prometheus binary not found (${APT_HINT})` : '';
+const NEEDS: ToolNeed[] = [
+  { tool: 'dist/src/cli.js', present: hasServer, install: 'run `npm run build`' },
+  { tool: `test model ${TEST_MODEL}`, present: hasModel, install: 'build it, or set GLINER_TEST_MODEL' },
+  { tool: 'prometheus', present: prometheus !== undefined, install: APT_HINT },
+];
 
 const API_KEY = 'test-key';
 const PREDICT_BODY = JSON.stringify({ text: 'I work at Microsoft based in Seattle, Washington.', labels: ['organization', 'location'] });
 
-describe.skipIf(skipReason !== '')(`live: server scraped by Prometheus${skipReason}`, () => {
+describe.skipIf(skipWithout('live Prometheus', NEEDS))(`live: server scraped by Prometheus${skipNote(NEEDS)}`, () => {
   let srv: RunningServer | undefined;
   let prom: RunningPrometheus | undefined;
 

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { skipNote, skipWithout, type ToolNeed } from '../support/tools.js';
 import { stringify } from 'yaml';
 import {
   ALERT_RULES, APT_HINT, PROM_DIR, RECORDING_RULES, RUNBOOKS, RULES_DIR, alertRules, dashboardExprs, findBinary,
@@ -12,6 +13,7 @@ import {
 } from './helpers.js';
 
 const promtool = findBinary('promtool');
+const NEEDS_PROMTOOL: ToolNeed[] = [{ tool: 'promtool', present: promtool !== undefined, install: APT_HINT }];
 const tmp = mkdtempSync(path.join(tmpdir(), 'gliner-promtool-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -100,7 +102,7 @@ describe('rules and alerts (static checks)', () => {
   });
 });
 
-describe.skipIf(!promtool)(`promtool ${promtool ? `(${promtool})` : `— SKIPPED: promtool not found on PATH (${APT_HINT})`}`, () => {
+describe.skipIf(skipWithout('promtool checks', NEEDS_PROMTOOL))(`promtool${promtool ? ` (${promtool})` : skipNote(NEEDS_PROMTOOL)}`, () => {
   const tool = promtool!;
 
   it('checks the Compose prometheus.yml (and the rule files it loads)', async () => {

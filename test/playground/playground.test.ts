@@ -3,15 +3,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page, WebSocket as PwWebSocket } from 'playwright-core';
 import { startServer, type RunningServer } from '../support/server.js';
-import { API_KEY, DEFAULT_LABELS, HAS_CHROMIUM, MODEL, SEED_LABELS, SEED_TEXT, launchChromium, longText, recognise } from './helpers.js';
+import { skipNote, skipWithout, type ToolNeed } from '../support/tools.js';
+import { API_KEY, CHROMIUM, DEFAULT_LABELS, HAS_CHROMIUM, MODEL, SEED_LABELS, SEED_TEXT, launchChromium, longText, recognise } from './helpers.js';
 
 interface ApiEntity { text: string; start: number; end: number; entity_type: string; score: number }
 
 const NEEDS_MODEL = 'the embedded model should find "Microsoft" as an organization';
 const NEEDS_LOCATIONS = 'the embedded model should find "Seattle" and "Washington" as locations at the end of the long text';
-const SKIP_REASON = 'playground browser tests (skipped: /usr/bin/chromium is missing — apt-get install -y chromium)';
+const NEEDS_CHROMIUM: ToolNeed[] = [{ tool: CHROMIUM, present: HAS_CHROMIUM, install: 'apt-get install -y chromium' }];
 
-describe.skipIf(!HAS_CHROMIUM)(HAS_CHROMIUM ? `playground page (model ${MODEL})` : SKIP_REASON, () => {
+describe.skipIf(skipWithout('playground browser tests', NEEDS_CHROMIUM))(`playground page (model ${MODEL})${skipNote(NEEDS_CHROMIUM)}`, () => {
   let server: RunningServer | undefined;
   let browser: Browser | undefined;
   const contexts: BrowserContext[] = [];
