@@ -12,9 +12,11 @@ interface Setting<S extends TSchema = TSchema> {
   readonly secret?: boolean;
   /** Comma-separated list in env/flags. */
   readonly list?: boolean;
+  /** When unset, take this other setting's value (ADMIN_HOST follows HOST); the schema default is the fallback's. */
+  readonly follows?: string;
 }
 
-const s = <S extends TSchema>(env: string, schema: S, doc: string, extra: { secret?: boolean; list?: boolean } = {}): Setting<S> => ({ env, schema, doc, ...extra });
+const s = <S extends TSchema>(env: string, schema: S, doc: string, extra: { secret?: boolean; list?: boolean; follows?: string } = {}): Setting<S> => ({ env, schema, doc, ...extra });
 const Int = (def: number, min: number, max = Number.MAX_SAFE_INTEGER) => Type.Integer({ default: def, minimum: min, maximum: max });
 const Num = (def: number, min: number, max: number) => Type.Number({ default: def, minimum: min, maximum: max });
 const Bool = (def: boolean) => Type.Boolean({ default: def });
@@ -26,7 +28,7 @@ export const SETTINGS = {
   // --- Network
   host: s('HOST', Str('0.0.0.0'), 'Address the public API listens on.'),
   port: s('PORT', Int(8000, 0, 65535), 'Port of the public API (REST, WebSocket, docs, health, playground). 0 picks a free port.'),
-  adminHost: s('ADMIN_HOST', Str('0.0.0.0'), 'Address of the admin listener that serves /metrics (and health). Keep it off the public Service.'),
+  adminHost: s('ADMIN_HOST', Str('0.0.0.0'), 'Address of the admin listener that serves /metrics (and health); unset, it follows HOST (HOST=127.0.0.1 keeps /metrics local too). Keep it off the public Service.', { follows: 'host' }),
   adminPort: s('ADMIN_PORT', Int(9464, 0, 65535), 'Port of the admin listener (/metrics, /health/*). 0 picks a free port.'),
   // --- Model
   model: s('MODEL', Str('native-models/gliner-tiny'), 'Model directory path, or a hub repository id such as onnx-community/gliner_medium-v2.1. Relative paths resolve against the working directory, then the package root.'),

@@ -13,6 +13,14 @@ describe('configuration', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  it('ADMIN_HOST follows HOST (env or flag) unless it is set itself', () => {
+    expect(load({}).adminHost).toBe('0.0.0.0');
+    expect(load({ HOST: '127.0.0.1' }).adminHost).toBe('127.0.0.1');
+    expect(load({}, { host: '::1' }).adminHost).toBe('::1');
+    expect(load({ HOST: '127.0.0.1', ADMIN_HOST: '0.0.0.0' }).adminHost).toBe('0.0.0.0');
+    expect(load({ HOST: '127.0.0.1', ADMIN_HOST: '' }).adminHost).toBe('127.0.0.1');
+  });
+
   it('parses environment strings into typed values, flags winning over env', () => {
     const config = load({ PORT: '9000', API_KEYS: 'a, b ,,c', PLAYGROUND: 'false', RATE_LIMIT_PER_SECOND: '2.5' }, { port: '9100' });
     expect(config.port).toBe(9100);
