@@ -146,6 +146,9 @@ describe('Dockerfile.gpu specifics', () => {
   it('installs onnxruntime-node with the CUDA 12 libraries and selects the CUDA provider', () => {
     const envs = df.getInstructions().filter((i) => i.getKeyword() === 'ENV').map(args).join(' ');
     expect(envs).toContain('ONNXRUNTIME_NODE_INSTALL=cuda12');
+    // .npmrc turns dependency install scripts off, so the image must run onnxruntime-node's itself.
+    const runs = df.getInstructions().filter((i) => i.getKeyword() === 'RUN').map(args);
+    expect(runs.some((r) => /npm ci\b[\s\S]*&& node node_modules\/onnxruntime-node\/script\/install\.js/.test(r))).toBe(true);
     const finalEnv = all.at(-1)?.instructions.filter((i) => i.getKeyword() === 'ENV').map(args).join(' ') ?? '';
     expect(finalEnv).toContain('EXECUTION_PROVIDER=cuda');
     expect(finalEnv).toContain('CUDA_FALLBACK=fail');
