@@ -2,13 +2,23 @@
 // gliner-serve: one CLI for the product. `serve` runs the server, `eval` scores a model on a CoNLL
 // file, `bench` measures the server, `models` manages the model cache, `keys` makes API keys,
 // `config` prints the settings table. Flags mirror the environment variables (see docs/configuration.md).
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Command, Option } from 'commander';
 import { loadConfig, configMarkdown } from './config/load.js';
 import { SETTINGS, type SettingKey } from './config/schema.js';
-import { asGlinerError } from './errors.js';
+import { GlinerError, asGlinerError } from './errors.js';
 import { createLogger } from './logging.js';
+import { PACKAGE_ROOT } from './paths.js';
 
-const program = new Command('gliner-serve').description('Production serving for GLiNER zero-shot NER').showHelpAfterError();
+const VERSION = (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+const program = new Command('gliner-serve')
+  .description('Production serving for GLiNER zero-shot NER')
+  .version(VERSION, '-V, --version', 'print the version')
+  .showHelpAfterError();
+
+/** A command that only groups subcommands: on its own it prints its help and exits 0. */
+const group = (command: Command): Command => command.action(() => command.help());
 
 const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
@@ -78,12 +88,11 @@ addSettingFlags(
   }
 });
 
-const models = program.command('models').description('Manage models: pull a hub model into the cache, inspect a directory.');
+const models = group(program.command('models').description('Manage models: pull a hub model into the cache, inspect a directory.'));
 addSettingFlags(models.command('pull <id>').description('Download a hub model (e.g. onnx-community/gliner_medium-v2.1) into MODEL_CACHE_DIR.'), ['modelRevision', 'modelCacheDir', 'hfEndpoint', 'hfToken', 'hfOffline', 'modelQuantization']).action(async (id: string, options: Record<string, unknown>) => {
   try {
     const config = configFrom(options);
     const { resolveModel } = await import('./model/store.js');
-    const { PACKAGE_ROOT } = await import('./paths.js');
     const resolved = await resolveModel(id, {
       revision: config.modelRevision, cacheDir: config.modelCacheDir, endpoint: config.hfEndpoint, token: config.hfToken,
       offline: config.hfOffline, quantization: config.modelQuantization, packageRoot: PACKAGE_ROOT,
@@ -96,13 +105,19 @@ addSettingFlags(models.command('pull <id>').description('Download a hub model (e
 });
 addSettingFlags(models.command('info [model]').description('Show what a model directory or hub id resolves to.'), ['modelRevision', 'modelCacheDir', 'hfOffline', 'modelQuantization']).action(async (model: string | undefined, options: Record<string, unknown>) => {
   try {
-    const config = configFrom(options, { hfOffline: true });
+    const config = configFrom(options);
     const { resolveModel } = await import('./model/store.js');
     const { readModelDir } = await import('./model/files.js');
-    const { PACKAGE_ROOT } = await import('./paths.js');
-    const resolved = await resolveModel(model ?? config.model, {
+    const id = model ?? config.model;
+    // `info` never downloads. Unless the user did set HF_HUB_OFFLINE, say that, not "offline mode forbids it".
+    const resolved = await resolveModel(id, {
       revision: config.modelRevision, cacheDir: config.modelCacheDir, endpoint: config.hfEndpoint, offline: true,
       quantization: config.modelQuantization, packageRoot: PACKAGE_ROOT,
+    }).catch((error: unknown) => {
+      if (error instanceof GlinerError && error.code === 'OFFLINE' && !config.hfOffline) {
+        throw new GlinerError('MODEL_NOT_FOUND', `${id}@${config.modelRevision} is not in the model cache (${config.modelCacheDir}); \`models info\` only reads the cache and never downloads. Fetch it first: gliner-serve models pull ${id}`);
+      }
+      throw error;
     });
     const files = readModelDir(resolved.dir, config.modelQuantization);
     process.stdout.write(`${JSON.stringify({ ...resolved, onnx: files.onnxPath, bytes: files.onnxBytes, quantization: files.quantization, config: files.config }, null, 2)}\n`);
@@ -111,7 +126,7 @@ addSettingFlags(models.command('info [model]').description('Show what a model di
   }
 });
 
-const keys = program.command('keys').description('API keys for API_KEYS_FILE.');
+const keys = group(program.command('keys').description('API keys for API_KEYS_FILE.'));
 keys
   .command('create')
   .description('Create a key: prints the key once (give it to the client) and the line for API_KEYS_FILE.')
