@@ -1,5 +1,7 @@
-// Writing responses: status lines, the common headers, JSON bodies and the one error shape.
-// uWS requires writes from async code to be corked and never to touch an aborted response.
+// Writing responses: status lines, the common headers (request id, security, the request's total time),
+// JSON bodies and the one error shape. uWS requires writes from async code to be corked and never to
+// touch an aborted response.
+import { performance } from 'node:perf_hooks';
 import type { HttpResponse } from 'uWebSockets.js';
 import { errorBody, type GlinerError } from '../errors.js';
 
@@ -23,6 +25,18 @@ export interface Exchange {
   readonly headers: [string, string][];
   /** Called once with the status when the response has been written. */
   onFinish?: (status: number) => void;
+  /** performance.now() when the request arrived: every response then carries X-Total-Time and Server-Timing. */
+  readonly startedAt?: number;
+}
+
+/**
+ * X-Total-Time (ms) and Server-Timing `total` for a response whose handler did not time itself: errors
+ * (400, 404, 405, 429, 503…), health, docs. Predictions pass their own queue/inference/total headers.
+ */
+function totalTiming(ex: Exchange, extra: Headers): [string, string][] {
+  if (ex.startedAt === undefined || extra.some(([name]) => name.toLowerCase() === 'x-total-time')) return [];
+  const ms = (performance.now() - ex.startedAt).toFixed(2);
+  return [['X-Total-Time', ms], ['Server-Timing', `total;dur=${ms}`]];
 }
 
 export function send(ex: Exchange, status: number, body: string | Uint8Array, contentType: string, extra: Headers = [], close = false): void {
@@ -32,10 +46,25 @@ export function send(ex: Exchange, status: number, body: string | Uint8Array, co
     ex.res.writeHeader('Content-Type', contentType);
     for (const [name, value] of ex.headers) ex.res.writeHeader(name, value);
     for (const [name, value] of extra) ex.res.writeHeader(name, value);
+    for (const [name, value] of totalTiming(ex, extra)) ex.res.writeHeader(name, value);
     ex.res.end(body, close);
   });
   ex.aborted = true; // the response is finished; nothing may touch it again
   ex.onFinish?.(status);
+}
+
+/** 204 with the exchange's headers (CORS preflight). */
+export function sendNoContent(ex: Exchange, extra: Headers = []): void {
+  if (ex.aborted) return;
+  ex.res.cork(() => {
+    ex.res.writeStatus(statusLine(204));
+    for (const [name, value] of ex.headers) ex.res.writeHeader(name, value);
+    for (const [name, value] of extra) ex.res.writeHeader(name, value);
+    for (const [name, value] of totalTiming(ex, extra)) ex.res.writeHeader(name, value);
+    ex.res.end();
+  });
+  ex.aborted = true;
+  ex.onFinish?.(204);
 }
 
 export function sendJson(ex: Exchange, status: number, value: unknown, extra: Headers = []): void {

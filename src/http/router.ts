@@ -8,7 +8,7 @@ import { asGlinerError, GlinerError } from '../errors.js';
 import type { Metrics } from '../metrics/registry.js';
 import { checkDeclaredLength, checkJsonContentType, readBody } from './body.js';
 import { captureHeaders, remoteAddress, requestIdOf, type HeaderBag, type RequestContext } from './context.js';
-import { send, sendError, type Exchange } from './respond.js';
+import { send, sendError, sendNoContent, type Exchange } from './respond.js';
 
 export type Method = 'get' | 'post';
 
@@ -80,11 +80,10 @@ export function register(app: TemplatedApp, routes: readonly Route[], deps: Rout
     const fallback: Route = {
       method: 'get', path: url, name: known ? known[0]?.name ?? 'other' : 'other', auth: false, body: false,
       handle: (ctx) => {
-        if (known === undefined) throw new GlinerError('NOT_FOUND', `No route ${url}.`);
+        if (known === undefined) throw new GlinerError('NOT_FOUND', notFoundMessage(method, url, byPath));
         const allow = known.map((route) => route.method.toUpperCase()).join(', ');
         if (method === 'OPTIONS' && deps.corsOrigins.length > 0) {
-          ctx.ex.headers.push(['Access-Control-Allow-Methods', allow], ['Access-Control-Allow-Headers', 'Content-Type, X-API-Key, Authorization, X-Request-Id'], ['Access-Control-Max-Age', '600']);
-          sendNoContent(ctx.ex);
+          sendNoContent(ctx.ex, [['Access-Control-Allow-Methods', allow], ['Access-Control-Allow-Headers', 'Content-Type, X-API-Key, Authorization, X-Request-Id'], ['Access-Control-Max-Age', '600']]);
           return;
         }
         throw new GlinerError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${url}; use ${allow}.`, { headers: [['Allow', allow]] });
@@ -94,15 +93,11 @@ export function register(app: TemplatedApp, routes: readonly Route[], deps: Rout
   });
 }
 
-function sendNoContent(ex: Exchange): void {
-  if (ex.aborted) return;
-  ex.res.cork(() => {
-    ex.res.writeStatus('204 No Content');
-    for (const [name, value] of ex.headers) ex.res.writeHeader(name, value);
-    ex.res.end();
-  });
-  ex.aborted = true;
-  ex.onFinish?.(204);
+/** "No route for GET /api/v1/predict/ (did you mean /api/v1/predict?)": the path quoted exactly, no trailing period. */
+export function notFoundMessage(method: string, url: string, known: ReadonlyMap<string, unknown>): string {
+  const trimmed = url.length > 1 ? url.replace(/\/+$/, '') : url;
+  const near = trimmed !== url && known.has(trimmed) ? trimmed : known.has(`${url}/`) ? `${url}/` : undefined;
+  return `No route for ${method} ${url}${near === undefined ? '' : ` (did you mean ${near}?)`}`;
 }
 
 function handle(route: Route, res: HttpResponse, req: HttpRequest, deps: RouterDeps, methodOverride?: string): void {
@@ -111,7 +106,7 @@ function handle(route: Route, res: HttpResponse, req: HttpRequest, deps: RouterD
   const method = methodOverride ?? req.getMethod().toUpperCase();
   const url = req.getUrl();
   const requestId = requestIdOf(headers);
-  const ex: Exchange = { res, aborted: false, headers: [['X-Request-Id', requestId], ...deps.baseHeaders.map(([n, v]) => [n, v] as [string, string])] };
+  const ex: Exchange = { res, aborted: false, startedAt, headers: [['X-Request-Id', requestId], ...deps.baseHeaders.map(([n, v]) => [n, v] as [string, string])] };
   if (route.cacheable !== true) ex.headers.push(['Cache-Control', 'no-store']);
   const origin = headers.get('origin');
   if (origin !== undefined && deps.corsOrigins.includes(origin)) {

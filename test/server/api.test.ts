@@ -136,11 +136,36 @@ describe('errors: one JSON shape, stable codes, the right status', () => {
   it('404 NOT_FOUND and 405 METHOD_NOT_ALLOWED with Allow', async () => {
     const missing = await get(`${srv.url}/api/v1/nothing`);
     expect(missing.status).toBe(404);
-    expect(JSON.parse(missing.text) as unknown).toEqual({ error: { code: 'NOT_FOUND', message: expect.any(String) as unknown } });
+    expect(JSON.parse(missing.text) as unknown).toEqual({ error: { code: 'NOT_FOUND', message: 'No route for GET /api/v1/nothing' } });
+    const slash = await post(`${api}/predict/`, SEED, auth);
+    expect(slash.status).toBe(404);
+    expect((slash.body as { error: { message: string } }).error.message).toBe('No route for POST /api/v1/predict/ (did you mean /api/v1/predict?)');
     const wrong = await get(`${api}/predict`, auth);
     expect(wrong.status).toBe(405);
     expect(wrong.headers.get('allow')).toBe('POST');
     expect((JSON.parse(wrong.text) as { error: { code: string } }).error.code).toBe('METHOD_NOT_ALLOWED');
+  });
+
+  it('every response carries X-Request-Id, X-Total-Time and Server-Timing: 400, 401, 404, 405, health and docs too', async () => {
+    const answers = [
+      await post(`${api}/predict`, { text: 'a' }, auth), // 400
+      await post(`${api}/predict`, SEED, {}), // 401
+      await get(`${srv.url}/api/v1/nothing`), // 404
+      await get(`${api}/predict`, auth), // 405
+      await get(`${srv.url}/health/live`),
+      await get(`${srv.adminUrl}/metrics`),
+      await get(`${srv.url}/api/openapi.json`),
+    ];
+    expect(answers.map((a) => a.status)).toEqual([400, 401, 404, 405, 200, 200, 200]);
+    for (const answer of answers) {
+      expect(answer.headers.get('x-request-id')).toBeTruthy();
+      expect(answer.headers.get('x-total-time')).toMatch(/^\d+\.\d{2}$/);
+      expect(answer.headers.get('server-timing')).toBe(`total;dur=${answer.headers.get('x-total-time')}`);
+    }
+    // A prediction carries its own per-stage timings, once each.
+    const ok = await post(`${api}/predict`, SEED, auth);
+    expect(ok.headers.get('x-queue-time')).toMatch(/^\d+\.\d{2}$/);
+    expect(ok.headers.get('server-timing')).toMatch(/^queue;dur=[\d.]+, inference;dur=[\d.]+, total;dur=[\d.]+$/);
   });
 
   it('413 PAYLOAD_TOO_LARGE', async () => {
@@ -191,7 +216,12 @@ describe('health, docs, metrics', () => {
     expect(docs.text).toContain('swagger-ui-bundle.js');
     expect((await get(`${srv.url}/api/docs/swagger-ui-bundle.js`)).status).toBe(200);
     expect((await get(`${srv.url}/api/redoc`)).text).toContain('redoc.standalone.js');
-    expect((await get(`${srv.url}/api/redoc/redoc.standalone.js`)).status).toBe(200);
+    const redoc = await get(`${srv.url}/api/redoc/redoc.standalone.js`);
+    expect(redoc.status).toBe(200);
+    // Nothing from a CDN: ReDoc's logo is inlined, Swagger UI's online validator badge is off.
+    expect(redoc.text).not.toMatch(/src:\s*"https?:\/\//);
+    expect(redoc.text).not.toContain('cdn.redoc.ly');
+    expect((await get(`${srv.url}/api/docs/init.js`)).text).toContain('validatorUrl: null');
   });
 
   it('logs one line per request without the text or the key', async () => {
