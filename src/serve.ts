@@ -49,8 +49,10 @@ export async function serve(config: Config, logger: Logger = createLogger(config
     const result = keys.reload();
     if (result.ok) logger.info({ keys: result.keys, changed: result.changed }, 'SIGHUP: API keys reloaded');
   });
+  // The open-API warning is its own short line, logged here and again once ready, so it is not lost
+  // under the long "starting" config line.
   const warning = assertStartable(keys, config.production);
-  if (warning !== undefined) logger.warn(warning);
+  if (warning !== undefined) logger.warn({ security: 'open' }, warning);
   const gate = SecurityGate.fromConfig(config, keys, { metrics });
 
   const state = new ServerState();
@@ -112,6 +114,7 @@ export async function serve(config: Config, logger: Logger = createLogger(config
       state.phase = 'ready';
       metrics.ready.set(1);
       logger.info({ ...ports, model: model.summary }, 'ready');
+      if (warning !== undefined) logger.warn({ security: 'open' }, warning);
     },
     (error: unknown) => {
       const failure = asGlinerError(error);

@@ -24,6 +24,8 @@ export interface Route {
   readonly body: boolean;
   /** Static content a browser may cache; everything else is sent with Cache-Control: no-store. */
   readonly cacheable?: boolean;
+  /** Polled by machines (health probes, Prometheus scrapes): its request lines are logged at debug, not info. */
+  readonly quiet?: boolean;
   handle(ctx: RequestContext, body: Buffer | undefined): void | Promise<void>;
 }
 
@@ -122,7 +124,9 @@ function handle(route: Route, res: HttpResponse, req: HttpRequest, deps: RouterD
     const labels = { route: route.name, method, status: String(status) };
     deps.metrics.httpRequests.inc(labels);
     deps.metrics.httpDuration.observe(labels, seconds);
-    deps.logger.info({ reqId: requestId, route: route.name, method, status, latencyMs: Math.round(seconds * 1e4) / 10, key: ctx.keyName, ...ctx.log }, 'request');
+    const line = { reqId: requestId, route: route.name, method, status, latencyMs: Math.round(seconds * 1e4) / 10, key: ctx.keyName, ...ctx.log };
+    if (route.quiet === true) deps.logger.debug(line, 'request');
+    else deps.logger.info(line, 'request');
   };
   ex.onFinish = finish;
   res.onAborted(() => {

@@ -219,6 +219,18 @@ describe.skipIf(skipWithout('kustomize overlays', NEEDS_KUBECTL))(`kustomize ove
     }
   });
 
+  it('every nginx Ingress talks HTTP/1.1 to the pods (uWebSockets.js never answers HTTP/1.0)', () => {
+    let nginx = 0;
+    for (const [name, objs] of rendered) {
+      for (const ingress of of(objs, 'Ingress') as (K8sObject & { spec: { ingressClassName?: string } })[]) {
+        if ((ingress.spec.ingressClassName ?? ingress.metadata.annotations?.['kubernetes.io/ingress.class']) !== 'nginx') continue;
+        nginx++;
+        expect(ingress.metadata.annotations?.['nginx.ingress.kubernetes.io/proxy-http-version'], `${name}/${ingress.metadata.name}`).toBe('1.1');
+      }
+    }
+    expect(nginx).toBeGreaterThan(0);
+  });
+
   it('dev runs without production mode and with a generated dev key', () => {
     const objs = rendered.get('dev') ?? [];
     expect(configData(objs).PRODUCTION).toBe('false');

@@ -1,5 +1,6 @@
 // Health and metrics routes. Liveness is cheap and always 200 while the process serves; readiness
-// is 200 only once the model is loaded and warmed up, and 503 again while draining.
+// is 200 only once the model is loaded and warmed up, and 503 again while draining. Probes and scrapes
+// are logged at debug (they would drown the request log at info).
 import { GlinerError, errorBody } from '../../errors.js';
 import type { Metrics } from '../../metrics/registry.js';
 import { send, sendJson } from '../respond.js';
@@ -9,13 +10,13 @@ import type { ServerState } from '../state.js';
 export function healthRoutes(state: ServerState): Route[] {
   return [
     {
-      method: 'get', path: '/health/live', name: '/health/live', auth: false, body: false,
+      method: 'get', path: '/health/live', name: '/health/live', auth: false, body: false, quiet: true,
       handle(ctx) {
         sendJson(ctx.ex, 200, { status: 'live' });
       },
     },
     {
-      method: 'get', path: '/health/ready', name: '/health/ready', auth: false, body: false,
+      method: 'get', path: '/health/ready', name: '/health/ready', auth: false, body: false, quiet: true,
       handle(ctx) {
         if (state.phase === 'ready') {
           sendJson(ctx.ex, 200, { status: 'ready', model: state.model });
@@ -32,7 +33,7 @@ export function healthRoutes(state: ServerState): Route[] {
 
 export function metricsRoute(metrics: Metrics): Route {
   return {
-    method: 'get', path: '/metrics', name: '/metrics', auth: false, body: false,
+    method: 'get', path: '/metrics', name: '/metrics', auth: false, body: false, quiet: true,
     async handle(ctx) {
       send(ctx.ex, 200, await metrics.render(), metrics.contentType);
     },
