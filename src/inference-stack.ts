@@ -66,7 +66,11 @@ export function createInferenceStack(config: Config, logger: Logger, metrics: Me
     },
     (batchId, rows) => {
       if (pool === undefined) return Promise.reject(new GlinerError('NOT_READY', 'The model is still loading.'));
-      return pool.run({ kind: 'batch', batchId, rows });
+      return pool.run({ kind: 'batch', batchId, rows }).catch((error: unknown) => {
+        // The worker died (or failed) while running this batch: its rows are not run.
+        if (error instanceof GlinerError && error.code === 'WORKER_CRASHED') metrics.dropped.inc({ reason: 'worker_crash' }, rows.length);
+        throw error;
+      });
     },
     {
       queueDepth: (rows) => metrics.queueDepth.set(rows),
@@ -86,7 +90,11 @@ export function createInferenceStack(config: Config, logger: Logger, metrics: Me
     },
   );
   metrics.queueCapacity.set(config.maxQueueRows);
-  const engine = new Engine(batcher, { windowWords: 384, overlapWords: 32, labelsPerRow: 25 }, (reason) => metrics.dropped.inc({ reason }));
+  // Draining refusals are counted where they are answered (src/http/router.ts): the front end refuses
+  // before the engine sees a request, so counting the engine's too could only double-count.
+  const engine = new Engine(batcher, { windowWords: 384, overlapWords: 32, labelsPerRow: 25 }, (reason) => {
+    if (reason !== 'draining') metrics.dropped.inc({ reason });
+  });
 
   const loaded = (async (): Promise<LoadedModel> => {
     const resolved = await resolveModel(config.model, {

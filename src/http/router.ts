@@ -158,6 +158,7 @@ async function run(route: Route, ctx: RequestContext, res: HttpResponse, deps: R
     const failure = asGlinerError(error);
     if (failure.extra.reason !== undefined) ctx.log.reason = failure.extra.reason;
     if (failure.extra.keyName !== undefined) ctx.keyName = failure.extra.keyName;
+    if (failure.code === 'DRAINING') deps.metrics.dropped.inc({ reason: 'draining' });
     if (failure.code === 'INTERNAL') deps.logger.error({ reqId: ctx.requestId, err: failure.extra.cause ?? failure }, 'internal error');
     // An unread body would be taken for the next request on a keep-alive connection: close it.
     sendError(ctx.ex, failure, [], !bodyRead);

@@ -2,8 +2,18 @@
 // test checks the two agree). Labels are low-cardinality by construction: routes are templates,
 // reasons and providers are enums, rate-limit labels carry the key's *name*, never the key or text.
 // Worker threads report their timings in each batch result; the engine records them here, so one
-// registry on the main thread serves everything.
+// registry on the main thread serves everything. Labels with a fixed set of values start at 0 for
+// every value, so a dashboard shows 0 instead of "no data" before the first event.
 import client from 'prom-client';
+
+/**
+ * Why a request was not run (gliner_requests_dropped_total{reason}): queue full (503 OVERLOADED), REST request
+ * refused while shutting down (503 DRAINING), deadline passed (504), client gone, the worker running its batch
+ * failed (500 WORKER_CRASHED). deadline, disconnect and worker_crash count model rows; the others requests.
+ */
+export const DROP_REASONS = ['overload', 'draining', 'deadline', 'disconnect', 'worker_crash'] as const;
+export type DropReason = (typeof DROP_REASONS)[number];
+export const WS_DIRECTIONS = ['in', 'out'] as const;
 
 const seconds = (lo: number, hi: number): number[] => {
   const out: number[] = [];
@@ -67,7 +77,7 @@ export class Metrics {
     name: 'gliner_worker_restarts_total', help: 'Workers that died and were replaced.', registers: [this.registry],
   });
   readonly dropped = new client.Counter({
-    name: 'gliner_requests_dropped_total', help: 'Requests not run, by reason: overload, draining, deadline, disconnect, worker_crash.',
+    name: 'gliner_requests_dropped_total', help: `Requests not run, by reason: ${DROP_REASONS.join(', ')}.`,
     labelNames: ['reason'] as const, registers: [this.registry],
   });
   readonly modelInfo = new client.Gauge({
@@ -96,6 +106,8 @@ export class Metrics {
   });
 
   constructor() {
+    for (const reason of DROP_REASONS) this.dropped.inc({ reason }, 0);
+    for (const direction of WS_DIRECTIONS) this.wsMessages.inc({ direction }, 0);
     // process_cpu_seconds_total, process_resident_memory_bytes, nodejs_eventloop_lag_* and friends.
     client.collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
   }

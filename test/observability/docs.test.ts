@@ -1,9 +1,23 @@
-// docs/metrics.md catalogues every metric of src/metrics/registry.ts (one row each), and
-// docs/runbooks.md has a section for every alert.
-import { readFileSync } from 'node:fs';
+// docs/metrics.md catalogues every metric of src/metrics/registry.ts (one row each) and the values of
+// its enumerated labels (exported from start-up, and the only ones rules, dashboards and runbooks may
+// name), and docs/runbooks.md has a section for every alert.
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, RUNBOOKS, alertRules, catalogue, markdownAnchors } from './helpers.js';
+import { Metrics } from '../../src/metrics/registry.js';
+import { DASHBOARDS_DIR, PROM_TESTS_DIR, ROOT, RULES_DIR, RUNBOOKS, alertRules, catalogue, markdownAnchors } from './helpers.js';
+
+/** metric -> label -> documented values, from catalogue cells like `reason` (`overload`, `draining`). */
+function documentedValues(): Map<string, Map<string, string[]>> {
+  const out = new Map<string, Map<string, string[]>>();
+  for (const row of catalogue()) {
+    for (const m of row.labels.matchAll(/`([a-z_]+)` \(((?:`[^`]+`(?:, )?)+)\)/g)) {
+      const values = [...m[2]!.matchAll(/`([^`]+)`/g)].map((v) => v[1]!);
+      out.set(row.name, (out.get(row.name) ?? new Map<string, string[]>()).set(m[1]!, values));
+    }
+  }
+  return out;
+}
 
 /** name -> prom-client class, read from the registry source. */
 function registryMetrics(): Map<string, string> {
@@ -39,6 +53,48 @@ describe('docs/metrics.md', () => {
       expect(r.labels, r.name).not.toBe('');
       expect(r.meaning.length, r.name).toBeGreaterThan(10);
     }
+  });
+});
+
+describe('label values', () => {
+  const documented = documentedValues();
+
+  it('docs/metrics.md enumerates the values of reason and direction', () => {
+    expect(documented.get('gliner_requests_dropped_total')?.get('reason')).toEqual(['overload', 'draining', 'deadline', 'disconnect', 'worker_crash']);
+    expect(documented.get('gliner_websocket_messages_total')?.get('direction')).toEqual(['in', 'out']);
+  });
+
+  it('a fresh server exports every documented value at 0, and no other value', async () => {
+    const text = await new Metrics().render();
+    for (const [metric, labels] of documented) {
+      for (const [label, values] of labels) {
+        const exported = [...text.matchAll(new RegExp(`^${metric}\\{[^}]*\\b${label}="([^"]+)"[^}]*\\} (\\S+)$`, 'gm'))];
+        expect(exported.map((m) => m[1]).sort(), `${metric}{${label}}`).toEqual([...values].sort());
+        for (const m of exported) expect(Number(m[2]), `${metric}{${label}="${m[1]}"}`).toBe(0);
+      }
+    }
+  });
+
+  it('rules, dashboards and runbooks only name documented values', () => {
+    const allowed = new Map<string, Set<string>>();
+    for (const labels of documented.values()) for (const [label, values] of labels) allowed.set(label, new Set([...(allowed.get(label) ?? []), ...values]));
+    const files = [
+      ...readdirSync(RULES_DIR).map((f) => path.join(RULES_DIR, f)),
+      ...readdirSync(PROM_TESTS_DIR).map((f) => path.join(PROM_TESTS_DIR, f)),
+      ...readdirSync(DASHBOARDS_DIR).map((f) => path.join(DASHBOARDS_DIR, f)),
+      RUNBOOKS,
+    ];
+    let seen = 0;
+    for (const file of files) {
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/\b(reason|direction)\s*=~?\s*\\?"?([a-z_|]+)/g)) {
+        for (const value of m[2]!.split('|')) {
+          seen++;
+          expect(allowed.get(m[1]!), `${path.relative(ROOT, file)}: ${m[0]}`).toContain(value);
+        }
+      }
+    }
+    expect(seen).toBeGreaterThan(3);
   });
 });
 

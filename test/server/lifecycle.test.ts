@@ -87,6 +87,8 @@ describe('worker crash', () => {
       expect(after.status).toBe(200);
       const metrics = (await get(`${srv.adminUrl}/metrics`)).text;
       expect(metricValue(metrics, 'gliner_worker_restarts_total')).toBe(1);
+      // The crashed batch's one row is counted as dropped, as docs/metrics.md and the alert say.
+      expect(metricValue(metrics, 'gliner_requests_dropped_total', { reason: 'worker_crash' })).toBe(1);
       expect((await get(`${srv.url}/health/ready`)).status).toBe(200);
     } finally {
       expect(await srv.stop()).toBe(0);
