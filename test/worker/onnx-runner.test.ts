@@ -32,6 +32,11 @@ describe('OnnxRunner', () => {
     ];
     const together = await runner.run(rows);
     expect(together.rows).toHaveLength(3);
+    // The loops below check every span; first make sure there are spans to check (a model that returns
+    // nothing must fail here): Microsoft (word 3) as organization, London (word 8) as location.
+    const found = (i: number) => (together.rows[i]?.spans ?? []).map((s) => [rows[i]!.words.slice(s.start, s.end + 1).join(' '), rows[i]!.labels[s.label]]);
+    expect(found(0)).toContainEqual(['Microsoft', 'organization']);
+    expect(found(1)).toContainEqual(['London', 'location']);
     expect(together.paddedTokens).toBe(3 * Math.max(...together.rows.map((r) => r.tokens)));
     for (let i = 0; i < rows.length; i++) {
       const alone = await runner.run([rows[i] as RowTask]);

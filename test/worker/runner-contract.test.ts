@@ -27,6 +27,9 @@ describe.each(implementations)('ModelRunner contract: %s', (_name, create) => {
     const rows = [row('Ada Lovelace met Charles Babbage in London.', ['person', 'location']), row('nothing here', ['person']), row('Paris', ['location', 'person', 'organization'])];
     const out = await runner.run(rows);
     expect(out.rows).toHaveLength(rows.length);
+    // The checks below loop over spans: a runner that returns nothing must fail here instead of passing.
+    expect(out.rows[0]?.spans.length, 'spans for a sentence full of names').toBeGreaterThan(0);
+    expect(out.rows[1]?.spans, 'no spans for "nothing here"').toEqual([]);
     out.rows.forEach((result, i) => {
       const task = rows[i] as RowTask;
       expect(result.tokens).toBeGreaterThan(0);
@@ -47,8 +50,10 @@ describe.each(implementations)('ModelRunner contract: %s', (_name, create) => {
     expect(out.paddedTokens).toBeGreaterThanOrEqual(Math.max(...out.rows.map((r) => r.tokens)) * rows.length);
   });
 
-  it('returns nothing above a threshold of 1', async () => {
-    const out = await runner.run([row('Ada Lovelace met Charles Babbage in London.', ['person'], 1)]);
+  it('returns nothing above a threshold of 1 (for a row that has spans at 0.3)', async () => {
+    const text = 'Ada Lovelace met Charles Babbage in London.';
+    expect((await runner.run([row(text, ['person'], 0.3)])).rows[0]?.spans.length).toBeGreaterThan(0);
+    const out = await runner.run([row(text, ['person'], 1)]);
     expect(out.rows[0]?.spans).toEqual([]);
   });
 });
