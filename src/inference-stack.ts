@@ -61,6 +61,8 @@ export function createInferenceStack(config: Config, logger: Logger, metrics: Me
       maxBatchTokens: config.maxBatchTokens,
       maxBatchPadding: config.maxBatchPadding,
       maxQueueRows: config.maxQueueRows,
+      maxQueueRowsPerKey: config.maxQueueRowsPerKey,
+      maxQueueWaitSeconds: config.maxQueueWaitMs / 1000,
       lookahead: config.batchLookahead,
       maxInflight: 1, // raised to the worker count once the pool is up
     },
@@ -71,7 +73,11 @@ export function createInferenceStack(config: Config, logger: Logger, metrics: Me
     {
       queueDepth: (rows) => metrics.queueDepth.set(rows),
       rowWaited: (seconds) => metrics.queueWait.observe(seconds),
-      dropped: (reason, rows) => metrics.dropped.inc({ reason }, rows),
+      dropped: (reason, rows) => {
+        metrics.dropped.inc({ reason });
+        metrics.rowsDropped.inc({ reason }, rows);
+      },
+      rowCost: (seconds) => metrics.rowCost.set(seconds),
       batchDone: (batch) => {
         const { result } = batch;
         metrics.batchRows.observe(batch.rows);
@@ -86,7 +92,12 @@ export function createInferenceStack(config: Config, logger: Logger, metrics: Me
     },
   );
   metrics.queueCapacity.set(config.maxQueueRows);
-  const engine = new Engine(batcher, { windowWords: 384, overlapWords: 32, labelsPerRow: 25 }, (reason) => metrics.dropped.inc({ reason }));
+  metrics.queueRowsSource = () => batcher.rowsByTenant();
+  const engine = new Engine(
+    batcher,
+    { limits: { windowWords: 384, overlapWords: 32, labelsPerRow: 25 }, maxEntities: config.maxEntitiesPerText },
+    (reason) => metrics.dropped.inc({ reason }),
+  );
 
   const loaded = (async (): Promise<LoadedModel> => {
     const resolved = await resolveModel(config.model, {
@@ -129,6 +140,7 @@ export function createInferenceStack(config: Config, logger: Logger, metrics: Me
       throw new GlinerError('DRAINING', 'shut down while loading');
     }
     pool = started;
+    engine.setWorkers({ plan: (task) => started.run(task), merge: (task, transfer) => started.run(task, transfer) });
     batcher.setMaxInflight(started.size);
     const first = started.workers[0];
     const summary: ModelSummary = {

@@ -67,8 +67,31 @@ export class Metrics {
     name: 'gliner_worker_restarts_total', help: 'Workers that died and were replaced.', registers: [this.registry],
   });
   readonly dropped = new client.Counter({
-    name: 'gliner_requests_dropped_total', help: 'Requests not run, by reason: overload, draining, deadline, disconnect, worker_crash.',
+    name: 'gliner_requests_dropped_total', help: 'Requests refused or not run to the end, by reason: overload (queue full), queue_wait (expected wait over MAX_QUEUE_WAIT_MS), key_quota (MAX_QUEUE_ROWS_PER_KEY), draining, deadline, disconnect, worker_crash.',
     labelNames: ['reason'] as const, registers: [this.registry],
+  });
+  readonly rowsDropped = new client.Counter({
+    name: 'gliner_rows_dropped_total', help: 'Model rows of admitted requests that never ran, by reason: deadline, disconnect.',
+    labelNames: ['reason'] as const, registers: [this.registry],
+  });
+  readonly rowCost = new client.Gauge({
+    name: 'gliner_row_cost_seconds', help: 'Measured seconds one worker spends per model row (moving average); admission multiplies it by the rows ahead to estimate a new request\'s wait.', registers: [this.registry],
+  });
+  /** Where gliner_queue_rows_by_key reads from at each scrape (set once the batcher exists). */
+  queueRowsSource: () => ReadonlyMap<string, number> = () => new Map();
+  readonly queueRowsByKey: client.Gauge<'key'> = (() => {
+    const source = (): ReadonlyMap<string, number> => this.queueRowsSource();
+    return new client.Gauge({
+      name: 'gliner_queue_rows_by_key', help: 'Rows waiting, by API key name ("anonymous" when keys are off); keys with nothing waiting are absent.',
+      labelNames: ['key'] as const, registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [key, rows] of source()) this.set({ key }, rows);
+      },
+    });
+  })();
+  readonly truncated = new client.Counter({
+    name: 'gliner_answers_truncated_total', help: 'Text answers cut at MAX_ENTITIES_PER_TEXT.', registers: [this.registry],
   });
   readonly modelInfo = new client.Gauge({
     name: 'gliner_model_info', help: 'The loaded model (value is always 1).',
