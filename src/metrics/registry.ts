@@ -46,10 +46,10 @@ export class Metrics {
     name: 'gliner_inference_seconds', help: 'ONNX Runtime run() time per batch.', buckets: seconds(0.0005, 16), registers: [this.registry],
   });
   readonly preprocessSeconds = new client.Histogram({
-    name: 'gliner_preprocess_seconds', help: 'Tokenisation and tensor building per batch (in the worker).', buckets: seconds(0.0001, 2), registers: [this.registry],
+    name: 'gliner_preprocess_seconds', help: 'Word splitting, tokenisation and tensor building per batch (in the worker).', buckets: seconds(0.0001, 2), registers: [this.registry],
   });
   readonly postprocessSeconds = new client.Histogram({
-    name: 'gliner_postprocess_seconds', help: 'Span decoding per batch (in the worker).', buckets: seconds(0.0001, 2), registers: [this.registry],
+    name: 'gliner_postprocess_seconds', help: 'Span extraction, decoding and the answer\'s JSON per batch (in the worker).', buckets: seconds(0.0001, 2), registers: [this.registry],
   });
   readonly tokensProcessed = new client.Counter({
     name: 'gliner_tokens_processed_total', help: 'Real (unpadded) tokens run through the model.', registers: [this.registry],
