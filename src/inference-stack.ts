@@ -44,6 +44,12 @@ export function batchRows(config: Config): number {
   return config.executionProvider === 'cuda' ? 32 : 8;
 }
 
+/** MAX_BATCH_TOKENS, with 0 meaning the measured default for the provider. */
+export function batchTokens(config: Config): number {
+  if (config.maxBatchTokens > 0) return config.maxBatchTokens;
+  return config.executionProvider === 'cuda' ? 16384 : 2048;
+}
+
 export function planLimits(config: Config, model: GlinerConfig): PlanLimits {
   const windowWords = config.windowWords > 0 ? Math.min(config.windowWords, model.maxLen) : model.maxLen;
   if (config.windowOverlapWords <= model.maxWidth || config.windowOverlapWords >= windowWords) {
@@ -58,7 +64,7 @@ export function createInferenceStack(config: Config, logger: Logger, metrics: Me
   const batcher = new Batcher(
     {
       maxBatchRows: batchRows(config),
-      maxBatchTokens: config.maxBatchTokens,
+      maxBatchTokens: batchTokens(config),
       maxBatchPadding: config.maxBatchPadding,
       maxQueueRows: config.maxQueueRows,
       maxQueueRowsPerKey: config.maxQueueRowsPerKey,

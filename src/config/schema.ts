@@ -47,7 +47,7 @@ export const SETTINGS = {
   intraOpSpinning: s('INTRA_OP_SPINNING', Bool(false), 'Let ONNX Runtime\'s threads spin while waiting for work: slightly lower latency on dedicated cores, but on small machines the spinning steals CPU from the HTTP thread.'),
   // --- Batching
   maxBatchRows: s('MAX_BATCH_ROWS', Int(0, 0, 4096), 'Most rows (texts or windows) in one model batch. 0 = auto: 8 on CPU, 32 on CUDA (bench/RESULTS.md). 1 disables micro-batching.'),
-  maxBatchTokens: s('MAX_BATCH_TOKENS', Int(16384, 64), 'Token budget of one batch, padding counted (rows × longest row).'),
+  maxBatchTokens: s('MAX_BATCH_TOKENS', Int(0, 0), 'Token budget of one batch, padding counted (rows × longest row). 0 = auto: 2048 on CPU (about four long-text windows: batching them gains nothing on a CPU, and a shorter batch is a shorter wait for everyone else), 16384 on CUDA.'),
   maxBatchPadding: s('MAX_BATCH_PADDING', Num(0.3, 0, 1), 'Largest share of a batch that may be padding; a row that would push it higher waits for the next batch (the span layer pays for padded words too).'),
   maxQueueRows: s('MAX_QUEUE_ROWS', Int(4096, 1), 'Hard bound on rows waiting for a worker; beyond it new requests are refused with 503.'),
   maxQueueWaitMs: s('MAX_QUEUE_WAIT_MS', Int(3000, 0), 'Admission budget: a request whose expected queue wait (rows ahead of it in the fair schedule × the measured time per row) is longer is refused at once with 503 and a Retry-After from the estimate. 0 = no wait budget.'),

@@ -187,8 +187,11 @@ export class Batcher {
   private take(): QueuedRow[] {
     const now = this.now();
     const { maxBatchRows, maxBatchTokens, maxBatchPadding, lookahead } = this.settings;
+    // A request waits at most about two batches' time before it anchors one (a second until measured).
+    const ageLimitMs = this.secondsPerRow === undefined ? 1000 : Math.max(50, 2000 * this.secondsPerRow * maxBatchRows);
     const { rows, dead } = this.queue.take(
-      { maxRows: maxBatchRows, maxTokens: maxBatchTokens, maxPadding: maxBatchPadding, lookahead },
+      { maxRows: maxBatchRows, maxTokens: maxBatchTokens, maxPadding: maxBatchPadding, lookahead, ageLimitMs },
+      now,
       (request) => this.dead(request.ticket, now),
     );
     for (const request of dead) {

@@ -36,6 +36,8 @@ export class RequestRows {
   head = 0;
   /** Set once the request's drop has been counted (a request counts once, whatever its rows). */
   dropCounted = false;
+  /** When the request last had a row dispatched (or joined the queue): its age, for the anchor rule. */
+  servedAt = 0;
 
   constructor(
     readonly tenant: string,
@@ -59,6 +61,8 @@ export interface BatchLimits {
   readonly maxTokens: number;
   /** Largest share of the batch's padded size that may be padding. */
   readonly maxPadding: number;
+  /** A request not served for this long anchors the next batch, whatever its length. */
+  readonly ageLimitMs: number;
   /** Requests looked at, at most, to fill one batch. */
   readonly lookahead: number;
 }
@@ -109,6 +113,7 @@ export class FairQueue {
       this.ring.push(request.tenant);
     }
     if (request.waiting === 0) tenant.requests.push(request);
+    if (request.servedAt === 0) request.servedAt = rows[0]?.enqueuedAt ?? 0;
     request.rows.push(...rows);
     tenant.rows += rows.length;
     this.total += rows.length;
@@ -140,11 +145,14 @@ export class FairQueue {
   }
 
   /**
-   * Fill one batch, round-robin over tenants and over each tenant's requests, within the row cap,
-   * the token budget (padding counted) and the padding share. Requests that `dead` condemns are
-   * skipped and returned, for the caller to remove.
+   * Fill one batch. The anchor (first row) is the shortest waiting row — short requests do not wait
+   * behind long windows — unless a request has not been served for `ageLimitMs`, which then goes first
+   * (the oldest such), so long documents keep moving. The rest of the batch is filled round-robin over
+   * tenants and over each tenant's requests, within the row cap, the token budget (padding counted)
+   * and the padding share. Requests that `dead` condemns are skipped and returned, for the caller to
+   * remove.
    */
-  take(limits: BatchLimits, dead: (request: RequestRows) => boolean): { rows: QueuedRow[]; dead: RequestRows[] } {
+  take(limits: BatchLimits, now: number, dead: (request: RequestRows) => boolean): { rows: QueuedRow[]; dead: RequestRows[] } {
     const condemned: RequestRows[] = [];
     const picks: QueuedRow[] = [];
     const taken = new Map<RequestRows, number>();
@@ -152,6 +160,12 @@ export class FairQueue {
     let longest = 0;
     let total = 0;
     let visits = 0;
+    const pick = (request: RequestRows, row: QueuedRow): void => {
+      picks.push(row);
+      taken.set(request, (taken.get(request) ?? 0) + 1);
+      longest = Math.max(longest, row.tokens);
+      total += row.tokens;
+    };
     const fits = (tokens: number): boolean => {
       if (picks.length === 0) return true;
       const nextLongest = Math.max(longest, tokens);
@@ -159,43 +173,80 @@ export class FairQueue {
       return padded <= limits.maxTokens && (padded - (total + tokens)) / padded <= limits.maxPadding;
     };
     const ring = this.ring;
-    let progress = true;
+
+    // The anchor.
+    let shortest: RequestRows | undefined;
+    let oldest: RequestRows | undefined;
+    const where = new Map<RequestRows, [Tenant, number]>();
+    for (let t = 0; t < ring.length && visits < limits.lookahead; t++) {
+      const tenant = this.tenants.get(ring[(this.ringCursor + t) % ring.length] ?? '');
+      if (tenant === undefined) continue;
+      for (let k = 0; k < tenant.requests.length && visits < limits.lookahead; k++) {
+        const index = (tenant.cursor + k) % tenant.requests.length;
+        const request = tenant.requests[index] as RequestRows;
+        visits++;
+        where.set(request, [tenant, index]);
+        if (dead(request)) {
+          skip.add(request);
+          condemned.push(request);
+          continue;
+        }
+        const head = request.rows[request.head];
+        if (head === undefined) continue;
+        if (now - request.servedAt > limits.ageLimitMs) {
+          if (oldest === undefined || request.servedAt < oldest.servedAt) oldest = request;
+        } else if (shortest === undefined || head.tokens < (shortest.rows[shortest.head]?.tokens ?? Infinity)) shortest = request;
+      }
+    }
+    const anchor = oldest ?? shortest;
+    const anchorRow = anchor === undefined ? undefined : anchor.rows[anchor.head];
+    // The anchor is its tenant's turn in the first round; that tenant's round-robin resumes after it.
+    let anchorTenant: Tenant | undefined;
+    if (anchor !== undefined && anchorRow !== undefined) {
+      pick(anchor, anchorRow);
+      const [tenant, index] = where.get(anchor) ?? [undefined, 0];
+      if (tenant !== undefined) tenant.cursor = (index + 1) % tenant.requests.length;
+      anchorTenant = tenant;
+    }
+
+    // Round-robin fill.
+    visits = 0;
+    let progress = picks.length > 0;
+    let round = 0;
     while (progress && picks.length < limits.maxRows && visits < limits.lookahead) {
       progress = false;
       for (let t = 0; t < ring.length && picks.length < limits.maxRows; t++) {
         const tenant = this.tenants.get(ring[(this.ringCursor + t) % ring.length] ?? '');
-        if (tenant === undefined) continue;
+        if (tenant === undefined || (round === 0 && tenant === anchorTenant)) {
+          progress ||= round === 0 && tenant === anchorTenant;
+          continue;
+        }
         const requests = tenant.requests;
         for (let k = 0; k < requests.length && visits < limits.lookahead; k++) {
           const index = (tenant.cursor + k) % requests.length;
           const request = requests[index] as RequestRows;
           if (skip.has(request)) continue;
           visits++;
-          if (!taken.has(request) && dead(request)) {
-            skip.add(request);
-            condemned.push(request);
-            continue;
-          }
-          const n = taken.get(request) ?? 0;
-          const row = request.rows[request.head + n];
+          const row = request.rows[request.head + (taken.get(request) ?? 0)];
           if (row === undefined) {
             skip.add(request);
             continue;
           }
           // A row that does not fit now may fit in a later round, once the batch has grown longer rows.
           if (!fits(row.tokens)) continue;
-          picks.push(row);
-          taken.set(request, n + 1);
-          longest = Math.max(longest, row.tokens);
-          total += row.tokens;
+          pick(request, row);
           tenant.cursor = (index + 1) % requests.length;
           progress = true;
           break;
         }
       }
+      round++;
     }
     if (ring.length > 0) this.ringCursor = (this.ringCursor + 1) % Math.max(1, this.ring.length);
-    for (const [request, n] of taken) this.advance(request, n);
+    for (const [request, n] of taken) {
+      request.servedAt = now;
+      this.advance(request, n);
+    }
     return { rows: picks, dead: condemned };
   }
 

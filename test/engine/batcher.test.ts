@@ -80,30 +80,48 @@ describe('Batcher', () => {
   it('closes a batch on the token budget, counting padding', async () => {
     const h = harness();
     h.each(['busy']);
-    // Budget 400: 100 anchors; 300 would make 2 × 300 > 400; 20 would make 4 × 110 > 400.
+    // Budget 400: the shortest row (20) anchors; 300 would make 3 × 300 > 400; 110 would make 4 × 110 > 400.
     for (const [name, tokens] of [['r100', 100], ['r300', 300], ['r90', 90], ['r110', 110], ['r20', 20]] as const) h.request([[name, tokens]]);
     await h.next();
     const batch = h.names(h.dispatched[1]);
-    expect(batch).toEqual(['r100', 'r90', 'r110']);
+    expect(batch).toEqual(['r20', 'r100', 'r90']);
     const longest = Math.max(...batch.map((n) => Number(n.slice(1))));
     expect(longest * batch.length).toBeLessThanOrEqual(400);
   });
 
-  it('keeps padding under the configured share: a much shorter row waits for a batch of its own', async () => {
+  it('keeps padding under the configured share: a much shorter row gets a batch of its own, first', async () => {
     const h = harness({ maxBatchPadding: 0.25, maxBatchTokens: 10_000 });
     h.each(['busy']);
     for (const [name, tokens] of [['r100', 100], ['r90', 90], ['r20', 20], ['r95', 95]] as const) h.request([[name, tokens]]);
     await h.next();
-    // 100, 95, 90 and 20 padded to 4 × 100: 95 of 400 tokens are padding (23.75 %), under 25 %.
-    expect(h.names(h.dispatched[1]).sort()).toEqual(['r100', 'r20', 'r90', 'r95'].sort());
-    // Under a 20 % cap the short row waits for the next batch.
-    const g = harness({ maxBatchPadding: 0.2, maxBatchTokens: 10_000 });
+    // The shortest row anchors; 20 padded to 100 would be 80 % padding: it leaves alone, at once.
+    expect(h.names(h.dispatched[1])).toEqual(['r20']);
+    await h.next();
+    // 90, 100 and 95 padded to 3 × 100: 15 of 300 tokens are padding (5 %).
+    expect(h.names(h.dispatched[2]).sort()).toEqual(['r100', 'r90', 'r95']);
+    // Under a 100 % cap everything fits one batch.
+    const g = harness({ maxBatchPadding: 1, maxBatchTokens: 10_000 });
     g.each(['busy']);
     for (const [name, tokens] of [['r100', 100], ['r90', 90], ['r20', 20], ['r95', 95]] as const) g.request([[name, tokens]]);
     await g.next();
-    expect(g.names(g.dispatched[1]).sort()).toEqual(['r100', 'r90', 'r95']);
-    await g.next();
-    expect(g.names(g.dispatched[2])).toEqual(['r20']);
+    expect(g.names(g.dispatched[1]).sort()).toEqual(['r100', 'r20', 'r90', 'r95']);
+  });
+
+  it('a request not served for a while anchors the next batch, even if it is long', async () => {
+    const h = harness({ maxBatchRows: 1, maxQueueRows: 100 });
+    h.each(['busy']);
+    h.request([['long0', 100], ['long1', 100]]);
+    h.tick(10);
+    h.each(['s1', 's2', 's3'], 10);
+    await h.next();
+    // Shortest first while nobody is old.
+    expect(h.names(h.dispatched[1])).toEqual(['s1']);
+    h.tick(5000);
+    await h.next();
+    // long waited past the age limit (a second before any batch time is measured): it goes next.
+    expect(h.names(h.dispatched[2])).toEqual(['long0']);
+    await h.next();
+    expect(h.names(h.dispatched[3])).toEqual(['s2']);
   });
 
   it('with a row cap of 1, dispatches rows one by one in arrival order (batching off)', async () => {
