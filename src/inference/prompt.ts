@@ -4,15 +4,8 @@
 // its own (the Python fast tokenizer with is_split_into_words does the same: Metaspace prepends ▁ to
 // every item), the pieces are concatenated and wrapped in [CLS] … [SEP]. words_mask holds the 1-based
 // index of a text word at its first sub-token and 0 everywhere else.
-import * as tokenizers from '@huggingface/tokenizers';
 import { GlinerError } from '../errors.js';
-
-/** The part of @huggingface/tokenizers we use (its bundled .d.ts does not resolve under NodeNext). */
-interface HfTokenizer {
-  encode(text: string, options: { add_special_tokens: boolean }): { ids: number[] };
-  token_to_id(token: string): number | undefined;
-}
-const Tokenizer = (tokenizers as unknown as { Tokenizer: new (json: object, config: object) => HfTokenizer }).Tokenizer;
+import { loadTokenizer, type HfTokenizer } from './tokenizer.js';
 
 export interface EncodedRow {
   readonly inputIds: readonly number[];
@@ -55,7 +48,7 @@ export class PromptEncoder {
   }
 
   static fromJson(tokenizerJson: unknown, tokenizerConfig: unknown, entToken: string, sepToken: string): PromptEncoder {
-    return new PromptEncoder(new Tokenizer(tokenizerJson as object, (tokenizerConfig ?? {})), entToken, sepToken);
+    return new PromptEncoder(loadTokenizer(tokenizerJson, tokenizerConfig), entToken, sepToken);
   }
 
   /** Sub-token ids of one word or label, without special tokens; cached (words repeat a lot). */
