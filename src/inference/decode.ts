@@ -1,5 +1,6 @@
 // Span decoding, as GLiNER's Python decoder does it: sigmoid, strict threshold, then a greedy pass
 // that keeps the best-scoring spans first and drops those that conflict with an accepted one.
+import { sigmoidF32 } from './sigmoid.js';
 
 /** A scored span in word coordinates: `start`/`end` are word indices, `end` inclusive. */
 export interface SpanCandidate {
@@ -50,7 +51,7 @@ export function candidatesOf(
       for (let c = 0; c < numLabels; c++) {
         const x = data[cellBase + c] ?? -Infinity;
         if (x < cut) continue;
-        const p = Math.fround(1 / (1 + Math.exp(-x)));
+        const p = sigmoidF32(x);
         if (p > thr) out.push({ start: i, end: i + k, label: c, score: p });
       }
     }
