@@ -13,6 +13,8 @@ export interface ParityRequest {
   readonly labels: readonly string[] | readonly (readonly string[])[];
   readonly threshold: number;
   readonly options: DecodeOptions;
+  /** Labels per model row; default the server's (the model's max_types). */
+  readonly labelsPerRow?: number;
 }
 
 /** Python's DataLoader batch size in GLiNER.inference. */
@@ -20,7 +22,7 @@ const BATCH_TEXTS = 8;
 
 export async function recognise(runner: OnnxRunner, request: ParityRequest): Promise<Entity[][]> {
   // Server defaults: windows of the model's max_len with 32 words of overlap, max_types labels a row.
-  const limits: PlanLimits = { windowWords: runner.config.maxLen, overlapWords: 32, labelsPerRow: runner.config.maxTypes };
+  const limits: PlanLimits = { windowWords: runner.config.maxLen, overlapWords: 32, labelsPerRow: request.labelsPerRow ?? runner.config.maxTypes };
   const labelsOf = (i: number): string[] => {
     const labels = request.labels;
     const own = typeof labels[0] === 'string' ? (labels as readonly string[]) : ((labels as readonly (readonly string[])[])[i] ?? []);

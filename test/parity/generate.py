@@ -193,6 +193,12 @@ def main():
     add("deviation-deleted-word", deleted_word_texts(), conll_labels, True, False, 0.5, deviation="deleted-word")
     add("deviation-truncation", [cut_to_words(splitter, joined, 450)], conll_labels, True, False, 0.5, deviation="truncation")
     add("deviation-empty-label", base[:2], ["person", "", "location"], True, False, 0.5, deviation="empty-label")
+    # A label that tokenises to nothing: Python shifts words exactly as for an empty label.
+    add("deviation-invisible-label", base[:4], ["person", "\u200b", "location"], True, False, 0.5, deviation="invisible-label")
+    # More labels than max_types (25): Python puts them all in one prompt; we split them into groups.
+    all_labels = sorted({l for _, labels in pools.values() for l in labels})
+    assert len(all_labels) > cfg["max_types"], len(all_labels)
+    add("deviation-label-groups", base, all_labels, True, False, 0.5, deviation="label-groups")
 
     data = {
         "generator": "test/parity/generate.py",
