@@ -2,11 +2,12 @@
 // (tokenizers.normalizers.Precompiled(...).normalize_str, tokenizers 0.23.2, on the embedded model's
 // charsmap), case by case, including the grapheme-cluster rules that make it differ from NFKC.
 import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PrecompiledCharsmap } from '../../src/inference/precompiled.js';
 import { loadTokenizer } from '../../src/inference/tokenizer.js';
-import { EMBEDDED_MODEL } from '../support/paths.js';
+import { EMBEDDED_MODEL, ROOT } from '../support/paths.js';
 
 const tokenizerJson = JSON.parse(readFileSync(path.join(EMBEDDED_MODEL, 'tokenizer.json'), 'utf8')) as {
   normalizer: { normalizers: { type: string; precompiled_charsmap?: string }[] };
@@ -80,5 +81,35 @@ describe('loadTokenizer wires the exact normaliser into @huggingface/tokenizers'
   it('WhitespaceSplit and Strip use Rust whitespace: U+0085 splits words', () => {
     expect(ids(tokenizerJson, 'a\u0085b')).toEqual([...ids(tokenizerJson, 'a'), ...ids(tokenizerJson, 'b')]);
     expect(ids(tokenizerJson, '\u0085')).toEqual([]);
+  });
+});
+
+interface CharsmapFixture {
+  tokenizers: string;
+  sentencepiece: string;
+  charsmaps: { name: string; charsmap: string; alone: Record<string, string>; inside: Record<string, string>; sequences: [string, string][] }[];
+}
+const charsmaps = JSON.parse(gunzipSync(readFileSync(path.join(ROOT, 'test/fixtures/precompiled-charsmaps.json.gz'))).toString('utf8')) as CharsmapFixture;
+
+// Four charsmaps: the embedded model's and SentencePiece's nmt_nfkc (the DeBERTa-v3 rule), nfkc_cf and
+// nmt_nfkc_cf as pip sentencepiece builds them; Rust's output for every BMP code point alone and
+// between two letters, and for the emoji / combining / Indic sequences (test/parity/charsmap_fixture.py).
+describe(`PrecompiledCharsmap against Rust tokenizers ${charsmaps.tokenizers} on ${charsmaps.charsmaps.length} charsmaps`, () => {
+  it.each(charsmaps.charsmaps.map((c) => [c.name, c] as const))('%s: zero differences', (_name, fixture) => {
+    const map = PrecompiledCharsmap.fromBase64(fixture.charsmap);
+    const differences: string[] = [];
+    const check = (input: string, expected: string): void => {
+      const got = map.normalize(input);
+      if (got !== expected && differences.length < 20) differences.push(`${JSON.stringify(input)}: rust ${JSON.stringify(expected)} ours ${JSON.stringify(got)}`);
+    };
+    for (let c = 0; c < 0x10000; c++) {
+      if (c >= 0xd800 && c <= 0xdfff) continue;
+      const ch = String.fromCodePoint(c);
+      check(ch, fixture.alone[c] ?? ch);
+      check(`a${ch}b`, fixture.inside[c] ?? `a${ch}b`);
+    }
+    for (const [input, expected] of fixture.sequences) check(input, expected);
+    expect(differences).toEqual([]);
+    expect(Object.keys(fixture.alone).length).toBeGreaterThan(3000);
   });
 });
