@@ -7,6 +7,7 @@
 // the longest span's width to its left or inside it. That is O(n log n) for the sort plus O(n · w²)
 // for n candidates no wider than w words (GLiNER's max_width, 12): the same result, decided the same
 // way, ties included (differential test in test/inference/decode.test.ts).
+import { sigmoidF32 } from './sigmoid.js';
 import { SpanListBuilder, type SpanList } from './spans.js';
 
 /** A scored span in word coordinates: `start`/`end` are word indices, `end` inclusive. */
@@ -58,7 +59,7 @@ export function candidatesOf(
       for (let c = 0; c < numLabels; c++) {
         const x = data[cellBase + c] ?? -Infinity;
         if (x < cut) continue;
-        const p = Math.fround(1 / (1 + Math.exp(-x)));
+        const p = sigmoidF32(x);
         if (p > thr) out.push(i, i + k, c, p);
       }
     }
