@@ -8,7 +8,7 @@
 // for n candidates no wider than w words (GLiNER's max_width, 12): the same result, decided the same
 // way, ties included (differential test in test/inference/decode.test.ts).
 import { sigmoidF32 } from './sigmoid.js';
-import { SpanListBuilder, type SpanList } from './spans.js';
+import { byScore, SpanListBuilder, type SpanList } from './spans.js';
 
 /** A scored span in word coordinates: `start`/`end` are word indices, `end` inclusive. */
 export interface SpanCandidate {
@@ -155,10 +155,7 @@ export function decodeSpans(list: SpanList, options: DecodeOptions, limit = Infi
     if (end + 1 > words) words = end + 1;
     if (end - start + 1 > widest) widest = end - start + 1;
   }
-  const order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  const score = list.score;
-  order.sort((a, b) => (score[b] ?? 0) - (score[a] ?? 0) || a - b);
+  const order = byScore(list);
   const accepted = new Accepted(options, words, widest);
   const kept: number[] = [];
   let truncated = false;

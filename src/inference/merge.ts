@@ -7,7 +7,7 @@
 // everything, so a single-row text decodes exactly as Python would. Runs in a worker: a long text at
 // a low threshold has millions of spans.
 import { decodeSpans, type DecodeOptions } from './decode.js';
-import { SpanListBuilder, type SpanList } from './spans.js';
+import { byPosition, SpanListBuilder, type SpanList } from './spans.js';
 import { CodePointIndex, type Word } from './words.js';
 
 /** An entity as the API returns it. */
@@ -64,16 +64,21 @@ export function collectSpans(rows: readonly RowSpans[], segment: Segment): SpanL
   }
   const list = all.build();
   if (rows.length <= 1) return list;
-  const order = Int32Array.from({ length: list.length }, (_, i) => i);
-  order.sort((a, b) =>
-    (list.start[a] ?? 0) - (list.start[b] ?? 0) || (list.end[a] ?? 0) - (list.end[b] ?? 0) || (list.label[a] ?? 0) - (list.label[b] ?? 0) || (list.score[b] ?? 0) - (list.score[a] ?? 0),
-  );
+  // Equal spans end up next to each other (in input order): keep the best score of each.
+  const order = byPosition(list);
   const out = new SpanListBuilder(Math.max(1, list.length));
-  let previous = -1;
-  for (const i of order) {
-    if (previous >= 0 && list.start[i] === list.start[previous] && list.end[i] === list.end[previous] && list.label[i] === list.label[previous]) continue;
-    out.push(list.start[i] ?? 0, list.end[i] ?? 0, list.label[i] ?? 0, list.score[i] ?? 0);
-    previous = i;
+  let r = 0;
+  while (r < order.length) {
+    const first = order[r] ?? 0;
+    let best = first;
+    let next = r + 1;
+    for (; next < order.length; next++) {
+      const i = order[next] ?? 0;
+      if (list.start[i] !== list.start[first] || list.end[i] !== list.end[first] || list.label[i] !== list.label[first]) break;
+      if ((list.score[i] ?? 0) > (list.score[best] ?? 0)) best = i;
+    }
+    out.push(list.start[best] ?? 0, list.end[best] ?? 0, list.label[best] ?? 0, list.score[best] ?? 0);
+    r = next;
   }
   return out.build();
 }
