@@ -48,7 +48,7 @@ export function registerBench(program: Command): void {
     .option('--server-log-level <level>', 'LOG_LEVEL of the server the bench starts (default warn: no per-request log lines)')
     .option('--server-node-args <args>', 'node flags for the server process, e.g. "--cpu-prof --cpu-prof-dir=prof"')
     .option('--server-ready-timeout <s>', 'how long the server may take to load and warm the model (default 600)')
-    .option('--datasets <dir>', 'datasets directory holding crossner/*/test.txt (default ../shared/datasets)')
+    .option('--datasets <dir>', 'datasets directory holding crossner/*/test.txt (default: datasets/ in the repository)')
     .option('--seed <n>', 'seed of the input generator (default 1)')
     .option('--json <file>', 'write the full report as JSON')
     .option('--svg <file>', 'write a latency-vs-throughput chart of the sweep')

@@ -82,7 +82,7 @@ export async function runBench(options: BenchOptions, cliPath: string, commandLi
   const startedAt = new Date();
   const t0 = performance.now();
   const progress: Progress = createProgress(options.progress, options.quiet);
-  const corpus = loadCorpus(options.datasets ?? defaultDatasetsDir(PACKAGE_ROOT), options.seed);
+  const corpus = loadCorpus(options.datasets ?? defaultDatasetsDir(PACKAGE_ROOT), options.seed, PACKAGE_ROOT);
   const scenarioOptions = { longWords: options.longWords, batchTexts: 8, seed: options.seed };
   const scenarios = new Map<ScenarioName, Scenario>();
   const scenario = (name: ScenarioName): Scenario => {
