@@ -1,0 +1,177 @@
+// Other servers driven in the same run (`--peer NAME=URL`): reachability, the idle wait between
+// rounds, the entity parity check that must pass before a peer is timed, and the ratios the report
+// prints. The peer must speak gliner-serve's POST /api/v1/predict (bench/peers/ holds one around
+// GLiNER.js).
+import { bodyOf, pathOf, type Scenario } from './scenarios.js';
+import type { Target } from './load.js';
+import type { PointRecord } from './report.js';
+
+/** A failure the bench explains in one line (no stack trace): the run cannot go on. */
+export class BenchError extends Error {
+  override readonly name = 'BenchError';
+}
+
+export interface Peer {
+  readonly name: string;
+  readonly url: string;
+}
+
+/** "NAME=URL" → a peer. */
+export function parsePeer(value: string): Peer {
+  const eq = value.indexOf('=');
+  const name = eq < 0 ? '' : value.slice(0, eq).trim();
+  const url = eq < 0 ? '' : value.slice(eq + 1).trim().replace(/\/$/, '');
+  if (!/^[A-Za-z0-9._-]+$/.test(name) || !/^https?:\/\/[^/]+/.test(url)) throw new Error(`--peer: expected NAME=URL (e.g. glinerjs=http://127.0.0.1:8010), got "${value}"`);
+  if (['default', 'url', 'unbatched'].includes(name)) throw new Error(`--peer: "${name}" is a name the bench uses for its own server`);
+  return { name, url };
+}
+
+/** Any HTTP answer from `url` counts; a refused or timed-out connection is a BenchError. */
+export async function ensureReachable(url: string, what: string, timeoutMs = 5000): Promise<void> {
+  try {
+    const response = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(timeoutMs) });
+    await response.arrayBuffer();
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    const reason = cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
+    throw new BenchError(`cannot reach ${what} at ${url} (${reason}): is it running and listening there?`);
+  }
+}
+
+/** Wait until a peer reports nothing queued (`{"queued": 0}` from /health/ready), or 500 ms when it cannot say. */
+export async function waitPeerIdle(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    let queued: unknown;
+    try {
+      const response = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(5000) });
+      queued = ((await response.json()) as { queued?: unknown }).queued;
+    } catch {
+      queued = undefined;
+    }
+    if (typeof queued !== 'number') {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      return;
+    }
+    if (queued === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+interface Entity {
+  readonly start: number;
+  readonly end: number;
+  readonly entity_type: string;
+  readonly score: number;
+}
+
+/** Text with a letter, digit or mark outside ASCII: where GLiNER.js's ASCII `\w` splits words differently. */
+export function hasNonAsciiWordChar(text: string): boolean {
+  for (const ch of text) if (ch.charCodeAt(0) > 127 && /[\p{L}\p{N}\p{M}\p{Pc}]/u.test(ch)) return true;
+  return false;
+}
+
+export interface ParityResult {
+  /** Requests sent to both servers. */
+  readonly checked: number;
+  /** Of those, texts with only ASCII word characters, and how many gave the same entities. */
+  readonly asciiTexts: number;
+  readonly asciiSame: number;
+  /** Texts with non-ASCII letters (words split differently by the peer), and how many still agreed. */
+  readonly nonAsciiTexts: number;
+  readonly nonAsciiSame: number;
+  /** Largest score difference over entities both found. */
+  readonly maxScoreDiff: number;
+  readonly passed: boolean;
+  /** The first ASCII-only disagreement, for the error message. */
+  readonly firstMismatch?: { readonly k: number; readonly ours: string; readonly peer: string };
+}
+
+async function entitiesOf(target: Target, body: string): Promise<Entity[]> {
+  const response = await fetch(`${target.url}${pathOf('predict')}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(target.apiKey === undefined ? {} : { 'x-api-key': target.apiKey }) },
+    body,
+    signal: AbortSignal.timeout(60_000),
+  });
+  const text = await response.text();
+  if (response.status !== 200) throw new BenchError(`${target.url} answered ${response.status} during the parity check: ${text.slice(0, 200)}`);
+  return ((JSON.parse(text) as { entities?: Entity[] }).entities ?? []).slice().sort((a, b) => a.start - b.start || a.end - b.end || a.entity_type.localeCompare(b.entity_type));
+}
+
+const spans = (entities: readonly Entity[]): string => entities.map((e) => `${e.start}-${e.end}:${e.entity_type}`).join(' ');
+
+/**
+ * The first `count` bodies of `scenario` through both servers, one at a time: the spans and labels
+ * must be identical and the scores within `scoreTolerance` on every ASCII-only text.
+ */
+export async function checkParity(ours: Target, peer: Target, scenario: Scenario, count: number, scoreTolerance = 0.01): Promise<ParityResult> {
+  let asciiTexts = 0;
+  let asciiSame = 0;
+  let nonAsciiTexts = 0;
+  let nonAsciiSame = 0;
+  let maxScoreDiff = 0;
+  let firstMismatch: ParityResult['firstMismatch'];
+  for (let k = 0; k < count; k++) {
+    const body = bodyOf(scenario, k);
+    const [a, b] = [await entitiesOf(ours, body), await entitiesOf(peer, body)];
+    let same = spans(a) === spans(b);
+    if (same) {
+      const diff = Math.max(0, ...a.map((e, i) => Math.abs(e.score - (b[i]?.score ?? Number.NaN))));
+      if (!(diff <= scoreTolerance)) same = false;
+      else maxScoreDiff = Math.max(maxScoreDiff, diff);
+    }
+    const text = scenario.request(k).texts.join(' ');
+    if (hasNonAsciiWordChar(text)) {
+      nonAsciiTexts++;
+      if (same) nonAsciiSame++;
+    } else {
+      asciiTexts++;
+      if (same) asciiSame++;
+      else firstMismatch ??= { k, ours: spans(a), peer: spans(b) };
+    }
+  }
+  return { checked: count, asciiTexts, asciiSame, nonAsciiTexts, nonAsciiSame, maxScoreDiff, passed: asciiTexts > 0 && asciiSame === asciiTexts, ...(firstMismatch === undefined ? {} : { firstMismatch }) };
+}
+
+export interface PeerComparison {
+  readonly scenario: string;
+  readonly concurrency: number;
+  readonly oursRps: number;
+  readonly peerRps: number;
+  /** ours ÷ peer requests per second (> 1: we serve more). */
+  readonly rpsRatio: number;
+  readonly oursP99Ms: number;
+  readonly peerP99Ms: number;
+  /** ours ÷ peer p99 (< 1: our tail is shorter). */
+  readonly p99Ratio: number;
+}
+
+export interface PeerRecord {
+  readonly name: string;
+  readonly url: string;
+  /** null when the peer scenario was not run. */
+  readonly parity: ParityResult | null;
+  readonly comparisons: readonly PeerComparison[];
+}
+
+/** Our closed-loop points against the peer's at the same scenario and concurrency. */
+export function comparePeer(points: readonly PointRecord[], ours: string, peer: string): PeerComparison[] {
+  const out: PeerComparison[] = [];
+  for (const p of points) {
+    if (p.server !== peer || p.mode !== 'closed' || p.concurrency === undefined) continue;
+    const o = points.find((q) => q.server === ours && q.mode === 'closed' && q.scenario === p.scenario && q.concurrency === p.concurrency);
+    if (o === undefined) continue;
+    out.push({
+      scenario: p.scenario,
+      concurrency: p.concurrency,
+      oursRps: o.throughputRps,
+      peerRps: p.throughputRps,
+      rpsRatio: p.throughputRps > 0 ? o.throughputRps / p.throughputRps : Number.NaN,
+      oursP99Ms: o.latencyMs.p99,
+      peerP99Ms: p.latencyMs.p99,
+      p99Ratio: p.latencyMs.p99 > 0 ? o.latencyMs.p99 / p.latencyMs.p99 : Number.NaN,
+    });
+  }
+  return out;
+}
