@@ -43,7 +43,7 @@ export function registerBench(program: Command): void {
     .option('--peer <NAME=URL>', 'another server with the same POST /api/v1/predict API, driven with the same bodies in interleaved rounds (repeatable; bench/peers/ has a GLiNER.js one)', collect)
     .option('--peer-scenario <name>', 'the scenario the peers run (default: the raw scenario)')
     .option('--peer-rounds <n>', 'interleaved rounds per point when peers run (default 3)')
-    .option('--peer-check <n>', 'bodies both servers must answer alike (ASCII-only texts) before a peer is timed (default 100)')
+    .option('--peer-check <n>', 'bodies both servers must answer alike (ASCII-only texts) before a peer is timed (default 100; 0 = no check, for a peer that runs another model on purpose)')
     .option('--workers <n>', 'WORKERS of the server the bench starts (and of --raw)')
     .option('--intra-op-threads <n>', 'INTRA_OP_THREADS of the server the bench starts (and of --raw)')
     .option('--max-batch-rows <n>', 'MAX_BATCH_ROWS of the server the bench starts')

@@ -38,7 +38,7 @@ export interface BenchOptions {
   readonly peerScenario: ScenarioName;
   /** Rounds per point when peers run: each round gives every server duration/rounds seconds. */
   readonly peerRounds: number;
-  /** Bodies sent to both servers before timing; every ASCII-only one must give the same entities. */
+  /** Bodies sent to both servers before timing; every ASCII-only one must give the same entities. 0: no check (a peer that runs another model on purpose). */
   readonly peerCheck: number;
   /** Server settings of the default run (environment variable names). */
   readonly serverEnv: Readonly<Record<string, string>>;
@@ -164,7 +164,7 @@ export function resolveOptions(raw: Record<string, unknown>): BenchOptions {
     peers,
     peerScenario,
     peerRounds: parseIntList(str('peerRounds') ?? '3', '--peer-rounds')[0] ?? 3,
-    peerCheck: parseIntList(str('peerCheck') ?? '100', '--peer-check')[0] ?? 100,
+    peerCheck: str('peerCheck') === '0' ? 0 : (parseIntList(str('peerCheck') ?? '100', '--peer-check')[0] ?? 100),
     serverEnv,
     serverNodeArgs: (str('serverNodeArgs') ?? '').split(/\s+/).filter((s) => s.length > 0),
     serverReadyTimeout: positive(raw.serverReadyTimeout, '--server-ready-timeout', 600),

@@ -159,7 +159,7 @@ export function peersText(peers: readonly PeerRecord[]): string {
   for (const peer of peers) {
     const p = peer.parity;
     lines.push(p === null
-      ? `- **${peer.name}** (${peer.url}): not run`
+      ? `- **${peer.name}** (${peer.url}): entities not compared (--peer-check 0)`
       : `- **${peer.name}** (${peer.url}): same entities on ${p.asciiSame}/${p.asciiTexts} ASCII-only texts (scores within ${p.maxScoreDiff.toExponential(1)}); ${p.nonAsciiSame}/${p.nonAsciiTexts} texts with non-ASCII letters agree (the peer splits words with ASCII \\w)`);
   }
   lines.push('');

@@ -223,7 +223,7 @@ export async function runBench(options: BenchOptions, cliPath: string, commandLi
     const target = await start('default', baseEnv);
     try {
       const withPeers = options.peers.length > 0 && options.scenarios.includes(options.peerScenario);
-      for (const peer of withPeers ? options.peers : []) {
+      for (const peer of withPeers && options.peerCheck > 0 ? options.peers : []) {
         progress.note(`peer "${peer.name}": checking that it finds the same entities (${options.peerCheck} requests)`);
         const result = await checkParity(target, { url: peer.url, apiKey: undefined }, scenario(options.peerScenario), options.peerCheck);
         parity.set(peer.name, result);

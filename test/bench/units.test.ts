@@ -148,6 +148,8 @@ describe('options', () => {
     expect(() => resolveOptions({ peer: ['a=http://h:1', 'a=http://h:2'] })).toThrow(/its own NAME/);
     expect(() => resolveOptions({ peer: ['a=http://h:1'], peerScenario: 'batch' })).toThrow(/predict only/);
     expect(() => resolveOptions({ peer: ['a=http://h:1'], scenarios: 'batch' })).toThrow(/not among --scenarios/);
+    expect(resolveOptions({ peer: ['a=http://h:1'], peerCheck: '0' }).peerCheck).toBe(0);
+    expect(() => resolveOptions({ peerCheck: '-1' })).toThrow(/peer-check/);
   });
 
   it('tells texts the GLiNER.js peer splits differently (non-ASCII letters) from the rest', () => {
