@@ -65,22 +65,25 @@ interface Entity {
   readonly score: number;
 }
 
-/** Text with a letter, digit or mark outside ASCII: where GLiNER.js's ASCII `\w` splits words differently. */
-export function hasNonAsciiWordChar(text: string): boolean {
-  for (const ch of text) if (ch.charCodeAt(0) > 127 && /[\p{L}\p{N}\p{M}\p{Pc}]/u.test(ch)) return true;
-  return false;
+/**
+ * Text of ASCII characters only. Anything else can differ with the GLiNER.js peer for reasons that
+ * are not the serving: its word splitter is ASCII `\w` ("Thorbjørn" → "Thorbj", "ø", "rn"), and
+ * transformers.js normalises non-ASCII characters its own way (the tokenizer's Precompiled charsmap).
+ */
+export function isAsciiOnly(text: string): boolean {
+  return /^[\x00-\x7f]*$/.test(text);
 }
 
 export interface ParityResult {
   /** Requests sent to both servers. */
   readonly checked: number;
-  /** Of those, texts with only ASCII word characters, and how many gave the same entities. */
+  /** Of those, ASCII-only texts, and how many gave the same entities. */
   readonly asciiTexts: number;
   readonly asciiSame: number;
-  /** Texts with non-ASCII letters (words split differently by the peer), and how many still agreed. */
+  /** Texts with non-ASCII characters (split or normalised differently by the GLiNER.js peer), and how many still agreed. */
   readonly nonAsciiTexts: number;
   readonly nonAsciiSame: number;
-  /** Largest score difference over entities both found. */
+  /** Largest score difference over the entities both found in ASCII-only texts. */
   readonly maxScoreDiff: number;
   readonly passed: boolean;
   /** The first ASCII-only disagreement, for the error message. */
@@ -105,7 +108,7 @@ const spans = (entities: readonly Entity[]): string => entities.map((e) => `${e.
  * The first `count` bodies of `scenario` through both servers, one at a time: the spans and labels
  * must be identical and the scores within `scoreTolerance` on every ASCII-only text.
  */
-export async function checkParity(ours: Target, peer: Target, scenario: Scenario, count: number, scoreTolerance = 0.01): Promise<ParityResult> {
+export async function checkParity(ours: Target, peer: Target, scenario: Scenario, count: number, scoreTolerance = 1e-4): Promise<ParityResult> {
   let asciiTexts = 0;
   let asciiSame = 0;
   let nonAsciiTexts = 0;
@@ -115,20 +118,18 @@ export async function checkParity(ours: Target, peer: Target, scenario: Scenario
   for (let k = 0; k < count; k++) {
     const body = bodyOf(scenario, k);
     const [a, b] = [await entitiesOf(ours, body), await entitiesOf(peer, body)];
-    let same = spans(a) === spans(b);
-    if (same) {
-      const diff = Math.max(0, ...a.map((e, i) => Math.abs(e.score - (b[i]?.score ?? Number.NaN))));
-      if (!(diff <= scoreTolerance)) same = false;
-      else maxScoreDiff = Math.max(maxScoreDiff, diff);
-    }
-    const text = scenario.request(k).texts.join(' ');
-    if (hasNonAsciiWordChar(text)) {
+    const diff = spans(a) === spans(b) ? Math.max(0, ...a.map((e, i) => Math.abs(e.score - (b[i]?.score ?? Number.NaN)))) : Number.NaN;
+    const same = diff <= scoreTolerance;
+    const input = scenario.request(k);
+    if (!isAsciiOnly([...input.texts, ...input.labels].join(' '))) {
       nonAsciiTexts++;
       if (same) nonAsciiSame++;
     } else {
       asciiTexts++;
-      if (same) asciiSame++;
-      else firstMismatch ??= { k, ours: spans(a), peer: spans(b) };
+      if (same) {
+        asciiSame++;
+        maxScoreDiff = Math.max(maxScoreDiff, diff);
+      } else firstMismatch ??= { k, ours: spans(a), peer: spans(b) };
     }
   }
   return { checked: count, asciiTexts, asciiSame, nonAsciiTexts, nonAsciiSame, maxScoreDiff, passed: asciiTexts > 0 && asciiSame === asciiTexts, ...(firstMismatch === undefined ? {} : { firstMismatch }) };

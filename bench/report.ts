@@ -160,7 +160,7 @@ export function peersText(peers: readonly PeerRecord[]): string {
     const p = peer.parity;
     lines.push(p === null
       ? `- **${peer.name}** (${peer.url}): entities not compared (--peer-check 0)`
-      : `- **${peer.name}** (${peer.url}): same entities on ${p.asciiSame}/${p.asciiTexts} ASCII-only texts (scores within ${p.maxScoreDiff.toExponential(1)}); ${p.nonAsciiSame}/${p.nonAsciiTexts} texts with non-ASCII letters agree (the peer splits words with ASCII \\w)`);
+      : `- **${peer.name}** (${peer.url}): same entities on ${p.asciiSame}/${p.asciiTexts} ASCII-only texts (scores within ${p.maxScoreDiff.toExponential(1)}); ${p.nonAsciiSame}/${p.nonAsciiTexts} texts with non-ASCII characters agree (not required: the peer splits words with ASCII \\w and normalises them its own way)`);
   }
   lines.push('');
   lines.push('| peer | scenario | load | ours req/s | peer req/s | req/s ratio | ours p99 ms | peer p99 ms | p99 ratio |');
