@@ -71,7 +71,8 @@ interface Entity {
  * transformers.js normalises non-ASCII characters its own way (the tokenizer's Precompiled charsmap).
  */
 export function isAsciiOnly(text: string): boolean {
-  return /^[\x00-\x7f]*$/.test(text);
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 
 export interface ParityResult {
