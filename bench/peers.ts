@@ -2,8 +2,8 @@
 // rounds, the entity parity check that must pass before a peer is timed, and the ratios the report
 // prints. The peer must speak gliner-serve's POST /api/v1/predict (bench/peers/ holds one around
 // GLiNER.js).
+import { closedLoopHttp, RequestCounter, type LoadResult, type Target } from './load.js';
 import { bodyOf, pathOf, type Scenario } from './scenarios.js';
-import type { Target } from './load.js';
 import type { PointRecord } from './report.js';
 
 /** A failure the bench explains in one line (no stack trace): the run cannot go on. */
@@ -56,6 +56,40 @@ export async function waitPeerIdle(url: string, timeoutMs: number): Promise<void
     if (queued === 0) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+export interface RoundSide {
+  readonly target: Target;
+  /** Resolves when this server has nothing left over from the previous slice. */
+  idle(): Promise<void>;
+}
+
+/**
+ * `rounds` rounds; in each, every side in turn gets a closed-loop slice of seconds/rounds, after
+ * waiting until it is idle. Within a round every side gets the same request numbers (the same
+ * bodies); who goes first rotates. Returns each side's slices, in the order of `sides`.
+ */
+export async function interleavedRounds(
+  sides: readonly RoundSide[], scenario: Scenario, counter: RequestCounter,
+  load: { readonly concurrency: number; readonly seconds: number; readonly rounds: number; readonly timeout: number },
+): Promise<LoadResult[][]> {
+  const parts = sides.map((): LoadResult[] => []);
+  const slice = load.seconds / load.rounds;
+  for (let r = 0; r < load.rounds; r++) {
+    const first = counter.position;
+    let last = first;
+    for (let i = 0; i < sides.length; i++) {
+      const index = (i + r) % sides.length;
+      const side = sides[index];
+      if (side === undefined) continue;
+      await side.idle();
+      const own = new RequestCounter(first);
+      parts[index]?.push(await closedLoopHttp(side.target, scenario, own, load.concurrency, slice, load.timeout));
+      last = Math.max(last, own.position);
+    }
+    counter.skipTo(last);
+  }
+  return parts;
 }
 
 interface Entity {

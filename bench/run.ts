@@ -16,12 +16,13 @@ import { closedLoopHttp, closedLoopStream, mergeLoads, openLoopHttp, RequestCoun
 import type { BenchOptions } from './options.js';
 import { createProgress, type Progress } from './progress.js';
 import { scrape, waitIdle } from './idle.js';
-import { BenchError, checkParity, comparePeer, ensureReachable, waitPeerIdle, type ParityResult, type PeerRecord } from './peers.js';
+import { BenchError, checkParity, comparePeer, ensureReachable, interleavedRounds, waitPeerIdle, type ParityResult, type PeerRecord } from './peers.js';
 import { serverView } from './prom.js';
 import { openRawSingle, rawSingleRow, runRaw, type RawResult, type RawSingleSession } from './raw.js';
 import { pointRecord, type BenchReport, type PointRecord, type VariantRecord } from './report.js';
 import { makeScenario, type Scenario, type ScenarioName } from './scenarios.js';
 import { summarize, type LatencySummary } from './stats.js';
+import { headline } from './summary.js';
 import { startServer, type BenchServer } from './server.js';
 import { evaluate, loadThresholds } from './thresholds.js';
 
@@ -183,24 +184,9 @@ export async function runBench(options: BenchOptions, cliPath: string, commandLi
       { name: serverName, target: target as Target, idle: () => waitIdle(target.adminUrl, wait) },
       ...options.peers.map((peer) => ({ name: peer.name, target: { url: peer.url, apiKey: undefined }, idle: () => waitPeerIdle(peer.url, wait) })),
     ];
-    const parts = sides.map((): LoadResult[] => []);
-    const slice = options.duration / options.peerRounds;
     await waitIdle(target.adminUrl, wait);
     const before = await scrape(target.adminUrl);
-    for (let r = 0; r < options.peerRounds; r++) {
-      const first = counter.position;
-      let last = first;
-      for (let i = 0; i < sides.length; i++) {
-        const index = (i + r) % sides.length;
-        const side = sides[index];
-        if (side === undefined) continue;
-        await side.idle();
-        const own = new RequestCounter(first);
-        parts[index]?.push(await closedLoopHttp(side.target, s, own, concurrency, slice, options.timeout));
-        last = Math.max(last, own.position);
-      }
-      counter.skipTo(last);
-    }
+    const parts = await interleavedRounds(sides, s, counter, { concurrency, seconds: options.duration, rounds: options.peerRounds, timeout: options.timeout });
     const after = await scrape(target.adminUrl);
     let ours: PointRecord | undefined;
     sides.forEach((side, i) => {
@@ -302,38 +288,15 @@ export async function runBench(options: BenchOptions, cliPath: string, commandLi
   progress.stop();
 
   // ---- Summary.
-  const interleaved = rawInterleaved !== undefined && rawInterleaved.length > 0 ? summarize(rawInterleaved) : undefined;
-  const mainServer = ownServer ? 'default' : 'url';
-  const rawPoints = points.filter((p) => p.server === mainServer && p.scenario === options.rawScenario && p.mode === 'closed');
-  const peak = rawPoints.reduce<PointRecord | undefined>((a, b) => (a === undefined || b.throughputRps > a.throughputRps ? b : a), undefined);
-  const c1 = rawPoints.find((p) => p.concurrency === 1);
-  const rawCeilingRps = raw?.best.requestsPerSecond ?? null;
-  const serverPeakRps = peak?.throughputRps ?? null;
-  const batchingGain = batchedGainPoint !== undefined && unbatchedPoint !== undefined && unbatchedPoint.throughputRps > 0 ? batchedGainPoint.throughputRps / unbatchedPoint.throughputRps : null;
-  const summary = {
-    rawCeilingRps,
-    rawCeilingRowsPerSecond: raw?.best.rowsPerSecond ?? null,
-    rawBestBatchSize: raw?.best.batchSize ?? null,
-    // Before and after the server runs, averaged: a host whose speed drifts during the run moves both.
-    // Preferably the raw times measured interleaved with the server's c=1 point; else the mean of
-    // the measurements before and after the server runs.
-    rawSingleRowMs: raw === null ? null : interleaved !== undefined ? interleaved.p50 : rawSingleAfter === undefined || !Number.isFinite(rawSingleAfter.p50) ? raw.singleRow.p50 : (raw.singleRow.p50 + rawSingleAfter.p50) / 2,
-    rawSingleRowP99Ms: raw === null ? null : interleaved !== undefined ? interleaved.p99 : rawSingleAfter === undefined || !Number.isFinite(rawSingleAfter.p99) ? raw.singleRow.p99 : (raw.singleRow.p99 + rawSingleAfter.p99) / 2,
-    rawSingleRowInterleavedMs: interleaved?.p50 ?? null,
-    rawSingleRowBeforeMs: raw?.singleRow.p50 ?? null,
-    rawSingleRowAfterMs: rawSingleAfter?.p50 ?? null,
+  const summary = headline({
+    points,
+    mainServer: ownServer ? 'default' : 'url',
     rawScenario: options.rawScenario,
-    serverPeakRps,
-    serverPeakConcurrency: peak?.concurrency ?? null,
-    serverToRawRatio: rawCeilingRps !== null && serverPeakRps !== null && rawCeilingRps > 0 ? serverPeakRps / rawCeilingRps : null,
-    batchingGain,
-    batchingGainDetail:
-      batchedGainPoint !== undefined && unbatchedPoint !== undefined
-        ? { scenario: gainScenario, concurrency: options.gainConcurrency, batchedRps: batchedGainPoint.throughputRps, unbatchedRps: unbatchedPoint.throughputRps, batchedP99Ms: batchedGainPoint.latencyMs.p99, unbatchedP99Ms: unbatchedPoint.latencyMs.p99 }
-        : null,
-    p50AtConcurrency1Ms: c1?.latencyMs.p50 ?? null,
-    p99AtConcurrency1Ms: c1?.latencyMs.p99 ?? null,
-  };
+    raw,
+    interleaved: rawInterleaved !== undefined && rawInterleaved.length > 0 ? summarize(rawInterleaved) : undefined,
+    rawSingleAfter,
+    gain: { scenario: gainScenario, concurrency: options.gainConcurrency, batched: batchedGainPoint, unbatched: unbatchedPoint },
+  });
   const oursName = ownServer ? 'default' : 'url';
   if (points.length > 0 && points.filter((p) => p.server === oursName).every((p) => p.ok === 0)) {
     throw new BenchError(`no request to ${ownServer ? 'the server' : options.url} succeeded (errors: ${JSON.stringify(points[0]?.errors ?? {})}); nothing to report`);
