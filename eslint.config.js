@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'native-models/', 'coverage/', 'src/playground/static/', 'eslint.config.js'] },
+  { ignores: ['dist/', 'node_modules/', 'native-models/', 'coverage/', 'src/playground/static/', 'bench/peers/', 'eslint.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -40,6 +40,10 @@ export function registerBench(program: Command): void {
     .option('--gain-concurrency <n>', 'concurrency of the batching-gain comparison (default 64)')
     .option('--compare <name:K=V,...>', 'extra server configuration to run the raw scenario on (repeatable), e.g. w2t1:WORKERS=2,INTRA_OP_THREADS=1', collect)
     .option('--compare-concurrency <list>', 'concurrencies for --compare variants (default 1,64)')
+    .option('--peer <NAME=URL>', 'another server with the same POST /api/v1/predict API, driven with the same bodies in interleaved rounds (repeatable; bench/peers/ has a GLiNER.js one)', collect)
+    .option('--peer-scenario <name>', 'the scenario the peers run (default: the raw scenario)')
+    .option('--peer-rounds <n>', 'interleaved rounds per point when peers run (default 3)')
+    .option('--peer-check <n>', 'bodies both servers must answer alike (ASCII-only texts) before a peer is timed (default 100; 0 = no check, for a peer that runs another model on purpose)')
     .option('--workers <n>', 'WORKERS of the server the bench starts (and of --raw)')
     .option('--intra-op-threads <n>', 'INTRA_OP_THREADS of the server the bench starts (and of --raw)')
     .option('--max-batch-rows <n>', 'MAX_BATCH_ROWS of the server the bench starts')
@@ -48,7 +52,7 @@ export function registerBench(program: Command): void {
     .option('--server-log-level <level>', 'LOG_LEVEL of the server the bench starts (default warn: no per-request log lines)')
     .option('--server-node-args <args>', 'node flags for the server process, e.g. "--cpu-prof --cpu-prof-dir=prof"')
     .option('--server-ready-timeout <s>', 'how long the server may take to load and warm the model (default 600)')
-    .option('--datasets <dir>', 'datasets directory holding crossner/*/test.txt (default ../shared/datasets)')
+    .option('--datasets <dir>', 'datasets directory holding crossner/*/test.txt (default: datasets/ in the repository)')
     .option('--seed <n>', 'seed of the input generator (default 1)')
     .option('--json <file>', 'write the full report as JSON')
     .option('--svg <file>', 'write a latency-vs-throughput chart of the sweep')
@@ -65,6 +69,7 @@ export function registerBench(program: Command): void {
         process.stderr.write(`bench: ${(error as Error).message}\n`);
         process.exit(2);
       }
+      const { BenchError } = await import('./peers.js');
       try {
         const { runBench } = await import('./run.js');
         const cli = process.argv[1] ?? '';
@@ -81,7 +86,8 @@ export function registerBench(program: Command): void {
         }
         process.exit(0);
       } catch (error) {
-        process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+        // A BenchError is an explained failure (a target that cannot be reached, a peer that disagrees): one line.
+        process.stderr.write(`bench: ${error instanceof BenchError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
         process.exit(2);
       }
     });

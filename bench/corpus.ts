@@ -1,6 +1,7 @@
-// Benchmark inputs: real sentences from the CrossNER test sets (../shared/datasets/crossner/*/test.txt,
-// CoNLL word<TAB>tag with a blank line between sentences), or generated sentences when the data is
-// not there, plus a pool of natural-language labels. Everything is deterministic for a given seed.
+// Benchmark inputs: real sentences from the CrossNER test sets shipped in the repo
+// (datasets/crossner/*/test.txt, CoNLL word<TAB>tag with a blank line between sentences), or
+// generated sentences when the data is not there, plus a pool of natural-language labels.
+// Everything is deterministic for a given seed.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
@@ -9,7 +10,7 @@ export interface Corpus {
   readonly sentences: readonly string[];
   /** Labels, most frequent dataset tags first, then generic ones (at least 60). */
   readonly labels: readonly string[];
-  /** Where the sentences came from (directory, or "generated"). */
+  /** Where the sentences came from: the directory relative to the repository root, or "generated". */
   readonly source: string;
 }
 
@@ -101,13 +102,25 @@ export function parseConll(text: string): { sentences: string[]; tags: Map<strin
   return { sentences, tags };
 }
 
-/** Default dataset directory: ../shared/datasets next to the repository. */
+/** Default dataset directory: the repository's own datasets/ folder. */
 export function defaultDatasetsDir(root: string): string {
-  return path.resolve(root, '..', 'shared', 'datasets');
+  return path.join(root, 'datasets');
 }
 
-/** Load every `crossner/*\/test.txt` under `datasetsDir`, or generate sentences if there are none. */
-export function loadCorpus(datasetsDir: string, seed = 1): Corpus {
+/**
+ * A path as reports record it: relative to the repository root (never an absolute machine path,
+ * which says nothing on another machine), with forward slashes.
+ */
+export function reportPath(file: string, root: string): string {
+  const relative = path.relative(root, path.resolve(file));
+  return (relative.length === 0 ? '.' : relative).split(path.sep).join('/');
+}
+
+/**
+ * Load every `crossner/*\/test.txt` under `datasetsDir`, or generate sentences if there are none.
+ * `root` (the repository root) is what the recorded source is relative to.
+ */
+export function loadCorpus(datasetsDir: string, seed = 1, root = process.cwd()): Corpus {
   const crossner = path.join(datasetsDir, 'crossner');
   const files = existsSync(crossner)
     ? readdirSync(crossner)
@@ -126,5 +139,5 @@ export function loadCorpus(datasetsDir: string, seed = 1): Corpus {
   if (sentences.length < 100) return generated(seed);
   const fromTags = [...tagCounts.entries()].sort((a, b) => b[1] - a[1]).map(([tag]) => TAG_LABELS[tag] ?? tag);
   const labels = [...new Set([...fromTags, ...GENERIC_LABELS])];
-  return { sentences: shuffle(sentences, rng(seed)), labels, source: crossner };
+  return { sentences: shuffle(sentences, rng(seed)), labels, source: reportPath(crossner, root) };
 }

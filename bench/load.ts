@@ -81,6 +81,14 @@ export class RequestCounter {
   take(): number {
     return this.next++;
   }
+  /** The number the next take() returns. */
+  get position(): number {
+    return this.next;
+  }
+  /** Never hand out numbers below `n` again (after other counters used them). */
+  skipTo(n: number): void {
+    this.next = Math.max(this.next, n);
+  }
 }
 
 /** The result of one HTTP load point, from what the driver collected. */

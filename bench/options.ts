@@ -1,4 +1,5 @@
 // Bench options: what the CLI flags turn into, validated in one place.
+import { parsePeer, type Peer } from './peers.js';
 import { SCENARIO_NAMES, type ScenarioName } from './scenarios.js';
 
 export interface Variant {
@@ -31,6 +32,14 @@ export interface BenchOptions {
   readonly gainConcurrency: number;
   readonly compare: readonly Variant[];
   readonly compareConcurrency: readonly number[];
+  /** Other servers driven with the same bodies in interleaved rounds (`--peer NAME=URL`). */
+  readonly peers: readonly Peer[];
+  /** The scenario the peers run (a POST /api/v1/predict one). */
+  readonly peerScenario: ScenarioName;
+  /** Rounds per point when peers run: each round gives every server duration/rounds seconds. */
+  readonly peerRounds: number;
+  /** Bodies sent to both servers before timing; every ASCII-only one must give the same entities. 0: no check (a peer that runs another model on purpose). */
+  readonly peerCheck: number;
   /** Server settings of the default run (environment variable names). */
   readonly serverEnv: Readonly<Record<string, string>>;
   readonly serverNodeArgs: readonly string[];
@@ -124,6 +133,11 @@ export function resolveOptions(raw: Record<string, unknown>): BenchOptions {
   const scenarios = parseScenarios(str('scenarios') ?? (quick ? 'short,batch,stream' : SCENARIO_NAMES.join(',')));
   const rawScenario = parseScenarios(str('rawScenario') ?? 'short', '--raw-scenario')[0] ?? 'short';
   const check = raw.check === true ? 'default' : str('check');
+  const peers = ((raw.peer as string[] | undefined) ?? []).map(parsePeer);
+  if (new Set(peers.map((p) => p.name)).size !== peers.length) throw new Error('--peer: each peer needs its own NAME');
+  const peerScenario = parseScenarios(str('peerScenario') ?? rawScenario, '--peer-scenario')[0] ?? rawScenario;
+  if (peers.length > 0 && ['batch', 'stream'].includes(peerScenario)) throw new Error(`--peer-scenario: peers answer POST /api/v1/predict only, "${peerScenario}" is not such a scenario`);
+  if (peers.length > 0 && !scenarios.includes(peerScenario)) throw new Error(`--peer-scenario: "${peerScenario}" is not among --scenarios (${scenarios.join(',')})`);
   return {
     url: str('url')?.replace(/\/$/, ''),
     adminUrl: str('adminUrl')?.replace(/\/$/, ''),
@@ -147,6 +161,10 @@ export function resolveOptions(raw: Record<string, unknown>): BenchOptions {
     gainConcurrency: positive(raw.gainConcurrency, '--gain-concurrency', quick ? 4 : 64),
     compare: ((raw.compare as string[] | undefined) ?? []).map(parseVariant),
     compareConcurrency: parseIntList(str('compareConcurrency') ?? '1,64', '--compare-concurrency'),
+    peers,
+    peerScenario,
+    peerRounds: parseIntList(str('peerRounds') ?? '3', '--peer-rounds')[0] ?? 3,
+    peerCheck: str('peerCheck') === '0' ? 0 : (parseIntList(str('peerCheck') ?? '100', '--peer-check')[0] ?? 100),
     serverEnv,
     serverNodeArgs: (str('serverNodeArgs') ?? '').split(/\s+/).filter((s) => s.length > 0),
     serverReadyTimeout: positive(raw.serverReadyTimeout, '--server-ready-timeout', 600),

@@ -2,10 +2,10 @@
 // tokenizer, tensors, decoding), driven directly with batches of rows — no HTTP, no batcher.
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { RowTask } from '../src/worker/messages.js';
+import type { ModelRow } from '../src/worker/messages.js';
 import { OnnxRunner, type RunnerSettings } from '../src/worker/onnx-runner.js';
 
-export type RawRequest = { readonly kind: 'run'; readonly id: number; readonly rows: readonly RowTask[] } | { readonly kind: 'close' };
+export type RawRequest = { readonly kind: 'run'; readonly id: number; readonly rows: readonly ModelRow[] } | { readonly kind: 'close' };
 
 export type RawReply =
   | { readonly kind: 'ready'; readonly warmupMs: number }

@@ -7,8 +7,9 @@ import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { dedupeLabels, planText, type PlanLimits } from '../src/inference/plan.js';
-import type { RowTask } from '../src/worker/messages.js';
+import { dedupeLabels, labelGroups, planText, type PlanLimits } from '../src/inference/plan.js';
+import { splitWords } from '../src/inference/words.js';
+import type { ModelRow } from '../src/worker/messages.js';
 import type { RunnerSettings } from '../src/worker/onnx-runner.js';
 import { rng, shuffle } from './corpus.js';
 import { cpuWindow } from './machine.js';
@@ -61,25 +62,34 @@ export interface RawResult {
   readonly best: RawPoint;
 }
 
+/** The model rows the server plans for one text (windows × label groups), with their token estimates. */
+export function modelRows(text: string, labels: readonly string[], limits: PlanLimits, threshold = 0.5): (ModelRow & { tokens: number })[] {
+  const words = splitWords(text).map((word) => word.text);
+  const groups = labelGroups(labels, limits.labelsPerRow);
+  return planText(text, limits).windows.flatMap((window) =>
+    groups.map((group) => ({ words: words.slice(window.wordOffset, window.wordOffset + window.wordCount), labels: group.labels, threshold, tokens: 3 + group.tokens + window.tokens })),
+  );
+}
+
 /** The rows the server would run for `requests` requests of the scenario, and rows per request. */
-export function scenarioRows(scenario: Scenario, requests: number, limits: PlanLimits, threshold = 0.5): { rows: (RowTask & { tokens: number })[]; rowsPerRequest: number } {
-  const rows: (RowTask & { tokens: number })[] = [];
+export function scenarioRows(scenario: Scenario, requests: number, limits: PlanLimits, threshold = 0.5): { rows: (ModelRow & { tokens: number })[]; rowsPerRequest: number } {
+  const rows: (ModelRow & { tokens: number })[] = [];
   for (let k = 0; k < requests; k++) {
     const input = scenario.request(k);
     const labels = dedupeLabels(input.labels);
     for (const text of input.texts) {
-      for (const row of planText(text, labels, limits).rows) rows.push({ words: row.words, labels: row.labels, threshold, tokens: row.estimatedTokens });
+      rows.push(...modelRows(text, labels, limits, threshold));
     }
   }
   return { rows, rowsPerRequest: rows.length / Math.max(1, requests) };
 }
 
-function batchesOf(rows: readonly (RowTask & { tokens: number })[], size: number, order: 'sorted' | 'arrival', lookahead: number): RowTask[][] {
-  const ordered: (RowTask & { tokens: number })[] = [];
+function batchesOf(rows: readonly (ModelRow & { tokens: number })[], size: number, order: 'sorted' | 'arrival', lookahead: number): ModelRow[][] {
+  const ordered: (ModelRow & { tokens: number })[] = [];
   if (order === 'sorted' && size > 1) {
     for (let i = 0; i < rows.length; i += lookahead) ordered.push(...rows.slice(i, i + lookahead).sort((a, b) => a.tokens - b.tokens));
   } else ordered.push(...rows);
-  const batches: RowTask[][] = [];
+  const batches: ModelRow[][] = [];
   for (let i = 0; i + size <= ordered.length; i += size) batches.push(ordered.slice(i, i + size).map(({ words, labels, threshold }) => ({ words, labels, threshold })));
   // Sorting makes each batch uniform in length but puts the short ones first; a timed run covers
   // only a prefix of the list, so shuffle the batches or the ceiling would be measured on short rows.
@@ -115,7 +125,7 @@ class RawWorker {
     });
   }
 
-  run(rows: readonly RowTask[]): Promise<{ ms: number; inferenceMs: number }> {
+  run(rows: readonly ModelRow[]): Promise<{ ms: number; inferenceMs: number }> {
     return new Promise((resolve, reject) => {
       this.pending = (reply) => (reply.kind === 'done' ? resolve(reply) : reject(new Error(reply.kind === 'error' ? reply.message : 'unexpected reply')));
       this.worker.postMessage({ kind: 'run', id: this.nextId++, rows } satisfies RawRequest);
@@ -131,12 +141,12 @@ class RawWorker {
 }
 
 /** Single-row latency: rows one at a time on one session, nothing else running. */
-async function measureSingle(worker: RawWorker, rows: readonly RowTask[], options: Pick<RawOptions, 'seconds' | 'singleRows'>): Promise<{ singleMs: number[]; singleInference: number[] }> {
+async function measureSingle(worker: RawWorker, rows: readonly ModelRow[], options: Pick<RawOptions, 'seconds' | 'singleRows'>): Promise<{ singleMs: number[]; singleInference: number[] }> {
   const singleMs: number[] = [];
   const singleInference: number[] = [];
   const deadline = performance.now() + options.seconds * 1000;
   for (let i = 0; i < Math.min(options.singleRows, rows.length) && (i < 20 || performance.now() < deadline); i++) {
-    const { words, labels, threshold } = rows[i] as RowTask;
+    const { words, labels, threshold } = rows[i] as ModelRow;
     const out = await worker.run([{ words, labels, threshold }]);
     if (i >= 3) {
       singleMs.push(out.ms);
@@ -175,7 +185,7 @@ export async function openRawSingle(scenario: Scenario, options: Pick<RawOptions
   let cursor = 0;
   // A few rows first, untimed: the session's first runs are slower.
   for (let i = 0; i < 3; i++) {
-    const { words, labels, threshold } = rows[cursor++ % rows.length] as RowTask;
+    const { words, labels, threshold } = rows[cursor++ % rows.length] as ModelRow;
     await worker.run([{ words, labels, threshold }]);
   }
   return {
@@ -183,7 +193,7 @@ export async function openRawSingle(scenario: Scenario, options: Pick<RawOptions
       const ms: number[] = [];
       const deadline = performance.now() + seconds * 1000;
       while (ms.length < 3 || performance.now() < deadline) {
-        const { words, labels, threshold } = rows[cursor++ % rows.length] as RowTask;
+        const { words, labels, threshold } = rows[cursor++ % rows.length] as ModelRow;
         ms.push((await worker.run([{ words, labels, threshold }])).ms);
       }
       return ms;
@@ -209,7 +219,7 @@ export async function runRaw(scenario: Scenario, options: RawOptions): Promise<R
       const batches = batchesOf(rows, size, options.order, options.lookahead);
       if (batches.length === 0) continue;
       // Warm each worker on this batch size (new shapes) before timing.
-      await Promise.all(workers.map((w, i) => w.run(batches[i % batches.length] as RowTask[])));
+      await Promise.all(workers.map((w, i) => w.run(batches[i % batches.length] as ModelRow[])));
       let cursor = 0;
       let rowsDone = 0;
       const cpu = cpuWindow();
@@ -222,7 +232,7 @@ export async function runRaw(scenario: Scenario, options: RawOptions): Promise<R
           // At least one batch per worker, then until the time is up.
           let mine = 0;
           while (mine === 0 || performance.now() < stopAt) {
-            const batch = batches[cursor++ % batches.length] as RowTask[];
+            const batch = batches[cursor++ % batches.length] as ModelRow[];
             const out = await worker.run(batch);
             perBatch.push(out.ms);
             inference.push(out.inferenceMs);

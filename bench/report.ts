@@ -1,6 +1,7 @@
 // What a run produces: one JSON document (BenchReport), a markdown rendering of it, and an SVG
 // chart of latency against throughput over the concurrency sweep.
 import type { LoadResult } from './load.js';
+import type { PeerRecord } from './peers.js';
 import type { ServerView } from './prom.js';
 import type { RawResult } from './raw.js';
 import { round } from './stats.js';
@@ -84,6 +85,8 @@ export interface BenchReport {
   readonly p99AtConcurrency1Ms: number | null;
   readonly raw: RawResult | null;
   readonly variants: readonly VariantRecord[];
+  /** Other servers driven in interleaved rounds (`--peer`), with their parity check and our ratios. */
+  readonly peers: readonly PeerRecord[];
   readonly points: readonly PointRecord[];
   readonly checks: readonly CheckResult[];
 }
@@ -151,6 +154,25 @@ export function checksTable(checks: readonly CheckResult[]): string {
   return ['| check | what | measured | budget | result |', '| --- | --- | ---: | ---: | --- |', ...rows].join('\n');
 }
 
+export function peersText(peers: readonly PeerRecord[]): string {
+  const lines: string[] = [];
+  for (const peer of peers) {
+    const p = peer.parity;
+    lines.push(p === null
+      ? `- **${peer.name}** (${peer.url}): entities not compared (--peer-check 0)`
+      : `- **${peer.name}** (${peer.url}): same entities on ${p.asciiSame}/${p.asciiTexts} ASCII-only texts (scores within ${p.maxScoreDiff.toExponential(1)}); ${p.nonAsciiSame}/${p.nonAsciiTexts} texts with non-ASCII characters agree (not required: the peer splits words with ASCII \\w and normalises them its own way)`);
+  }
+  lines.push('');
+  lines.push('| peer | scenario | load | ours req/s | peer req/s | req/s ratio | ours p99 ms | peer p99 ms | p99 ratio |');
+  lines.push('| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const peer of peers) {
+    for (const c of peer.comparisons) {
+      lines.push(`| ${peer.name} | ${c.scenario} | c=${c.concurrency} | ${fmt(c.oursRps)} | ${fmt(c.peerRps)} | ${fmt(c.rpsRatio, 2)} | ${fmt(c.oursP99Ms)} | ${fmt(c.peerP99Ms)} | ${fmt(c.p99Ratio, 2)} |`);
+    }
+  }
+  return lines.join('\n');
+}
+
 export function markdown(report: BenchReport): string {
   const lines: string[] = [];
   lines.push(`## gliner-serve bench — ${report.startedAt}`);
@@ -184,6 +206,12 @@ export function markdown(report: BenchReport): string {
     lines.push('### Server variants');
     lines.push('');
     for (const v of report.variants) lines.push(`- **${v.name}**: ${Object.entries(v.env).map(([k, val]) => `${k}=${val}`).join(' ') || '(defaults)'}`);
+  }
+  if (report.peers.length > 0) {
+    lines.push('');
+    lines.push('### Peers (same bodies, interleaved rounds; ratios are ours ÷ peer)');
+    lines.push('');
+    lines.push(peersText(report.peers));
   }
   if (report.checks.length > 0) {
     lines.push('');

@@ -15,58 +15,20 @@ import { cpuWindow } from './machine.js';
 import { closedLoopHttp, closedLoopStream, mergeLoads, openLoopHttp, RequestCounter, type LoadResult, type Target } from './load.js';
 import type { BenchOptions } from './options.js';
 import { createProgress, type Progress } from './progress.js';
-import { parseProm, serverView, total, type Scrape } from './prom.js';
+import { scrape, waitIdle } from './idle.js';
+import { BenchError, checkParity, comparePeer, ensureReachable, interleavedRounds, waitPeerIdle, type ParityResult, type PeerRecord } from './peers.js';
+import { serverView } from './prom.js';
 import { openRawSingle, rawSingleRow, runRaw, type RawResult, type RawSingleSession } from './raw.js';
 import { pointRecord, type BenchReport, type PointRecord, type VariantRecord } from './report.js';
 import { makeScenario, type Scenario, type ScenarioName } from './scenarios.js';
 import { summarize, type LatencySummary } from './stats.js';
+import { headline } from './summary.js';
 import { startServer, type BenchServer } from './server.js';
 import { evaluate, loadThresholds } from './thresholds.js';
 
 interface LiveTarget extends Target {
   readonly adminUrl: string | undefined;
   stop(): Promise<void>;
-}
-
-async function scrape(adminUrl: string | undefined): Promise<Scrape | undefined> {
-  if (adminUrl === undefined) return undefined;
-  try {
-    const response = await fetch(`${adminUrl}/metrics`, { signal: AbortSignal.timeout(10_000) });
-    if (response.status !== 200) return undefined;
-    return parseProm(await response.text());
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Wait until the server is idle — nothing queued, nothing in flight, and its CPU quiet (a batch a
- * worker is still running for requests the load generator abandoned shows only as CPU) — so one
- * point's leftovers do not run into the next point's window.
- */
-async function waitIdle(adminUrl: string | undefined, timeoutMs: number): Promise<void> {
-  if (adminUrl === undefined) {
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    return;
-  }
-  const deadline = Date.now() + timeoutMs;
-  let emptySince: number | undefined;
-  let last: { at: number; cpu: number } | undefined;
-  while (Date.now() < deadline) {
-    const now = await scrape(adminUrl);
-    if (now === undefined) return;
-    const at = performance.now();
-    const cpu = total(now, 'process_cpu_seconds_total');
-    const cpuCores = last === undefined ? Infinity : (cpu - last.cpu) / ((at - last.at) / 1000);
-    last = { at, cpu };
-    // The scrape itself is one request in flight. Requests that were abandoned may stay counted
-    // until their rows finish, so an empty queue for a few seconds also does.
-    const empty = total(now, 'gliner_queue_depth_rows') === 0;
-    emptySince = empty ? (emptySince ?? Date.now()) : undefined;
-    const quiet = total(now, 'gliner_http_requests_in_flight') <= 1 || Date.now() - (emptySince ?? Date.now()) > 3000;
-    if (empty && quiet && cpuCores < 0.3) return;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }
 
 function configFor(env: Readonly<Record<string, string>>): Config {
@@ -82,7 +44,10 @@ export async function runBench(options: BenchOptions, cliPath: string, commandLi
   const startedAt = new Date();
   const t0 = performance.now();
   const progress: Progress = createProgress(options.progress, options.quiet);
-  const corpus = loadCorpus(options.datasets ?? defaultDatasetsDir(PACKAGE_ROOT), options.seed);
+  // Fail at once, with a clear message, when a server the run needs is not there.
+  if (options.url !== undefined) await ensureReachable(options.url, 'the server (--url)');
+  for (const peer of options.peers) await ensureReachable(peer.url, `peer "${peer.name}"`);
+  const corpus = loadCorpus(options.datasets ?? defaultDatasetsDir(PACKAGE_ROOT), options.seed, PACKAGE_ROOT);
   const scenarioOptions = { longWords: options.longWords, batchTexts: 8, seed: options.seed };
   const scenarios = new Map<ScenarioName, Scenario>();
   const scenario = (name: ScenarioName): Scenario => {
@@ -109,7 +74,8 @@ export async function runBench(options: BenchOptions, cliPath: string, commandLi
   const rateScenarios = options.rateScenarios.filter((s) => options.scenarios.includes(s));
   progress.plan(
     (options.raw ? options.rawBatchSizes.length + 1 : 0) + sweepPoints + ratePoints * rateScenarios.length +
-    options.compare.length * options.compareConcurrency.length + (options.batchingGain && ownServer ? 1 : 0),
+    options.compare.length * options.compareConcurrency.length + (options.batchingGain && ownServer ? 1 : 0) +
+    (options.scenarios.includes(options.peerScenario) ? options.peers.length * options.concurrency.length : 0),
   );
 
   // ---- Raw ceiling (before any server runs, so nothing competes for the cores).
@@ -207,14 +173,58 @@ export async function runBench(options: BenchOptions, cliPath: string, commandLi
     return record;
   };
 
+  // Our server and the peers at one concurrency, in interleaved rounds: each round gives every
+  // server duration/rounds seconds with the same request bodies (the same request numbers), and
+  // who goes first rotates, so host drift and one side's leftovers hit all sides alike.
+  const parity = new Map<string, ParityResult>();
+  const measureRounds = async (serverName: string, target: LiveTarget, name: ScenarioName, concurrency: number): Promise<PointRecord> => {
+    const s = scenario(name);
+    const wait = options.timeout * 1000;
+    const sides = [
+      { name: serverName, target: target as Target, idle: () => waitIdle(target.adminUrl, wait) },
+      ...options.peers.map((peer) => ({ name: peer.name, target: { url: peer.url, apiKey: undefined }, idle: () => waitPeerIdle(peer.url, wait) })),
+    ];
+    await waitIdle(target.adminUrl, wait);
+    const before = await scrape(target.adminUrl);
+    const parts = await interleavedRounds(sides, s, counter, { concurrency, seconds: options.duration, rounds: options.peerRounds, timeout: options.timeout });
+    const after = await scrape(target.adminUrl);
+    let ours: PointRecord | undefined;
+    sides.forEach((side, i) => {
+      const result = mergeLoads(parts[i] ?? []);
+      const view = i === 0 && before !== undefined && after !== undefined ? serverView(before, after, result.seconds) : undefined;
+      // Other CPU is not measured here: the other sides of the round run on the same machine.
+      const record = pointRecord(side.name, name, s.transport, result, view, { foreignCpuCores: Number.NaN, benchCpuCores: Number.NaN });
+      points.push(record);
+      if (i === 0) ours = record;
+      progress.step(`${side.name} ${name} c=${concurrency} (${options.peerRounds} rounds)`, describeLoad(result));
+    });
+    if (ours === undefined) throw new Error('no point for our server: this is a bug');
+    return ours;
+  };
+
   // ---- Default server: the sweep and the open-loop rates.
   const gainScenario = options.rawScenario;
   let batchedGainPoint: PointRecord | undefined;
   {
     const target = await start('default', baseEnv);
     try {
+      const withPeers = options.peers.length > 0 && options.scenarios.includes(options.peerScenario);
+      for (const peer of withPeers && options.peerCheck > 0 ? options.peers : []) {
+        progress.note(`peer "${peer.name}": checking that it finds the same entities (${options.peerCheck} requests)`);
+        const result = await checkParity(target, { url: peer.url, apiKey: undefined }, scenario(options.peerScenario), options.peerCheck);
+        parity.set(peer.name, result);
+        if (!result.passed) {
+          const first = result.firstMismatch;
+          throw new BenchError(`peer "${peer.name}" does not find the same entities as the server on ${result.asciiTexts - result.asciiSame} of ${result.asciiTexts} ASCII-only texts${first ? ` (request ${first.k}: ours [${first.ours}], peer [${first.peer}])` : ''}; it is not timed`);
+        }
+      }
       for (const name of options.scenarios) {
         for (const concurrency of options.concurrency) {
+          if (withPeers && name === options.peerScenario) {
+            const p = await measureRounds(ownServer ? 'default' : 'url', target, name, concurrency);
+            if (name === gainScenario && concurrency === options.gainConcurrency) batchedGainPoint = p;
+            continue;
+          }
           let session: RawSingleSession | undefined;
           if (rawSession !== undefined && name === options.rawScenario && concurrency === 1 && scenario(name).transport !== 'stream') {
             progress.note('opening a raw session for the interleaved c=1 comparison');
@@ -278,38 +288,25 @@ export async function runBench(options: BenchOptions, cliPath: string, commandLi
   progress.stop();
 
   // ---- Summary.
-  const interleaved = rawInterleaved !== undefined && rawInterleaved.length > 0 ? summarize(rawInterleaved) : undefined;
-  const mainServer = ownServer ? 'default' : 'url';
-  const rawPoints = points.filter((p) => p.server === mainServer && p.scenario === options.rawScenario && p.mode === 'closed');
-  const peak = rawPoints.reduce<PointRecord | undefined>((a, b) => (a === undefined || b.throughputRps > a.throughputRps ? b : a), undefined);
-  const c1 = rawPoints.find((p) => p.concurrency === 1);
-  const rawCeilingRps = raw?.best.requestsPerSecond ?? null;
-  const serverPeakRps = peak?.throughputRps ?? null;
-  const batchingGain = batchedGainPoint !== undefined && unbatchedPoint !== undefined && unbatchedPoint.throughputRps > 0 ? batchedGainPoint.throughputRps / unbatchedPoint.throughputRps : null;
-  const summary = {
-    rawCeilingRps,
-    rawCeilingRowsPerSecond: raw?.best.rowsPerSecond ?? null,
-    rawBestBatchSize: raw?.best.batchSize ?? null,
-    // Before and after the server runs, averaged: a host whose speed drifts during the run moves both.
-    // Preferably the raw times measured interleaved with the server's c=1 point; else the mean of
-    // the measurements before and after the server runs.
-    rawSingleRowMs: raw === null ? null : interleaved !== undefined ? interleaved.p50 : rawSingleAfter === undefined || !Number.isFinite(rawSingleAfter.p50) ? raw.singleRow.p50 : (raw.singleRow.p50 + rawSingleAfter.p50) / 2,
-    rawSingleRowP99Ms: raw === null ? null : interleaved !== undefined ? interleaved.p99 : rawSingleAfter === undefined || !Number.isFinite(rawSingleAfter.p99) ? raw.singleRow.p99 : (raw.singleRow.p99 + rawSingleAfter.p99) / 2,
-    rawSingleRowInterleavedMs: interleaved?.p50 ?? null,
-    rawSingleRowBeforeMs: raw?.singleRow.p50 ?? null,
-    rawSingleRowAfterMs: rawSingleAfter?.p50 ?? null,
+  const summary = headline({
+    points,
+    mainServer: ownServer ? 'default' : 'url',
     rawScenario: options.rawScenario,
-    serverPeakRps,
-    serverPeakConcurrency: peak?.concurrency ?? null,
-    serverToRawRatio: rawCeilingRps !== null && serverPeakRps !== null && rawCeilingRps > 0 ? serverPeakRps / rawCeilingRps : null,
-    batchingGain,
-    batchingGainDetail:
-      batchedGainPoint !== undefined && unbatchedPoint !== undefined
-        ? { scenario: gainScenario, concurrency: options.gainConcurrency, batchedRps: batchedGainPoint.throughputRps, unbatchedRps: unbatchedPoint.throughputRps, batchedP99Ms: batchedGainPoint.latencyMs.p99, unbatchedP99Ms: unbatchedPoint.latencyMs.p99 }
-        : null,
-    p50AtConcurrency1Ms: c1?.latencyMs.p50 ?? null,
-    p99AtConcurrency1Ms: c1?.latencyMs.p99 ?? null,
-  };
+    raw,
+    interleaved: rawInterleaved !== undefined && rawInterleaved.length > 0 ? summarize(rawInterleaved) : undefined,
+    rawSingleAfter,
+    gain: { scenario: gainScenario, concurrency: options.gainConcurrency, batched: batchedGainPoint, unbatched: unbatchedPoint },
+  });
+  const oursName = ownServer ? 'default' : 'url';
+  if (points.length > 0 && points.filter((p) => p.server === oursName).every((p) => p.ok === 0)) {
+    throw new BenchError(`no request to ${ownServer ? 'the server' : options.url} succeeded (errors: ${JSON.stringify(points[0]?.errors ?? {})}); nothing to report`);
+  }
+  const peers: PeerRecord[] = options.peers.map((peer) => ({
+    name: peer.name,
+    url: peer.url,
+    parity: parity.get(peer.name) ?? null,
+    comparisons: comparePeer(points, oursName, peer.name),
+  }));
   const checks = options.check === undefined ? [] : evaluate(summary, loadThresholds(options.check === 'default' ? path.join(PACKAGE_ROOT, 'bench', 'thresholds.json') : options.check));
   const cpus = os.cpus();
   return {
@@ -330,6 +327,7 @@ export async function runBench(options: BenchOptions, cliPath: string, commandLi
     ...summary,
     raw,
     variants,
+    peers,
     points,
     checks,
   };

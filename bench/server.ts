@@ -40,6 +40,21 @@ function inheritedExecArgv(): string[] {
   return process.execArgv.filter((arg) => !arg.startsWith('--cpu-prof') && !arg.startsWith('--heap-prof') && !arg.startsWith('--inspect'));
 }
 
+// Servers this process started and has not stopped: a bench stopped by SIGINT/SIGTERM takes them
+// down too instead of leaving them running on their own.
+const live = new Set<ChildProcess>();
+let signalsHooked = false;
+function hookSignals(): void {
+  if (signalsHooked) return;
+  signalsHooked = true;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      for (const child of live) child.kill('SIGTERM');
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
+  }
+}
+
 /** Start the server and wait until /health/ready answers 200 (the model is loaded and warmed). */
 export async function startServer(cliPath: string, settings: ServerSettings): Promise<BenchServer> {
   const [port, adminPort] = [await freePort(), await freePort()];
@@ -68,7 +83,11 @@ export async function startServer(cliPath: string, settings: ServerSettings): Pr
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  const exited = once(child, 'exit').then(() => undefined);
+  live.add(child);
+  hookSignals();
+  const exited = once(child, 'exit').then(() => {
+    live.delete(child);
+  });
   const url = `http://127.0.0.1:${port}`;
   const adminUrl = `http://127.0.0.1:${adminPort}`;
   const stop = async (): Promise<void> => {

@@ -13,10 +13,11 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: { status: 413, summary: 'The request body (or WebSocket message) is larger than the configured limit.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, summary: 'The request body must be application/json.' },
   RATE_LIMITED: { status: 429, summary: 'The key (or client address, for failed authentications) is over its rate limit.' },
+  QUEUE_QUOTA_EXCEEDED: { status: 429, summary: 'The key already has its quota of rows waiting (MAX_QUEUE_ROWS_PER_KEY); retry after the Retry-After interval.' },
   // Server-side conditions (5xx)
   INTERNAL: { status: 500, summary: 'An unexpected error; this is a bug.' },
   WORKER_CRASHED: { status: 500, summary: 'The inference worker running this request died; the worker was replaced.' },
-  OVERLOADED: { status: 503, summary: 'The queue is full; retry after the Retry-After interval.' },
+  OVERLOADED: { status: 503, summary: 'The expected queue wait is over MAX_QUEUE_WAIT_MS, or the queue is full; retry after the Retry-After interval.' },
   DRAINING: { status: 503, summary: 'The server is shutting down and admits no new work.' },
   NOT_READY: { status: 503, summary: 'The model is not loaded and warmed up yet.' },
   DEADLINE_EXCEEDED: { status: 504, summary: 'The request did not finish within its deadline.' },

@@ -44,6 +44,12 @@ export function batchRows(config: Config): number {
   return config.executionProvider === 'cuda' ? 32 : 8;
 }
 
+/** MAX_BATCH_TOKENS, with 0 meaning the measured default for the provider. */
+export function batchTokens(config: Config): number {
+  if (config.maxBatchTokens > 0) return config.maxBatchTokens;
+  return config.executionProvider === 'cuda' ? 16384 : 2048;
+}
+
 export function planLimits(config: Config, model: GlinerConfig): PlanLimits {
   const windowWords = config.windowWords > 0 ? Math.min(config.windowWords, model.maxLen) : model.maxLen;
   if (config.windowOverlapWords <= model.maxWidth || config.windowOverlapWords >= windowWords) {
@@ -58,24 +64,26 @@ export function createInferenceStack(config: Config, logger: Logger, metrics: Me
   const batcher = new Batcher(
     {
       maxBatchRows: batchRows(config),
-      maxBatchTokens: config.maxBatchTokens,
+      maxBatchTokens: batchTokens(config),
       maxBatchPadding: config.maxBatchPadding,
       maxQueueRows: config.maxQueueRows,
+      maxQueueRowsPerKey: config.maxQueueRowsPerKey,
+      maxQueueWaitSeconds: config.maxQueueWaitMs / 1000,
       lookahead: config.batchLookahead,
       maxInflight: 1, // raised to the worker count once the pool is up
     },
     (batchId, rows) => {
       if (pool === undefined) return Promise.reject(new GlinerError('NOT_READY', 'The model is still loading.'));
-      return pool.run({ kind: 'batch', batchId, rows }).catch((error: unknown) => {
-        // The worker died (or failed) while running this batch: its rows are not run.
-        if (error instanceof GlinerError && error.code === 'WORKER_CRASHED') metrics.dropped.inc({ reason: 'worker_crash' }, rows.length);
-        throw error;
-      });
+      return pool.run({ kind: 'batch', batchId, rows });
     },
     {
       queueDepth: (rows) => metrics.queueDepth.set(rows),
       rowWaited: (seconds) => metrics.queueWait.observe(seconds),
-      dropped: (reason, rows) => metrics.dropped.inc({ reason }, rows),
+      dropped: (reason, rows) => {
+        metrics.dropped.inc({ reason });
+        metrics.rowsDropped.inc({ reason }, rows);
+      },
+      rowCost: (seconds) => metrics.rowCost.set(seconds),
       batchDone: (batch) => {
         const { result } = batch;
         metrics.batchRows.observe(batch.rows);
@@ -90,11 +98,16 @@ export function createInferenceStack(config: Config, logger: Logger, metrics: Me
     },
   );
   metrics.queueCapacity.set(config.maxQueueRows);
+  metrics.queueRowsSource = () => batcher.rowsByTenant();
   // Draining refusals are counted where they are answered (src/http/router.ts): the front end refuses
   // before the engine sees a request, so counting the engine's too could only double-count.
-  const engine = new Engine(batcher, { windowWords: 384, overlapWords: 32, labelsPerRow: 25 }, (reason) => {
-    if (reason !== 'draining') metrics.dropped.inc({ reason });
-  });
+  const engine = new Engine(
+    batcher,
+    { limits: { windowWords: 384, overlapWords: 32, labelsPerRow: 25 }, maxEntities: config.maxEntitiesPerText },
+    (reason) => {
+      if (reason !== 'draining') metrics.dropped.inc({ reason });
+    },
+  );
 
   const loaded = (async (): Promise<LoadedModel> => {
     const resolved = await resolveModel(config.model, {
@@ -137,6 +150,7 @@ export function createInferenceStack(config: Config, logger: Logger, metrics: Me
       throw new GlinerError('DRAINING', 'shut down while loading');
     }
     pool = started;
+    engine.setWorkers({ plan: (task) => started.run(task), merge: (task, transfer) => started.run(task, transfer) });
     batcher.setMaxInflight(started.size);
     const first = started.workers[0];
     const summary: ModelSummary = {

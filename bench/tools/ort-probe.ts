@@ -11,7 +11,8 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import { dedupeLabels, planText } from '../../src/inference/plan.js';
+import { dedupeLabels } from '../../src/inference/plan.js';
+import { modelRows } from '../raw.js';
 import { PromptEncoder } from '../../src/inference/prompt.js';
 import { buildBatch } from '../../src/inference/tensors.js';
 import { feedsOf } from '../../src/worker/feeds.js';
@@ -51,11 +52,11 @@ const name = values.scenario as ScenarioName;
 if (!(SCENARIO_NAMES as readonly string[]).includes(name)) throw new Error(`unknown scenario ${name}`);
 const scenario = makeScenario(name, loadCorpus(defaultDatasetsDir(PACKAGE_ROOT)));
 const limits = { windowWords: files.config.maxLen, overlapWords: 32, labelsPerRow: files.config.maxTypes };
-const planned = Array.from({ length: 512 }, (_, k) => scenario.request(k)).flatMap((r) => r.texts.flatMap((t) => planText(t, dedupeLabels(r.labels), limits).rows));
+const planned = Array.from({ length: 512 }, (_, k) => scenario.request(k)).flatMap((r) => r.texts.flatMap((t) => modelRows(t, dedupeLabels(r.labels), limits)));
 // --sorted: rows sorted by length inside blocks of 256 (as the raw ceiling's default order).
 // Batches are then taken in a shuffled order, so a short run does not see only the shortest rows.
 const size = Number(values.batch);
-const sortedRows = Array.from({ length: Math.ceil(planned.length / 256) }, (_, i) => planned.slice(i * 256, i * 256 + 256).sort((a, b) => a.estimatedTokens - b.estimatedTokens)).flat();
+const sortedRows = Array.from({ length: Math.ceil(planned.length / 256) }, (_, i) => planned.slice(i * 256, i * 256 + 256).sort((a, b) => a.tokens - b.tokens)).flat();
 const order = shuffle(Array.from({ length: Math.floor(sortedRows.length / size) }, (_, i) => i), rng(7));
 const rows = values.sorted ? order.flatMap((b) => sortedRows.slice(b * size, b * size + size)) : planned;
 

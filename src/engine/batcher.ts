@@ -1,15 +1,21 @@
-// The micro-batcher: owns the bounded row queue and turns it into model batches.
+// The micro-batcher: owns the workers' time. Two kinds of work take a worker slot: model batches,
+// filled fairly from the row queue (fair-queue.ts), and short helper jobs (planning or merging a long
+// text) that go first, since each one completes or unblocks a request.
 //
-// Work-conserving: whenever a worker slot is free and rows are waiting, a batch leaves at once —
-// there is no timer, so a lone request never waits for company. Under load rows pile up while
-// every worker is busy, and the next batch takes as many as fit: up to a row cap and a token
-// budget that counts padding (rows × longest row), preferring rows of similar length to the
-// oldest waiting row, and refusing a row that would make more than a set share of the batch
-// padding (the model pays for padded tokens, and its span layer for padded words). Rows whose request was cancelled
-// (client gone) or whose deadline passed are dropped here, before they cost anything.
+// Work-conserving: whenever a worker slot is free and work is waiting, it leaves at once — there is
+// no timer, so a lone request never waits for company. Under load rows pile up while every worker is
+// busy, and the next batch takes as many as fit: up to a row cap and a token budget that counts
+// padding (rows × longest row), refusing a row that would make more than a set share of the batch
+// padding. Between batches, requests whose deadline passed or whose client left are dropped whole.
+// Admission: the batcher measures its own throughput and refuses work whose expected wait, as the
+// fair schedule would serve it, exceeds a budget, and a key that already has its quota of rows queued.
 import { performance } from 'node:perf_hooks';
 import { GlinerError } from '../errors.js';
-import type { BatchResult, RowResult, RowTask } from '../worker/messages.js';
+import type { BatchResult, RowTask } from '../worker/messages.js';
+import { FairQueue, RequestRows, type DispatchedBatch, type QueuedRow, type Ticket } from './fair-queue.js';
+
+export type { DispatchedBatch, QueuedRow, Ticket } from './fair-queue.js';
+export { RequestRows } from './fair-queue.js';
 
 export interface BatcherSettings {
   readonly maxBatchRows: number;
@@ -17,53 +23,56 @@ export interface BatcherSettings {
   /** Largest fraction of a batch's padded size that may be padding (0..1). */
   readonly maxBatchPadding: number;
   readonly maxQueueRows: number;
-  /** Queued rows scanned when grouping by length. */
+  /** Rows one tenant (API key) may have waiting; 0 = no quota. */
+  readonly maxQueueRowsPerKey: number;
+  /** Expected queue wait, in seconds, beyond which new work is refused; 0 = no wait budget. */
+  readonly maxQueueWaitSeconds: number;
+  /** Requests looked at to fill one batch. */
   readonly lookahead: number;
   /** Batches in flight at once (one per worker). */
   readonly maxInflight: number;
 }
 
-/** Shared by every row of one request: cancelling it drops the rows not yet dispatched. */
-export interface Ticket {
-  readonly deadline: number;
-  cancelled: 'disconnect' | 'deadline' | 'failed' | undefined;
-  /** Set once the request's drop has been counted (a request counts once, whatever its rows). */
-  dropCounted?: boolean;
-}
-
-export interface QueuedRow {
-  readonly task: RowTask;
-  readonly tokens: number;
-  readonly ticket: Ticket;
-  readonly resolve: (result: RowResult, batch: DispatchedBatch) => void;
-  readonly reject: (error: GlinerError) => void;
-  enqueuedAt: number;
-}
-
-export interface DispatchedBatch {
-  readonly id: number;
-  readonly rows: number;
-  /** Longest wait among the batch's rows, in seconds. */
-  readonly queueSeconds: number;
-  readonly result: BatchResult;
-}
+export type DropReason = 'deadline' | 'disconnect';
 
 export interface BatcherEvents {
   queueDepth?(rows: number): void;
   rowWaited?(seconds: number): void;
-  dropped?(reason: 'deadline' | 'disconnect', rows: number): void;
+  /** A request was dropped with `rows` rows not run (counted once per request). */
+  dropped?(reason: DropReason, rows: number): void;
   batchDone?(batch: DispatchedBatch): void;
+  /** Seconds one row costs the pool, as measured (EWMA), after each batch. */
+  rowCost?(seconds: number): void;
 }
 
 export type Dispatch = (batchId: number, rows: readonly RowTask[]) => Promise<BatchResult>;
 
+/** Why admission refused, and when to come back. */
+export interface Refusal {
+  readonly reason: 'queue_full' | 'queue_wait' | 'key_quota';
+  readonly retryAfterSeconds: number;
+  /** The expected wait that was refused (seconds), for the message. */
+  readonly expectedWaitSeconds: number;
+}
+
+interface HelperJob {
+  readonly run: () => Promise<unknown>;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** Weight of the newest batch in the row-cost average. */
+const EWMA = 0.2;
+
 export class Batcher {
-  private queue: QueuedRow[] = [];
+  private readonly queue = new FairQueue();
+  private readonly helpers: HelperJob[] = [];
   private inflight = 0;
   private nextBatchId = 1;
   private idleWaiters: (() => void)[] = [];
-
   private settings: BatcherSettings;
+  /** Measured seconds of one worker per row (EWMA); undefined until the first batch. */
+  private secondsPerRow: number | undefined;
 
   constructor(
     settings: BatcherSettings,
@@ -81,108 +90,137 @@ export class Batcher {
   }
 
   get depth(): number {
-    return this.queue.length;
+    return this.queue.rows;
+  }
+
+  /** Rows waiting per tenant (metrics). */
+  rowsByTenant(): Map<string, number> {
+    return this.queue.byTenant();
   }
 
   get busy(): number {
     return this.inflight;
   }
 
-  /** Whether `rows` more rows fit in the queue. */
-  hasRoom(rows: number): boolean {
-    return this.queue.length + rows <= this.settings.maxQueueRows;
+  /** Expected seconds before `rows` new rows of `tenant` would all be dispatched (0 until measured). */
+  expectedWait(tenant: string, rows: number): number {
+    if (this.secondsPerRow === undefined) return 0;
+    return (this.queue.rowsAhead(tenant, rows) * this.secondsPerRow) / Math.max(1, this.settings.maxInflight);
   }
 
-  /** Queue rows (the caller checked hasRoom) and dispatch if a worker is free. */
-  enqueue(rows: readonly QueuedRow[]): void {
-    const now = this.now();
-    for (const row of rows) {
-      row.enqueuedAt = now;
-      this.queue.push(row);
+  /** Whether `rows` more rows of `tenant` may join the queue now; a refusal says why. */
+  admit(tenant: string, rows: number): Refusal | undefined {
+    const { maxQueueRows, maxQueueRowsPerKey, maxQueueWaitSeconds } = this.settings;
+    const perRow = (this.secondsPerRow ?? 0) / Math.max(1, this.settings.maxInflight);
+    const retry = (excessRows: number): number => Math.max(1, Math.ceil(excessRows * perRow));
+    if (this.queue.rows + rows > maxQueueRows) return { reason: 'queue_full', retryAfterSeconds: retry(this.queue.rows + rows - maxQueueRows), expectedWaitSeconds: this.queue.rows * perRow };
+    const own = this.queue.tenantRows(tenant);
+    if (maxQueueRowsPerKey > 0 && own + rows > maxQueueRowsPerKey) return { reason: 'key_quota', retryAfterSeconds: retry(own + rows - maxQueueRowsPerKey), expectedWaitSeconds: own * perRow };
+    if (maxQueueWaitSeconds > 0) {
+      const wait = this.expectedWait(tenant, rows);
+      if (wait > maxQueueWaitSeconds) return { reason: 'queue_wait', retryAfterSeconds: Math.max(1, Math.ceil(wait - maxQueueWaitSeconds)), expectedWaitSeconds: wait };
     }
-    this.events.queueDepth?.(this.queue.length);
+    return undefined;
+  }
+
+  /** Queue rows of a request (admission was checked) and dispatch if a worker is free. */
+  enqueue(request: RequestRows, rows: readonly QueuedRow[]): void {
+    const now = this.now();
+    for (const row of rows) row.enqueuedAt = now;
+    this.queue.push(request, rows);
     this.pump();
+  }
+
+  /**
+   * Take a request's rows that have not run out of the queue: it failed, or (with a reason, counted
+   * as a drop) its deadline passed or its client left.
+   */
+  withdraw(request: RequestRows, reason?: DropReason): void {
+    this.drop(request, reason);
+    this.pump();
+  }
+
+  /** Run a short helper job (planning, merging) on the next free worker, ahead of batches. */
+  helper<T>(run: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.helpers.push({ run, resolve: resolve as (value: unknown) => void, reject });
+      this.pump();
+    });
   }
 
   /** Resolves once nothing is queued or running. */
   idle(): Promise<void> {
-    if (this.queue.length === 0 && this.inflight === 0) return Promise.resolve();
+    if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private isIdle(): boolean {
+    return this.queue.rows === 0 && this.helpers.length === 0 && this.inflight === 0;
   }
 
   private pump(): void {
     while (this.inflight < this.settings.maxInflight) {
+      const job = this.helpers.shift();
+      if (job !== undefined) {
+        this.runHelper(job);
+        continue;
+      }
       const batch = this.take();
       if (batch.length === 0) break;
       this.run(batch);
     }
-    this.events.queueDepth?.(this.queue.length);
-    if (this.queue.length === 0 && this.inflight === 0) {
+    this.events.queueDepth?.(this.queue.rows);
+    if (this.isIdle()) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       for (const resolve of waiters) resolve();
     }
   }
 
-  /** Drop rows that must not run; returns true if the row is still live. */
-  private live(row: QueuedRow, now: number): boolean {
-    const ticket = row.ticket;
-    if (ticket.cancelled === undefined && now > ticket.deadline) {
-      ticket.cancelled = 'deadline';
-      row.reject(new GlinerError('DEADLINE_EXCEEDED', 'The request deadline passed before it could run.'));
-    }
-    if (ticket.cancelled === undefined) return true;
-    // Requests that failed for another reason are counted where they failed.
-    if (ticket.cancelled !== 'failed' && ticket.dropCounted !== true) {
-      ticket.dropCounted = true;
-      this.events.dropped?.(ticket.cancelled, 1);
-    }
-    return false;
+  /** A request that must not run any more: past its deadline, cancelled, or failed. */
+  private dead(ticket: Ticket, now: number): boolean {
+    if (ticket.cancelled === undefined && now > ticket.deadline) ticket.cancelled = 'deadline';
+    return ticket.cancelled !== undefined;
   }
 
-  /** Pick the next batch out of the queue. */
+  /** Pick the next batch out of the queue, dropping dead requests met on the way. */
   private take(): QueuedRow[] {
     const now = this.now();
-    // Clear dead rows from the head so the anchor is live.
-    while (this.queue.length > 0 && !this.live(this.queue[0] as QueuedRow, now)) this.queue.shift();
-    const anchor = this.queue[0];
-    if (anchor === undefined) return [];
     const { maxBatchRows, maxBatchTokens, maxBatchPadding, lookahead } = this.settings;
-    if (maxBatchRows === 1) return [this.queue.shift() as QueuedRow];
-
-    const scan = Math.min(this.queue.length, lookahead);
-    const order: number[] = [];
-    for (let i = 1; i < scan; i++) order.push(i);
-    order.sort((a, b) => Math.abs((this.queue[a] as QueuedRow).tokens - anchor.tokens) - Math.abs((this.queue[b] as QueuedRow).tokens - anchor.tokens) || a - b);
-
-    const picked = new Set<number>([0]);
-    let longest = anchor.tokens;
-    let total = anchor.tokens;
-    let live = 1;
-    for (const i of order) {
-      if (live >= maxBatchRows) break;
-      const row = this.queue[i] as QueuedRow;
-      if (!this.live(row, now)) {
-        picked.add(i); // removed from the queue below, but not dispatched
-        continue;
-      }
-      const nextLongest = Math.max(longest, row.tokens);
-      const padded = nextLongest * (live + 1);
-      if (padded > maxBatchTokens) continue;
-      if ((padded - (total + row.tokens)) / padded > maxBatchPadding) continue;
-      picked.add(i);
-      longest = nextLongest;
-      total += row.tokens;
-      live++;
+    // A request waits at most about two batches' time before it anchors one (a second until measured).
+    const ageLimitMs = this.secondsPerRow === undefined ? 1000 : Math.max(50, 2000 * this.secondsPerRow * maxBatchRows);
+    const { rows, dead } = this.queue.take(
+      { maxRows: maxBatchRows, maxTokens: maxBatchTokens, maxPadding: maxBatchPadding, lookahead, ageLimitMs },
+      now,
+      (request) => this.dead(request.ticket, now),
+    );
+    for (const request of dead) {
+      const reason = request.ticket.cancelled;
+      this.drop(request, reason === 'deadline' || reason === 'disconnect' ? reason : undefined);
     }
-    const batch: QueuedRow[] = [];
-    const rest: QueuedRow[] = [];
-    this.queue.forEach((row, i) => {
-      if (!picked.has(i)) rest.push(row);
-      else if (row.ticket.cancelled === undefined) batch.push(row);
+    return rows;
+  }
+
+  /** Remove a request's waiting rows; a drop (not a failure, counted where it failed) is counted once. */
+  private drop(request: RequestRows, reason: DropReason | undefined): void {
+    const left = this.queue.remove(request);
+    if (reason !== undefined && !request.dropCounted) {
+      request.dropCounted = true;
+      this.events.dropped?.(reason, left.length);
+    }
+    if (left.length === 0) return;
+    const error = reason === 'disconnect'
+      ? new GlinerError('DEADLINE_EXCEEDED', 'The client went away before the request could run.')
+      : new GlinerError('DEADLINE_EXCEEDED', 'The request deadline passed before it could run.');
+    for (const row of left) row.reject(error);
+  }
+
+  private runHelper(job: HelperJob): void {
+    this.inflight++;
+    job.run().then(job.resolve, job.reject).finally(() => {
+      this.inflight--;
+      this.pump();
     });
-    this.queue = rest;
-    return batch;
   }
 
   private run(rows: QueuedRow[]): void {
@@ -197,6 +235,7 @@ export class Batcher {
     this.inflight++;
     this.dispatch(id, rows.map((row) => row.task)).then(
       (result) => {
+        this.measure(rows.length, (this.now() - started) / 1000);
         const batch: DispatchedBatch = { id, rows: rows.length, queueSeconds, result };
         this.events.batchDone?.(batch);
         rows.forEach((row, i) => {
@@ -213,5 +252,11 @@ export class Batcher {
       this.inflight--;
       this.pump();
     });
+  }
+
+  private measure(rows: number, seconds: number): void {
+    const perRow = seconds / Math.max(1, rows);
+    this.secondsPerRow = this.secondsPerRow === undefined ? perRow : this.secondsPerRow * (1 - EWMA) + perRow * EWMA;
+    this.events.rowCost?.(this.secondsPerRow);
   }
 }

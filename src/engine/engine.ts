@@ -1,14 +1,21 @@
-// The engine: admission, planning and merging around the batcher. The front end gives it texts and
-// labels; it plans each text into rows (windows × label groups), admits the request only if every
-// row fits in the queue (otherwise OVERLOADED at once), waits for the rows, and merges their spans
-// into entities. Streaming callers get each window's entities as soon as that window is done.
+// The engine: admission, planning, rows and answers around the batcher. The front end gives it texts
+// and labels; it admits the request or refuses it at once (OVERLOADED, QUEUE_QUOTA_EXCEEDED,
+// DRAINING), plans each text into rows (windows × label groups), queues them fairly, and collects
+// the answers. This runs on the HTTP thread, so it only does constant work per request and per row:
+// a short request is planned here (bounded by INLINE_PLAN_CHARS), a long one by a worker; a text
+// that is one row is decoded and answered by the worker that ran it; a long text's rows are merged
+// by a worker. Deadlines fire on a timer: the request's unrun rows are dropped and it answers 504 at once.
 import { performance } from 'node:perf_hooks';
 import { GlinerError } from '../errors.js';
 import type { DecodeOptions } from '../inference/decode.js';
-import { mergeRows, type Entity, type RowSpans } from '../inference/merge.js';
-import { dedupeLabels, planText, type PlanLimits, type RowSpec, type TextPlan } from '../inference/plan.js';
-import type { RowResult } from '../worker/messages.js';
-import { Batcher, type DispatchedBatch, type QueuedRow, type Ticket } from './batcher.js';
+import type { RowSpans } from '../inference/merge.js';
+import { dedupeLabels, labelGroups, planText, type LabelGroup, type PlanLimits, type TextPlan } from '../inference/plan.js';
+import { spanBuffers } from '../inference/spans.js';
+import type { MergeTask, PlanResult, PlanTask, RowResult, RowTask, TextAnswer } from '../worker/messages.js';
+import { Batcher, RequestRows, type DispatchedBatch, type QueuedRow, type Refusal, type Ticket } from './batcher.js';
+
+/** Requests whose texts add up to at most this many characters are planned on the HTTP thread (a few µs). */
+export const INLINE_PLAN_CHARS = 2048;
 
 export interface PredictRequest {
   readonly texts: readonly string[];
@@ -21,12 +28,14 @@ export interface WindowUpdate {
   readonly window: number;
   readonly windows: number;
   /** Entities found in this window alone (offsets in the original text). */
-  readonly entities: Entity[];
+  readonly answer: TextAnswer;
 }
 
 export interface PredictContext {
   /** Milliseconds from now. */
   readonly timeoutMs: number;
+  /** Who is asking (the API key's name): the unit of fairness and of the queue quota. */
+  readonly tenant?: string;
   readonly onWindow?: (update: WindowUpdate) => void;
 }
 
@@ -39,7 +48,8 @@ export interface StageTimings {
 }
 
 export interface PredictResult {
-  readonly entities: Entity[][];
+  /** One answer per text, in order. */
+  readonly texts: readonly TextAnswer[];
   readonly timings: StageTimings;
   readonly batchIds: readonly number[];
 }
@@ -50,144 +60,124 @@ export interface Submission {
   cancel(): void;
 }
 
+/** The workers' helper jobs the engine needs (planning and merging long texts). */
+export interface WorkerPort {
+  plan(task: PlanTask): Promise<PlanResult>;
+  merge(task: MergeTask, transfer: ArrayBuffer[]): Promise<TextAnswer>;
+}
+
+export interface EngineSettings {
+  readonly limits: PlanLimits;
+  /** Most entities in one text's answer. */
+  readonly maxEntities: number;
+}
+
+export type RejectReason = 'overload' | 'draining' | 'queue_wait' | 'key_quota' | 'worker_crash';
+
+const EMPTY_ANSWER: TextAnswer = { json: '[]', count: 0, truncated: false };
+
+/** Rows a text of `chars` characters will need, before anyone has split it (admission of long texts). */
+function roughRows(chars: number, limits: PlanLimits, groups: number): number {
+  const words = Math.ceil(chars / 6);
+  const stride = Math.max(1, limits.windowWords - limits.overlapWords);
+  return Math.max(1, Math.ceil(Math.max(0, words - limits.overlapWords) / stride)) * groups;
+}
+
+function refusalError(refusal: Refusal): GlinerError {
+  const wait = refusal.expectedWaitSeconds.toFixed(1);
+  if (refusal.reason === 'key_quota') {
+    return new GlinerError('QUEUE_QUOTA_EXCEEDED', `This API key already has its quota of rows waiting (about ${wait} s of work); retry shortly.`, { retryAfterSeconds: refusal.retryAfterSeconds });
+  }
+  const why = refusal.reason === 'queue_wait' ? `the expected wait (${wait} s) is over the server's budget` : 'the queue is full';
+  return new GlinerError('OVERLOADED', `The server is at capacity: ${why}; retry after ${refusal.retryAfterSeconds} s.`, { retryAfterSeconds: refusal.retryAfterSeconds });
+}
+
 export class Engine {
   private draining = false;
   private readonly active = new Set<Promise<unknown>>();
+  private port: WorkerPort | undefined;
 
   constructor(
     private readonly batcher: Batcher,
-    private limits: PlanLimits,
-    private readonly onRejected: (reason: 'overload' | 'draining') => void = () => undefined,
+    private settings: EngineSettings,
+    private readonly onRejected: (reason: RejectReason) => void = () => undefined,
   ) {}
 
-  /** Set once the model's config is known (the front end starts listening before that). */
+  /** Set once the model's config is known and the workers are up. */
   setLimits(limits: PlanLimits): void {
-    this.limits = limits;
+    this.settings = { ...this.settings, limits };
+  }
+
+  setWorkers(port: WorkerPort): void {
+    this.port = port;
   }
 
   get isDraining(): boolean {
     return this.draining;
   }
 
-  /** Plan, admit and run a request. Throws OVERLOADED or DRAINING synchronously when refused. */
+  /** Admit and run a request. Throws OVERLOADED, QUEUE_QUOTA_EXCEEDED or DRAINING synchronously when refused. */
   submit(request: PredictRequest, context: PredictContext): Submission {
     if (this.draining) {
       this.onRejected('draining');
       throw new GlinerError('DRAINING', 'The server is shutting down.', { retryAfterSeconds: 1 });
     }
     const started = performance.now();
+    const { limits } = this.settings;
     const labels = dedupeLabels(request.labels);
-    const plans = request.texts.map((text) => planText(text, labels, this.limits));
-    const rowCount = plans.reduce((sum, plan) => sum + plan.rows.length, 0);
-    if (!this.batcher.hasRoom(rowCount)) {
-      this.onRejected('overload');
-      throw new GlinerError('OVERLOADED', 'The server is at capacity; retry shortly.', { retryAfterSeconds: 1 });
+    const groups = labelGroups(labels, limits.labelsPerRow);
+    const chars = request.texts.reduce((sum, text) => sum + text.length, 0);
+    const plans = chars <= INLINE_PLAN_CHARS ? request.texts.map((text) => planText(text, limits)) : undefined;
+    const rows = plans === undefined
+      ? request.texts.reduce((sum, text) => sum + roughRows(text.length, limits, groups.length), 0)
+      : plans.reduce((sum, plan) => sum + plan.windows.length * groups.length, 0);
+    const tenant = context.tenant ?? '';
+    const refusal = this.batcher.admit(tenant, rows);
+    if (refusal !== undefined) {
+      this.onRejected(refusal.reason === 'queue_full' ? 'overload' : refusal.reason);
+      throw refusalError(refusal);
     }
+
     const ticket: Ticket = { deadline: started + context.timeoutMs, cancelled: undefined };
-    const timings: StageTimings = { queueSeconds: 0, inferenceSeconds: 0, totalSeconds: 0 };
-    const batchIds = new Set<number>();
-    const seenBatches = new Set<number>();
-    const queued: QueuedRow[] = [];
-
-    const perText = plans.map((plan, textIndex) =>
-      this.textResult(plan, request.texts[textIndex] ?? '', labels, request.options, context, textIndex),
-    );
-    // Wire each row of each text to the queue.
-    const rowPromises = plans.map((plan) =>
-      plan.rows.map(
-        (row) =>
-          new Promise<RowSpans>((resolve, reject) => {
-            queued.push({
-              task: { words: row.words, labels: row.labels, threshold: request.options.threshold },
-              tokens: row.estimatedTokens,
-              ticket,
-              enqueuedAt: 0,
-              resolve: (result: RowResult, batch: DispatchedBatch) => {
-                timings.queueSeconds = Math.max(timings.queueSeconds, batch.queueSeconds);
-                if (!seenBatches.has(batch.id)) {
-                  seenBatches.add(batch.id);
-                  timings.inferenceSeconds += batch.result.timings.inferenceSeconds;
-                }
-                batchIds.add(batch.id);
-                resolve({ row, spans: result.spans });
-              },
-              reject,
-            });
-          }),
-      ),
-    );
-
+    const queue = new RequestRows(tenant, ticket);
+    const run = new RequestRun(this.batcher, this.requirePort(), this.settings, queue, request, labels, groups, context);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         if (ticket.cancelled === undefined) ticket.cancelled = 'deadline';
+        this.batcher.withdraw(queue, 'deadline');
         reject(new GlinerError('DEADLINE_EXCEEDED', `The request did not finish within ${context.timeoutMs} ms.`));
       }, context.timeoutMs);
       timer.unref();
     });
     deadline.catch(() => undefined);
 
-    const all = Promise.all(perText.map((make, i) => make(rowPromises[i] ?? [])));
-    const result = Promise.race([all, deadline])
-      .then((entities): PredictResult => {
-        timings.totalSeconds = (performance.now() - started) / 1000;
-        return { entities, timings, batchIds: [...batchIds] };
-      })
+    const result = Promise.race([run.answers(plans), deadline])
+      .then((texts): PredictResult => ({ texts, timings: { ...run.timings, totalSeconds: (performance.now() - started) / 1000 }, batchIds: [...run.batchIds] }))
       .catch((error: unknown) => {
         // One failed row fails the request: drop its other rows that have not run yet.
-        if (ticket.cancelled === undefined) ticket.cancelled = 'failed';
+        if (ticket.cancelled === undefined) {
+          ticket.cancelled = 'failed';
+          if (error instanceof GlinerError && error.code === 'WORKER_CRASHED') this.onRejected('worker_crash');
+        }
+        this.batcher.withdraw(queue);
         throw error;
       })
       .finally(() => clearTimeout(timer));
     this.track(result);
-    this.batcher.enqueue(queued);
     return {
       result,
       cancel: () => {
-        if (ticket.cancelled === undefined) ticket.cancelled = 'disconnect';
+        if (ticket.cancelled !== undefined) return;
+        ticket.cancelled = 'disconnect';
+        this.batcher.withdraw(queue, 'disconnect');
       },
     };
   }
 
-  private textResult(
-    plan: TextPlan,
-    text: string,
-    labels: readonly string[],
-    options: DecodeOptions,
-    context: PredictContext,
-    textIndex: number,
-  ): (rows: Promise<RowSpans>[]) => Promise<Entity[]> {
-    return async (rows) => {
-      if (plan.rows.length === 0) return [];
-      if (context.onWindow !== undefined) this.streamWindows(plan, rows, text, labels, options, context.onWindow, textIndex);
-      const spans = await Promise.all(rows);
-      return mergeRows(text, plan.words, labels, spans, options);
-    };
-  }
-
-  /** Report each window as soon as all its rows (one per label group) are back. */
-  private streamWindows(
-    plan: TextPlan,
-    rows: Promise<RowSpans>[],
-    text: string,
-    labels: readonly string[],
-    options: DecodeOptions,
-    onWindow: (update: WindowUpdate) => void,
-    textIndex: number,
-  ): void {
-    const byWindow = new Map<number, Promise<RowSpans>[]>();
-    plan.rows.forEach((row: RowSpec, i) => {
-      const list = byWindow.get(row.window) ?? [];
-      const promise = rows[i];
-      if (promise !== undefined) list.push(promise);
-      byWindow.set(row.window, list);
-    });
-    for (const [window, promises] of byWindow) {
-      Promise.all(promises).then(
-        (spans) => onWindow({ text: textIndex, window, windows: plan.windows, entities: mergeRows(text, plan.words, labels, spans, options) }),
-        () => undefined, // the request's own promise reports the failure
-      );
-    }
+  private requirePort(): WorkerPort {
+    if (this.port === undefined) throw new GlinerError('NOT_READY', 'The model is still loading.', { retryAfterSeconds: 5 });
+    return this.port;
   }
 
   private track(promise: Promise<unknown>): void {
@@ -201,5 +191,110 @@ export class Engine {
     this.draining = true;
     await Promise.all([...this.active]);
     await this.batcher.idle();
+  }
+}
+
+/** One admitted request on its way through the workers. */
+class RequestRun {
+  readonly timings = { queueSeconds: 0, inferenceSeconds: 0 };
+  readonly batchIds = new Set<number>();
+
+  constructor(
+    private readonly batcher: Batcher,
+    private readonly port: WorkerPort,
+    private readonly settings: EngineSettings,
+    private readonly queue: RequestRows,
+    private readonly request: PredictRequest,
+    private readonly labels: readonly string[],
+    private readonly groups: readonly LabelGroup[],
+    private readonly context: PredictContext,
+  ) {}
+
+  private get cancelled(): boolean {
+    return this.queue.ticket.cancelled !== undefined;
+  }
+
+  async answers(inlinePlans: readonly TextPlan[] | undefined): Promise<TextAnswer[]> {
+    const plans = inlinePlans ?? (await this.batcher.helper(() => this.port.plan({ kind: 'plan', texts: this.request.texts, limits: this.settings.limits }))).plans;
+    if (this.cancelled) throw new GlinerError('DEADLINE_EXCEEDED', 'The request was dropped before it could run.');
+    const queued: QueuedRow[] = [];
+    const texts = plans.map((plan, t) => this.textAnswer(plan, this.request.texts[t] ?? '', t, queued));
+    this.batcher.enqueue(this.queue, queued);
+    return Promise.all(texts);
+  }
+
+  /** Queue a row; its promise settles with the row's result when its batch is back. */
+  private row(task: RowTask, tokens: number, queued: QueuedRow[]): Promise<RowResult> {
+    return new Promise<RowResult>((resolve, reject) => {
+      queued.push({
+        task,
+        tokens,
+        enqueuedAt: 0,
+        resolve: (result: RowResult, batch: DispatchedBatch) => {
+          this.timings.queueSeconds = Math.max(this.timings.queueSeconds, batch.queueSeconds);
+          if (!this.batchIds.has(batch.id)) {
+            this.batchIds.add(batch.id);
+            this.timings.inferenceSeconds += batch.result.timings.inferenceSeconds;
+          }
+          resolve(result);
+        },
+        reject,
+      });
+    });
+  }
+
+  private async textAnswer(plan: TextPlan, text: string, textIndex: number, queued: QueuedRow[]): Promise<TextAnswer> {
+    if (plan.windows.length === 0 || this.groups.length === 0) return EMPTY_ANSWER;
+    const { options } = this.request;
+    const { maxEntities } = this.settings;
+    const solo = plan.windows.length === 1 && this.groups.length === 1;
+    const finish: RowTask['finish'] = solo ? { kind: 'answer', options, maxEntities } : { kind: 'spans', bestLabelOnly: !options.multiLabel, maxSpans: maxEntities };
+    const windows = plan.windows.map((window) => {
+      const slice = text.slice(window.utf16Start, window.utf16End);
+      return this.groups.map((group) => {
+        const task: RowTask = { text: slice, codePoint: window.codePoint, labels: group.labels, threshold: options.threshold, finish };
+        return this.row(task, 3 + group.tokens + window.tokens, queued);
+      });
+    });
+    if (solo) {
+      const only = await windows[0]?.[0];
+      return only?.kind === 'answer' ? only.answer : EMPTY_ANSWER;
+    }
+    const spansOf = (results: readonly RowResult[], w: number): RowSpans[] => {
+      const window = plan.windows[w];
+      if (window === undefined) return [];
+      return results.flatMap((result, g) => (result.kind === 'spans' ? [{ wordOffset: window.wordOffset, wordCount: window.wordCount, labelOffset: this.groups[g]?.offset ?? 0, spans: result.spans }] : []));
+    };
+    const onWindow = this.context.onWindow;
+    if (onWindow !== undefined) {
+      windows.forEach((rows, w) => {
+        const window = plan.windows[w];
+        if (window === undefined) return;
+        Promise.all(rows)
+          .then((done) => this.merge(text.slice(window.utf16Start, window.utf16End), spansOf(done, w), { word: window.wordOffset, codePoint: window.codePoint, totalWords: plan.totalWords }, false))
+          .then((answer) => {
+            if (!this.cancelled) onWindow({ text: textIndex, window: w, windows: plan.windows.length, answer });
+          }, () => undefined); // the request's own promise reports the failure
+      });
+    }
+    const done = await Promise.all(windows.map((rows) => Promise.all(rows)));
+    const clipped = done.some((results) => results.some((result) => result.kind === 'spans' && result.clipped));
+    // Window merges (streaming) read the same buffers: hand them over only when nothing else will.
+    const answer = await this.merge(text, done.flatMap(spansOf), { word: 0, codePoint: 0, totalWords: plan.totalWords }, onWindow === undefined);
+    return clipped && !answer.truncated ? { ...answer, truncated: true } : answer;
+  }
+
+  /** Merge rows in a worker; the final merge hands over the rows' buffers instead of copying them. */
+  private merge(text: string, rows: readonly RowSpans[], segment: MergeTask['segment'], transfer: boolean): Promise<TextAnswer> {
+    const task: MergeTask = {
+      kind: 'merge',
+      text,
+      labels: this.labels,
+      rows,
+      segment,
+      options: this.request.options,
+      maxEntities: this.settings.maxEntities,
+    };
+    return this.batcher.helper(() => this.port.merge(task, transfer ? task.rows.flatMap((row) => spanBuffers(row.spans)) : []));
   }
 }

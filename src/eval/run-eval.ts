@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Config } from '../config/schema.js';
+import type { Entity } from '../inference/merge.js';
 import { createInferenceStack } from '../inference-stack.js';
 import type { Logger } from '../logging.js';
 import { Metrics } from '../metrics/registry.js';
@@ -22,7 +23,8 @@ export interface EvalOptions {
 export async function runEval(config: Config, options: EvalOptions, logger: Logger): Promise<Report> {
   let sentences = parseConll(readFileSync(options.data, 'utf8'));
   if (options.limit !== undefined) sentences = sentences.slice(0, options.limit);
-  const stack = createInferenceStack({ ...config, maxQueueRows: Math.max(config.maxQueueRows, options.chunk * 64) }, logger, new Metrics());
+  // Offline: no admission budget or quota, just enough queue for the chunks kept in flight.
+  const stack = createInferenceStack({ ...config, maxQueueRows: Math.max(config.maxQueueRows, options.chunk * 64), maxQueueWaitMs: 0, maxQueueRowsPerKey: 0 }, logger, new Metrics());
   try {
     await stack.loaded;
     const scorer = new Scorer(options.labels);
@@ -35,7 +37,8 @@ export async function runEval(config: Config, options: EvalOptions, logger: Logg
       const chunk = sentences.slice(i, i + options.chunk);
       const job = stack.engine.submit({ texts: chunk.map((s) => s.text), labels: options.labels, options: decode }, { timeoutMs: 600_000 }).result.then((result) => {
         chunk.forEach((sentence, j) => {
-          scorer.add(sentence.entities, (result.entities[j] ?? []).map((e) => ({ start: e.start, end: e.end, label: e.label })));
+          const entities = JSON.parse(result.texts[j]?.json ?? '[]') as Entity[];
+          scorer.add(sentence.entities, entities.map((e) => ({ start: e.start, end: e.end, label: e.entity_type })));
         });
         bar?.increment(chunk.length);
       });

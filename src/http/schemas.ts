@@ -50,14 +50,17 @@ export const EntitySchema = Type.Object({
   score: Type.Number(),
 });
 
+const Truncated = Type.Boolean({ description: 'True when the text had more than MAX_ENTITIES_PER_TEXT entities: the answer holds the best-scoring ones, those GLiNER\'s decoder keeps first.' });
+
 export const PredictResponse = Type.Object({
   entities: Type.Array(EntitySchema),
+  truncated: Truncated,
   processing_time: Type.Number({ description: 'Seconds spent on the request inside the server.' }),
   model: Type.String(),
 });
 
 export const BatchResponse = Type.Object({
-  results: Type.Array(Type.Object({ entities: Type.Array(EntitySchema) })),
+  results: Type.Array(Type.Object({ entities: Type.Array(EntitySchema), truncated: Truncated })),
   processing_time: Type.Number(),
   model: Type.String(),
 });

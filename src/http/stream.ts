@@ -14,7 +14,7 @@ import type { Metrics } from '../metrics/registry.js';
 import { captureHeaders, remoteAddress } from './context.js';
 import { sendError, type Exchange } from './respond.js';
 import type { AccessControl, Admission } from './router.js';
-import { assertReady, checkLabels, checkText, decodeOptions, toApiEntity, type RequestLimits } from './routes/predict.js';
+import { answerMembers, assertReady, checkLabels, checkText, decodeOptions, type RequestLimits } from './routes/predict.js';
 import { StreamMessage } from './schemas.js';
 import type { ServerState } from './state.js';
 import { validator } from './validate.js';
@@ -58,11 +58,12 @@ export function registerStream(app: TemplatedApp, deps: StreamDeps): StreamHandl
   const parse = validator(StreamMessage);
   const sockets = new Set<WebSocket<Connection>>();
 
-  const sendJson = (ws: WebSocket<Connection>, value: unknown): void => {
+  const sendText = (ws: WebSocket<Connection>, json: string): void => {
     if (ws.getUserData().closed) return;
-    ws.send(JSON.stringify(value), false);
+    ws.send(json, false);
     deps.metrics.wsMessages.inc({ direction: 'out' });
   };
+  const sendJson = (ws: WebSocket<Connection>, value: unknown): void => sendText(ws, JSON.stringify(value));
 
   const handleMessage = (ws: WebSocket<Connection>, raw: ArrayBuffer): void => {
     const conn = ws.getUserData();
@@ -86,8 +87,9 @@ export function registerStream(app: TemplatedApp, deps: StreamDeps): StreamHandl
         { texts: [message.text], labels: message.labels, options },
         {
           timeoutMs: deps.limits.requestTimeoutMs,
+          tenant: conn.admission.keyName,
           onWindow: (update) => {
-            if (update.windows > 1) sendJson(ws, { id, window: update.window, windows: update.windows, entities: update.entities.map(toApiEntity), done: false });
+            if (update.windows > 1) sendText(ws, `{"id":${JSON.stringify(id ?? null)},"window":${update.window},"windows":${update.windows},"entities":${update.answer.json},"done":false}`);
           },
         },
       );
@@ -95,9 +97,8 @@ export function registerStream(app: TemplatedApp, deps: StreamDeps): StreamHandl
       conn.submissions.add(submission);
       submission.result.then(
         (result) => {
-          const entities = (result.entities[0] ?? []).map(toApiEntity);
-          deps.metrics.entities.inc(entities.length);
-          sendJson(ws, { id, entities, done: true, processing_time: result.timings.totalSeconds });
+          const answer = result.texts[0] ?? { json: '[]', count: 0, truncated: false };
+          sendText(ws, `{"id":${JSON.stringify(id ?? null)},${answerMembers(answer, deps.metrics)},"done":true,"processing_time":${result.timings.totalSeconds}}`);
         },
         (error: unknown) => sendJson(ws, { id, ...errorBody(asGlinerError(error)), done: true }),
       ).finally(() => {

@@ -2,8 +2,10 @@
 //
 // GLiNER's Python silently truncates a text at max_len words. We never truncate: a long text is cut
 // into overlapping windows of words, and a label list longer than one pass allows is cut into
-// groups; every (window, group) pair is one row. merge.ts puts the rows' spans back together.
-import { splitWords, type Word } from './words.js';
+// groups; every (window, group) pair is one row. A row carries its window as a slice of the text
+// (the worker splits it again into the same words), so planning a long text yields a handful of
+// numbers per window. merge.ts puts the rows' spans back together.
+import { splitWords } from './words.js';
 
 export interface PlanLimits {
   /** Words per window (≤ the model's max_len). */
@@ -14,23 +16,32 @@ export interface PlanLimits {
   readonly labelsPerRow: number;
 }
 
-/** One row of model work: a window of a text's words with a group of its labels. */
-export interface RowSpec {
-  readonly words: readonly string[];
-  readonly labels: readonly string[];
-  /** Index of this window's first word in the text's word list. */
+/** One window of a text: a run of words, where it sits in the text, and its rough token count. */
+export interface WindowSpec {
+  /** Index of the window's first word in the text's word list. */
   readonly wordOffset: number;
-  /** Index of this group's first label in the task's label list. */
-  readonly labelOffset: number;
-  readonly window: number;
-  /** Rough token count (for the batcher's budget; real tokenisation happens in the worker). */
-  readonly estimatedTokens: number;
+  readonly wordCount: number;
+  /** UTF-16 range of the window in the text: from its first word's start to its last word's end. */
+  readonly utf16Start: number;
+  readonly utf16End: number;
+  /** Code-point offset of the window's first word. */
+  readonly codePoint: number;
+  /** Rough token count of the window's words (the batcher's budget; real tokenisation is in the worker). */
+  readonly tokens: number;
 }
 
 export interface TextPlan {
-  readonly words: readonly Word[];
-  readonly windows: number;
-  readonly rows: readonly RowSpec[];
+  readonly totalWords: number;
+  readonly windows: readonly WindowSpec[];
+}
+
+/** A group of labels that share one row. */
+export interface LabelGroup {
+  /** Index of the group's first label in the request's label list. */
+  readonly offset: number;
+  readonly labels: readonly string[];
+  /** Rough prompt tokens of the group. */
+  readonly tokens: number;
 }
 
 /** Labels are de-duplicated keeping the first occurrence, verbatim (no case change), as Python does. */
@@ -39,7 +50,7 @@ export function dedupeLabels(labels: readonly string[]): string[] {
 }
 
 /** Cheap stand-in for a word's sub-token count: ~5 characters a piece, at least one. */
-function estimateTokens(word: string): number {
+export function estimateTokens(word: string): number {
   return Math.max(1, Math.ceil(word.length / 5));
 }
 
@@ -53,29 +64,32 @@ export function windowStarts(count: number, size: number, overlap: number): numb
   return starts;
 }
 
-export function planText(text: string, labels: readonly string[], limits: PlanLimits): TextPlan {
-  const words = splitWords(text);
-  if (words.length === 0 || labels.length === 0) return { words, windows: 0, rows: [] };
-  const groups: { offset: number; labels: readonly string[]; tokens: number }[] = [];
-  for (let offset = 0; offset < labels.length; offset += limits.labelsPerRow) {
-    const group = labels.slice(offset, offset + limits.labelsPerRow);
+export function labelGroups(labels: readonly string[], labelsPerRow: number): LabelGroup[] {
+  const groups: LabelGroup[] = [];
+  for (let offset = 0; offset < labels.length; offset += labelsPerRow) {
+    const group = labels.slice(offset, offset + labelsPerRow);
     groups.push({ offset, labels: group, tokens: group.reduce((sum, label) => sum + 1 + estimateTokens(label), 0) });
   }
-  const starts = windowStarts(words.length, limits.windowWords, limits.overlapWords);
-  const rows: RowSpec[] = [];
-  starts.forEach((start, window) => {
-    const slice = words.slice(start, start + limits.windowWords).map((word) => word.text);
-    const wordTokens = slice.reduce((sum, word) => sum + estimateTokens(word), 0);
-    for (const group of groups) {
-      rows.push({
-        words: slice,
-        labels: group.labels,
-        wordOffset: start,
-        labelOffset: group.offset,
-        window,
-        estimatedTokens: 3 + group.tokens + wordTokens,
-      });
-    }
+  return groups;
+}
+
+/** Split a text into words and cut it into windows. Linear in the text: runs in a worker for long texts. */
+export function planText(text: string, limits: PlanLimits): TextPlan {
+  const words = splitWords(text);
+  if (words.length === 0) return { totalWords: 0, windows: [] };
+  const windows = windowStarts(words.length, limits.windowWords, limits.overlapWords).map((start): WindowSpec => {
+    const count = Math.min(limits.windowWords, words.length - start);
+    const first = words[start];
+    const last = words[start + count - 1];
+    if (first === undefined || last === undefined) throw new Error('window outside the text: this is a bug');
+    let tokens = 0;
+    for (let w = start; w < start + count; w++) tokens += estimateTokens(words[w]?.text ?? '');
+    return { wordOffset: start, wordCount: count, utf16Start: first.utf16, utf16End: last.utf16 + last.text.length, codePoint: first.start, tokens };
   });
-  return { words, windows: starts.length, rows };
+  return { totalWords: words.length, windows };
+}
+
+/** Rough token count of a text nobody has split yet (admission of long texts before planning). */
+export function roughTokens(chars: number): number {
+  return Math.ceil(chars / 4);
 }

@@ -4,20 +4,13 @@
 // its own (the Python fast tokenizer with is_split_into_words does the same: Metaspace prepends ▁ to
 // every item), the pieces are concatenated and wrapped in [CLS] … [SEP]. words_mask holds the 1-based
 // index of a text word at its first sub-token and 0 everywhere else.
-import * as tokenizers from '@huggingface/tokenizers';
 import { GlinerError } from '../errors.js';
-
-/** The part of @huggingface/tokenizers we use (its bundled .d.ts does not resolve under NodeNext). */
-interface HfTokenizer {
-  encode(text: string, options: { add_special_tokens: boolean }): { ids: number[] };
-  token_to_id(token: string): number | undefined;
-}
-const Tokenizer = (tokenizers as unknown as { Tokenizer: new (json: object, config: object) => HfTokenizer }).Tokenizer;
+import { loadTokenizer, type HfTokenizer } from './tokenizer.js';
 
 export interface EncodedRow {
   readonly inputIds: readonly number[];
   readonly wordsMask: readonly number[];
-  /** Text words in this row (the L of GLiNER's text_lengths). */
+  /** Text words in this row, deleted ones included (the L of GLiNER's text_lengths). */
   readonly textLength: number;
   /** Labels in this row's prompt (the row's own C). */
   readonly numLabels: number;
@@ -55,7 +48,7 @@ export class PromptEncoder {
   }
 
   static fromJson(tokenizerJson: unknown, tokenizerConfig: unknown, entToken: string, sepToken: string): PromptEncoder {
-    return new PromptEncoder(new Tokenizer(tokenizerJson as object, (tokenizerConfig ?? {})), entToken, sepToken);
+    return new PromptEncoder(loadTokenizer(tokenizerJson, tokenizerConfig), entToken, sepToken);
   }
 
   /** Sub-token ids of one word or label, without special tokens; cached (words repeat a lot). */
@@ -83,8 +76,10 @@ export class PromptEncoder {
     wordsMask.push(0);
     // GLiNER HEAD counts only words that produced at least one sub-token, so a word the normaliser
     // deletes entirely (a lone zero-width character, say) shifts later words down, and Python then
-    // reports shifted character offsets. We number positions the same way but keep a map back to the
-    // real word, so offsets stay right; the deleted word itself can never be part of an entity.
+    // reports shifted character offsets. Its text_lengths still counts every word, so the model sees
+    // one empty word position at the end per deleted word. We build the same tensors (the scores are
+    // Python's) but keep a map from positions back to the real words, so offsets stay right; the
+    // trailing empty positions map to the word Python reads for them (its own index).
     let wordIndex = 0;
     let wordIndexMap: number[] | undefined;
     for (let w = 0; w < words.length; w++) {
@@ -100,9 +95,10 @@ export class PromptEncoder {
         wordsMask.push(i === 0 ? wordIndex : 0);
       });
     }
+    if (wordIndexMap !== undefined) for (let p = wordIndex; p < words.length; p++) wordIndexMap.push(p);
     inputIds.push(this.special.sep);
     wordsMask.push(0);
-    const row = { inputIds, wordsMask, textLength: wordIndex, numLabels: labels.length };
+    const row = { inputIds, wordsMask, textLength: words.length, numLabels: labels.length };
     return wordIndexMap === undefined ? row : { ...row, wordIndexMap };
   }
 }

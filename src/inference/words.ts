@@ -14,6 +14,8 @@ export interface Word {
   readonly text: string;
   readonly start: number;
   readonly end: number;
+  /** UTF-16 index of the word's first unit in the text (for slicing windows out of it). */
+  readonly utf16: number;
 }
 
 /** Split `text` the way GLiNER's Python does, reporting code-point offsets. */
@@ -27,7 +29,7 @@ export function splitWords(text: string): Word[] {
     codePoints += countCodePoints(text, utf16, index);
     const value = match[0];
     const length = countCodePoints(value, 0, value.length);
-    words.push({ text: value, start: codePoints, end: codePoints + length });
+    words.push({ text: value, start: codePoints, end: codePoints + length, utf16: index });
     codePoints += length;
     utf16 = index + value.length;
   }

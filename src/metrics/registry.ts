@@ -6,13 +6,10 @@
 // every value, so a dashboard shows 0 instead of "no data" before the first event.
 import client from 'prom-client';
 
-/**
- * Why a request was not run (gliner_requests_dropped_total{reason}): queue full (503 OVERLOADED), REST request
- * refused while shutting down (503 DRAINING), deadline passed (504), client gone, the worker running its batch
- * failed (500 WORKER_CRASHED). deadline, disconnect and worker_crash count model rows; the others requests.
- */
-export const DROP_REASONS = ['overload', 'draining', 'deadline', 'disconnect', 'worker_crash'] as const;
-export type DropReason = (typeof DROP_REASONS)[number];
+/** Every value of gliner_requests_dropped_total{reason} (docs/metrics.md says what each means). */
+export const DROP_REASONS = ['overload', 'queue_wait', 'key_quota', 'draining', 'deadline', 'disconnect', 'worker_crash'] as const;
+/** Every value of gliner_rows_dropped_total{reason}. */
+export const ROW_DROP_REASONS = ['deadline', 'disconnect'] as const;
 export const WS_DIRECTIONS = ['in', 'out'] as const;
 
 const seconds = (lo: number, hi: number): number[] => {
@@ -56,10 +53,10 @@ export class Metrics {
     name: 'gliner_inference_seconds', help: 'ONNX Runtime run() time per batch.', buckets: seconds(0.0005, 16), registers: [this.registry],
   });
   readonly preprocessSeconds = new client.Histogram({
-    name: 'gliner_preprocess_seconds', help: 'Tokenisation and tensor building per batch (in the worker).', buckets: seconds(0.0001, 2), registers: [this.registry],
+    name: 'gliner_preprocess_seconds', help: 'Word splitting, tokenisation and tensor building per batch (in the worker).', buckets: seconds(0.0001, 2), registers: [this.registry],
   });
   readonly postprocessSeconds = new client.Histogram({
-    name: 'gliner_postprocess_seconds', help: 'Span decoding per batch (in the worker).', buckets: seconds(0.0001, 2), registers: [this.registry],
+    name: 'gliner_postprocess_seconds', help: 'Span extraction, decoding and the answer\'s JSON per batch (in the worker).', buckets: seconds(0.0001, 2), registers: [this.registry],
   });
   readonly tokensProcessed = new client.Counter({
     name: 'gliner_tokens_processed_total', help: 'Real (unpadded) tokens run through the model.', registers: [this.registry],
@@ -77,8 +74,31 @@ export class Metrics {
     name: 'gliner_worker_restarts_total', help: 'Workers that died and were replaced.', registers: [this.registry],
   });
   readonly dropped = new client.Counter({
-    name: 'gliner_requests_dropped_total', help: `Requests not run, by reason: ${DROP_REASONS.join(', ')}.`,
+    name: 'gliner_requests_dropped_total', help: 'Requests refused or not run to the end, by reason: overload (queue full), queue_wait (expected wait over MAX_QUEUE_WAIT_MS), key_quota (MAX_QUEUE_ROWS_PER_KEY), draining (REST request refused while shutting down), deadline, disconnect, worker_crash.',
     labelNames: ['reason'] as const, registers: [this.registry],
+  });
+  readonly rowsDropped = new client.Counter({
+    name: 'gliner_rows_dropped_total', help: 'Model rows of admitted requests that never ran, by reason: deadline, disconnect.',
+    labelNames: ['reason'] as const, registers: [this.registry],
+  });
+  readonly rowCost = new client.Gauge({
+    name: 'gliner_row_cost_seconds', help: 'Measured seconds one worker spends per model row (moving average); admission multiplies it by the rows ahead to estimate a new request\'s wait.', registers: [this.registry],
+  });
+  /** Where gliner_queue_rows_by_key reads from at each scrape (set once the batcher exists). */
+  queueRowsSource: () => ReadonlyMap<string, number> = () => new Map();
+  readonly queueRowsByKey: client.Gauge<'key'> = (() => {
+    const source = (): ReadonlyMap<string, number> => this.queueRowsSource();
+    return new client.Gauge({
+      name: 'gliner_queue_rows_by_key', help: 'Rows waiting, by API key name ("anonymous" when keys are off); keys with nothing waiting are absent.',
+      labelNames: ['key'] as const, registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [key, rows] of source()) this.set({ key }, rows);
+      },
+    });
+  })();
+  readonly truncated = new client.Counter({
+    name: 'gliner_answers_truncated_total', help: 'Text answers cut at MAX_ENTITIES_PER_TEXT.', registers: [this.registry],
   });
   readonly modelInfo = new client.Gauge({
     name: 'gliner_model_info', help: 'The loaded model (value is always 1).',
@@ -107,6 +127,7 @@ export class Metrics {
 
   constructor() {
     for (const reason of DROP_REASONS) this.dropped.inc({ reason }, 0);
+    for (const reason of ROW_DROP_REASONS) this.rowsDropped.inc({ reason }, 0);
     for (const direction of WS_DIRECTIONS) this.wsMessages.inc({ direction }, 0);
     // process_cpu_seconds_total, process_resident_memory_bytes, nodejs_eventloop_lag_* and friends.
     client.collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });

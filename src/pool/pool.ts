@@ -1,12 +1,12 @@
 // The worker pool: a fixed set of piscina threads, each owning one ONNX Runtime session.
-// The engine hands it whole batches; a worker that dies is replaced by piscina and the batch it
+// The engine hands it whole batches (and the planning and merging of long texts); a worker that dies is replaced by piscina and the batch it
 // held fails with WORKER_CRASHED (never hangs).
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { ERROR_CODES, GlinerError, type ErrorCode } from '../errors.js';
-import type { BatchResult, BatchTask, WorkerInfo } from '../worker/messages.js';
+import type { BatchResult, BatchTask, MergeTask, PlanResult, PlanTask, TextAnswer, WorkerInfo } from '../worker/messages.js';
 import type { RunnerSettings } from '../worker/onnx-runner.js';
 
 export interface PoolSettings extends RunnerSettings {
@@ -72,9 +72,12 @@ export class InferencePool {
     }
   }
 
-  async run(task: BatchTask): Promise<BatchResult> {
+  run(task: BatchTask): Promise<BatchResult>;
+  run(task: PlanTask): Promise<PlanResult>;
+  run(task: MergeTask, transferList?: ArrayBuffer[]): Promise<TextAnswer>;
+  async run(task: BatchTask | PlanTask | MergeTask, transferList?: ArrayBuffer[]): Promise<BatchResult | PlanResult | TextAnswer> {
     try {
-      return (await this.piscina.run(task)) as BatchResult;
+      return (await this.piscina.run(task, transferList === undefined ? {} : { transferList })) as BatchResult | PlanResult | TextAnswer;
     } catch (error) {
       throw new GlinerError('WORKER_CRASHED', 'The inference worker failed while running this request.', { cause: error });
     }

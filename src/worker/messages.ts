@@ -1,12 +1,35 @@
-// The typed messages between the engine (main thread) and the inference workers.
-import type { SpanCandidate } from '../inference/decode.js';
+// The typed messages between the engine (main thread) and the inference workers. Three kinds of
+// work cross: batches of model rows, planning a long text, and merging a long text's rows. Results
+// are numbers, typed arrays and ready-made JSON strings, so receiving them costs the HTTP thread a
+// copy, never a walk over objects.
+import type { DecodeOptions } from '../inference/decode.js';
+import type { RowSpans, Segment } from '../inference/merge.js';
+import type { PlanLimits, TextPlan } from '../inference/plan.js';
+import type { SpanList } from '../inference/spans.js';
 import type { ExecutionProvider } from '../model/session.js';
 
-/** One model row: a window of words with a group of labels. */
-export interface RowTask {
+/** One model row as the runner sees it: a window's words with a group of labels. */
+export interface ModelRow {
   readonly words: readonly string[];
   readonly labels: readonly string[];
   readonly threshold: number;
+}
+
+/** What the worker does with a row's spans once the model has run. */
+export type RowFinish =
+  /** The row is the whole text with all its labels: decode and answer in the worker. */
+  | { readonly kind: 'answer'; readonly options: DecodeOptions; readonly maxEntities: number }
+  /** One of several rows of a text: return the spans for the merge (best label per span when `bestLabelOnly`). */
+  | { readonly kind: 'spans'; readonly bestLabelOnly: boolean; readonly maxSpans: number };
+
+/** One row of a batch: a window of a text (as a slice of it) with a group of labels. */
+export interface RowTask {
+  readonly text: string;
+  /** Code-point offset of `text` in the request's text. */
+  readonly codePoint: number;
+  readonly labels: readonly string[];
+  readonly threshold: number;
+  readonly finish: RowFinish;
 }
 
 export interface BatchTask {
@@ -15,25 +38,49 @@ export interface BatchTask {
   readonly rows: readonly RowTask[];
 }
 
+export interface PlanTask {
+  readonly kind: 'plan';
+  readonly texts: readonly string[];
+  readonly limits: PlanLimits;
+}
+
+export interface MergeTask {
+  readonly kind: 'merge';
+  /** The segment's own text: the whole text, or one window of it. */
+  readonly text: string;
+  readonly labels: readonly string[];
+  readonly rows: readonly RowSpans[];
+  readonly segment: Segment;
+  readonly options: DecodeOptions;
+  readonly maxEntities: number;
+}
+
 export interface InfoTask {
   readonly kind: 'info';
 }
 
-export type WorkerTask = BatchTask | InfoTask;
+export type WorkerTask = BatchTask | PlanTask | MergeTask | InfoTask;
 
-export interface RowResult {
-  /** Spans above threshold in the row's own coordinates, in row-major order. */
-  readonly spans: readonly SpanCandidate[];
-  /** Real (unpadded) token count of the row. */
-  readonly tokens: number;
+/** A text's entities, serialised in the worker. */
+export interface TextAnswer {
+  /** JSON array of {text, start, end, entity_type, score}. */
+  readonly json: string;
+  readonly count: number;
+  /** The entity cap was reached. */
+  readonly truncated: boolean;
 }
 
+export type RowResult = {
+  /** Real (unpadded) token count of the row. */
+  readonly tokens: number;
+} & ({ readonly kind: 'answer'; readonly answer: TextAnswer } | { readonly kind: 'spans'; readonly spans: SpanList; readonly clipped: boolean });
+
 export interface BatchTimings {
-  /** Tokenisation and tensor building. */
+  /** Splitting, tokenisation and tensor building. */
   readonly preprocessSeconds: number;
   /** ONNX Runtime's run() alone. */
   readonly inferenceSeconds: number;
-  /** Sigmoid, threshold and span extraction. */
+  /** Sigmoid, threshold, span extraction, decoding and the answer's JSON. */
   readonly postprocessSeconds: number;
 }
 
@@ -43,6 +90,10 @@ export interface BatchResult {
   /** rows × longest row: what the batch cost, padding included. */
   readonly paddedTokens: number;
   readonly workerId: number;
+}
+
+export interface PlanResult {
+  readonly plans: readonly TextPlan[];
 }
 
 export interface WorkerInfo {

@@ -3,22 +3,30 @@
 // and in-process for the eval command and the raw benchmark.
 import * as ort from 'onnxruntime-node';
 import { performance } from 'node:perf_hooks';
-import { candidatesOf, type SpanCandidate } from '../inference/decode.js';
+import { candidatesOf } from '../inference/decode.js';
 import { PromptEncoder, type EncodedRow } from '../inference/prompt.js';
 import { buildBatch, paddedTokens } from '../inference/tensors.js';
 import type { GlinerConfig } from '../model/gliner-config.js';
 import { readModelDir, type Quantization } from '../model/files.js';
 import { openSession, type ExecutionProvider, type SessionSettings } from '../model/session.js';
+import type { SpanList } from '../inference/spans.js';
 import { feedsOf } from './feeds.js';
-import type { BatchTimings, RowResult, RowTask } from './messages.js';
+import type { BatchTimings, ModelRow } from './messages.js';
 
 export interface RunnerSettings extends SessionSettings {
   readonly modelDir: string;
   readonly quantization: Quantization;
 }
 
+export interface RunnerRow {
+  /** Spans above threshold in the row's own coordinates, in row-major (start, end, label) order. */
+  readonly spans: SpanList;
+  /** Real (unpadded) token count of the row. */
+  readonly tokens: number;
+}
+
 export interface RunOutput {
-  readonly rows: RowResult[];
+  readonly rows: RunnerRow[];
   readonly timings: BatchTimings;
   readonly paddedTokens: number;
 }
@@ -26,14 +34,19 @@ export interface RunOutput {
 /** The narrow model interface the engine's workers depend on. */
 export interface ModelRunner {
   readonly config: GlinerConfig;
-  run(rows: readonly RowTask[]): Promise<RunOutput>;
+  run(rows: readonly ModelRow[]): Promise<RunOutput>;
   close(): Promise<void>;
 }
 
-function mapWords(spans: SpanCandidate[], row: EncodedRow): SpanCandidate[] {
+/** Model word positions → the row's word indices, where the normaliser deleted a word (see prompt.ts). */
+function mapWords(spans: SpanList, row: EncodedRow): SpanList {
   const map = row.wordIndexMap;
   if (map === undefined) return spans;
-  return spans.map((span) => ({ ...span, start: map[span.start] ?? span.start, end: map[span.end] ?? span.end }));
+  for (let i = 0; i < spans.length; i++) {
+    spans.start[i] = map[spans.start[i] ?? 0] ?? spans.start[i] ?? 0;
+    spans.end[i] = map[spans.end[i] ?? 0] ?? spans.end[i] ?? 0;
+  }
+  return spans;
 }
 
 export class OnnxRunner implements ModelRunner {
@@ -58,12 +71,12 @@ export class OnnxRunner implements ModelRunner {
   async warmUp(rows = 4): Promise<number> {
     const started = performance.now();
     const words = Array.from({ length: Math.min(this.config.maxLen, 64) }, (_, i) => (i % 7 === 0 ? 'Paris' : 'word'));
-    const task: RowTask = { words, labels: ['person', 'organization', 'location'], threshold: 0.5 };
+    const task: ModelRow = { words, labels: ['person', 'organization', 'location'], threshold: 0.5 };
     await this.run(Array.from({ length: rows }, () => task));
     return (performance.now() - started) / 1000;
   }
 
-  async run(rows: readonly RowTask[]): Promise<RunOutput> {
+  async run(rows: readonly ModelRow[]): Promise<RunOutput> {
     const t0 = performance.now();
     const encoded = rows.map((row) => this.encoder.encode(row.labels, row.words));
     const batch = buildBatch(encoded, this.config.maxWidth);
@@ -75,7 +88,7 @@ export class OnnxRunner implements ModelRunner {
     if (logits === undefined) throw new Error('the model has no "logits" output: this is a bug in the export');
     const dims = logits.dims;
     const view = { data: logits.data as Float32Array, dims: [dims[0] ?? 0, dims[1] ?? 0, dims[2] ?? 0, dims[3] ?? 0] as const };
-    const results = encoded.map((row, b): RowResult => ({
+    const results = encoded.map((row, b): RunnerRow => ({
       spans: mapWords(candidatesOf(view, b, row.textLength, row.numLabels, rows[b]?.threshold ?? 0.5), row),
       tokens: row.inputIds.length,
     }));

@@ -1,11 +1,13 @@
 // Pool worker entry: one per thread. Loads the model once (session, tokenizer, config), warms it up,
-// then runs batches. Everything CPU-heavy of a request — tokenisation, tensors, inference,
-// decoding — happens here, never on the thread that serves HTTP.
+// then runs tasks (see tasks.ts). Everything of a request that grows with its input — splitting,
+// tokenisation, tensors, inference, decoding, merging windows, the answer's JSON — happens here,
+// never on the thread that serves HTTP.
 import { threadId } from 'node:worker_threads';
 import { workerData } from 'piscina';
 import { GlinerError } from '../errors.js';
-import type { BatchResult, WorkerInfo, WorkerTask } from './messages.js';
+import type { BatchResult, PlanResult, TextAnswer, WorkerInfo, WorkerTask } from './messages.js';
 import { OnnxRunner, type RunnerSettings } from './onnx-runner.js';
+import { runBatch, runMerge, runPlan } from './tasks.js';
 
 interface WorkerState {
   readonly runner: OnnxRunner;
@@ -43,10 +45,17 @@ const state = start(workerData as RunnerSettings);
 // Keep an unobserved rejection from killing the thread before a task can report it.
 state.catch(() => undefined);
 
-export default async function handle(task: WorkerTask): Promise<BatchResult | WorkerInfo> {
+export default async function handle(task: WorkerTask): Promise<BatchResult | PlanResult | TextAnswer | WorkerInfo> {
   const { runner, info } = await state;
-  if (task.kind === 'info') return info;
-  if (faultExitWord !== undefined && faultExitWord !== '' && task.rows.some((row) => row.words.includes(faultExitWord))) process.exit(70);
-  const output = await runner.run(task.rows);
-  return { ...output, workerId: threadId };
+  switch (task.kind) {
+    case 'info':
+      return info;
+    case 'plan':
+      return runPlan(task);
+    case 'merge':
+      return runMerge(task);
+    case 'batch':
+      if (faultExitWord !== undefined && faultExitWord !== '' && task.rows.some((row) => row.text.split(/\s+/).includes(faultExitWord))) process.exit(70);
+      return runBatch(runner, task, threadId);
+  }
 }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BenchReport } from '../../bench/report.js';
+import { freePort } from '../../bench/server.js';
 import { TEST_MODEL } from '../support/model.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -63,6 +64,16 @@ describe('bench CLI smoke', () => {
     expect(report.checks.map((c) => c.status)).toEqual(['pass', 'pass', 'pass', 'pass']);
     expect(readFileSync(svg, 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>\n$/);
   }, 120_000);
+
+  it('fails with one clear line and a non-zero exit when --url has nothing listening', async () => {
+    const port = await freePort(); // free now, so nothing listens there
+    const result = await runCli(['--url', `http://127.0.0.1:${port}`, '--scenarios', 'short', '--concurrency', '1', '--duration', '0.5', '--rates', 'none', '--no-progress']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`bench: cannot reach the server (--url) at http://127.0.0.1:${port} (ECONNREFUSED)`);
+    expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(result.stdout).not.toContain('NaN');
+    expect(result.stdout).toBe('');
+  });
 
   it('refuses bad options with exit code 2', async () => {
     const result = await runCli(['--scenarios', 'nope']);

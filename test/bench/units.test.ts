@@ -1,8 +1,11 @@
 // Unit tests of the benchmark's pieces that need no server: inputs, histogram maths, options,
 // budgets and the report renderers.
 import { describe, expect, it } from 'vitest';
-import { loadCorpus, parseConll } from '../../bench/corpus.js';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defaultDatasetsDir, loadCorpus, parseConll, reportPath } from '../../bench/corpus.js';
 import { parseVariant, resolveOptions } from '../../bench/options.js';
+import { comparePeer, isAsciiOnly, parsePeer } from '../../bench/peers.js';
 import { diffHistogram, histogram, parseProm, quantile, serverView } from '../../bench/prom.js';
 import { scenarioRows } from '../../bench/raw.js';
 import { markdown, svgChart, type BenchReport } from '../../bench/report.js';
@@ -11,8 +14,18 @@ import { percentile, summarize } from '../../bench/stats.js';
 import { DEFAULT_THRESHOLDS, evaluate } from '../../bench/thresholds.js';
 
 const corpus = loadCorpus('/nonexistent-datasets-dir', 3); // generated sentences: no data needed
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 describe('inputs', () => {
+  it("reads the repository's own datasets/ by default and records the path relative to the repository", () => {
+    expect(defaultDatasetsDir(ROOT)).toBe(path.join(ROOT, 'datasets'));
+    const shipped = loadCorpus(defaultDatasetsDir(ROOT), 1, ROOT);
+    expect(shipped.source).toBe('datasets/crossner');
+    expect(shipped.sentences.length).toBeGreaterThan(1000);
+    expect(shipped.labels).toContain('political party');
+    expect(reportPath('/elsewhere/data/crossner', '/repo')).toBe('../elsewhere/data/crossner');
+  });
+
   it('parses CoNLL into sentences and tag counts', () => {
     const parsed = parseConll('Alice\tB-person\nlives\tO\nin\tO\nParis\tB-location\n\nBob\tB-person\nsleeps\tO\n');
     expect(parsed.sentences).toEqual(['Alice lives in Paris', 'Bob sleeps']);
@@ -126,6 +139,24 @@ describe('options', () => {
     expect(() => resolveOptions({ serverEnv: ['NOEQUALS'] })).toThrow(/KEY=VALUE/);
     expect(parseVariant('w2t1:WORKERS=2,INTRA_OP_THREADS=1')).toEqual({ name: 'w2t1', env: { WORKERS: '2', INTRA_OP_THREADS: '1' } });
   });
+
+  it('parses --peer NAME=URL and refuses peers it cannot drive', () => {
+    expect(parsePeer('glinerjs=http://127.0.0.1:8010/')).toEqual({ name: 'glinerjs', url: 'http://127.0.0.1:8010' });
+    expect(() => parsePeer('http://127.0.0.1:8010')).toThrow(/NAME=URL/);
+    expect(() => parsePeer('default=http://127.0.0.1:8010')).toThrow(/own server/);
+    expect(resolveOptions({ peer: ['a=http://h:1', 'b=http://h:2'] }).peers).toHaveLength(2);
+    expect(() => resolveOptions({ peer: ['a=http://h:1', 'a=http://h:2'] })).toThrow(/its own NAME/);
+    expect(() => resolveOptions({ peer: ['a=http://h:1'], peerScenario: 'batch' })).toThrow(/predict only/);
+    expect(() => resolveOptions({ peer: ['a=http://h:1'], scenarios: 'batch' })).toThrow(/not among --scenarios/);
+    expect(resolveOptions({ peer: ['a=http://h:1'], peerCheck: '0' }).peerCheck).toBe(0);
+    expect(() => resolveOptions({ peerCheck: '-1' })).toThrow(/peer-check/);
+  });
+
+  it('tells ASCII-only texts (where the GLiNER.js peer must agree exactly) from the rest', () => {
+    expect(isAsciiOnly('Kid A received a Grammy Award in 2001 .')).toBe(true);
+    expect(isAsciiOnly('Thorbjørn Jagland spoke')).toBe(false);
+    expect(isAsciiOnly('Paris – 5 €')).toBe(false);
+  });
 });
 
 describe('budgets and report', () => {
@@ -144,12 +175,18 @@ describe('budgets and report', () => {
       target: { url: null, ownServer: true, model: 'm' }, serverEnv: {}, threads: { workers: 1, intraOpThreads: 2, note: '' }, scenarios: ['short'], corpus: 'c',
       rawCeilingRps: 20, rawCeilingRowsPerSecond: 20, rawBestBatchSize: 8, rawSingleRowMs: 3, rawSingleRowP99Ms: 6, rawSingleRowInterleavedMs: 3, rawSingleRowBeforeMs: 3, rawSingleRowAfterMs: 3, rawScenario: 'short', serverPeakRps: 10, serverPeakConcurrency: 4,
       serverToRawRatio: 0.5, batchingGain: null, batchingGainDetail: null, p50AtConcurrency1Ms: null, p99AtConcurrency1Ms: null, raw: null, variants: [],
-      points: [point, { ...point, concurrency: 16, throughputRps: 12, textsPerSecond: 12 }], checks: [],
+      peers: [], points: [point, { ...point, concurrency: 16, throughputRps: 12, textsPerSecond: 12 }, { ...point, server: 'js', throughputRps: 5, latencyMs: { ...point.latencyMs, p99: 36 } }], checks: [],
     };
+    const comparisons = comparePeer(report.points, 'default', 'js');
+    expect(comparisons).toEqual([{ scenario: 'short', concurrency: 4, oursRps: 10, peerRps: 5, rpsRatio: 2, oursP99Ms: 9, peerP99Ms: 36, p99Ratio: 0.25 }]);
+    const parity = { checked: 10, asciiTexts: 9, asciiSame: 9, nonAsciiTexts: 1, nonAsciiSame: 0, maxScoreDiff: 1e-6, passed: true };
+    const withPeer = markdown({ ...report, peers: [{ name: 'js', url: 'http://h:1', parity, comparisons }] });
+    expect(withPeer).toContain('| js | short | c=4 | 10 | 5 | 2.00 | 9 | 36 | 0.25 |');
+    expect(withPeer).toContain('same entities on 9/9 ASCII-only texts (scores within 1.0e-6)');
     expect(markdown(report)).toContain('| default | short | c=4 | 10 |');
     const svg = svgChart(report);
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('raw ceiling');
-    expect(svg.match(/<polyline/g)).toHaveLength(2);
+    expect(svg.match(/<polyline/g)).toHaveLength(4); // two series (default, js), p50 and p99 each
   });
 });

@@ -1,7 +1,9 @@
 // Golden decoding tests: for fixed logits, the entities GLiNER's Python decoder would return,
 // worked out by hand from its source (decoding/decoder.py greedy_search and utils.py).
 import { describe, expect, it } from 'vitest';
-import { candidatesOf, greedySearch, type SpanCandidate } from '../../src/inference/decode.js';
+import { candidatesOf, decodeSpans, greedySearch, type DecodeOptions, type SpanCandidate } from '../../src/inference/decode.js';
+import { bestLabelPerSpan, candidatesFrom, spanListOf, topSpans } from '../../src/inference/spans.js';
+import { greedySearchReference } from '../support/greedy-reference.js';
 
 const logit = (p: number): number => Math.log(p / (1 - p));
 
@@ -19,16 +21,16 @@ describe('candidatesOf', () => {
   it('keeps p > threshold (strict), inside the row, inside the row\'s labels, in row-major order', () => {
     const view = logits(5, 3, 3, [[0, 0, 0, 0.9], [0, 1, 2, 0.7], [1, 0, 1, 0.6], [3, 2, 0, 0.95], [2, 0, 2, 0.8], [4, 0, 0, 0.5]]);
     // text length 4: (3,2) ends at word 5 > 3 → out; label 2 is beyond numLabels=2 → out; 0.5 is not > 0.5.
-    const got = candidatesOf(view, 0, 4, 2, 0.5);
+    const got = candidatesFrom(candidatesOf(view, 0, 4, 2, 0.5));
     expect(spans(got)).toEqual([[0, 0, 0, 0.9], [1, 1, 1, 0.6]]);
   });
 
   it('compares in float32 like torch', () => {
     const view = (x: number): { data: Float32Array; dims: [number, number, number, number] } => ({ data: Float32Array.of(x), dims: [1, 1, 1, 1] });
     // sigmoid(1e-9) is 0.5000000002 in float64 but exactly 0.5 in float32: not strictly above 0.5.
-    expect(candidatesOf(view(1e-9), 0, 1, 1, 0.5)).toHaveLength(0);
+    expect(candidatesOf(view(1e-9), 0, 1, 1, 0.5).length).toBe(0);
     // sigmoid(1e-6) is 0.50000025, a float32 above 0.5: kept.
-    expect(candidatesOf(view(1e-6), 0, 1, 1, 0.5)).toHaveLength(1);
+    expect(candidatesOf(view(1e-6), 0, 1, 1, 0.5).length).toBe(1);
   });
 });
 
@@ -73,5 +75,81 @@ describe('greedySearch (GLiNER greedy_search)', () => {
   it('stable sort by start keeps same-start spans in score order', () => {
     const got = greedySearch([c(0, 0, 0, 0.6), c(0, 2, 0, 0.9)], { threshold: 0.5, flatNer: false, multiLabel: false });
     expect(spans(got)).toEqual([[0, 2, 0, 0.9], [0, 0, 0, 0.6]]);
+  });
+});
+
+const MODES: DecodeOptions[] = [false, true].flatMap((flatNer) => [false, true].map((multiLabel) => ({ threshold: 0.5, flatNer, multiLabel })));
+
+/** A seeded generator (mulberry32), so a failure names its case. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Random candidates in row-major order, as rows yield them: scores from a few values, so ties are common. */
+function randomCandidates(random: () => number, words: number, maxWidth: number, labels: number, density: number): SpanCandidate[] {
+  const out: SpanCandidate[] = [];
+  const scores = [0.51, 0.6, 0.6, 0.75, 0.9, 0.9, 0.99].map(Math.fround); // float32, as rows carry them
+  for (let start = 0; start < words; start++) {
+    for (let end = start; end < Math.min(words, start + maxWidth); end++) {
+      for (let label = 0; label < labels; label++) {
+        if (random() < density) out.push({ start, end, label, score: scores[Math.floor(random() * scores.length)] ?? 0.5 });
+      }
+    }
+  }
+  return out;
+}
+
+describe('decodeSpans: the same result as the quadratic reference decoder', () => {
+  it.each(MODES)('on 400 random candidate sets, ties included (flat %o)', (mode) => {
+    const random = rng(mode.flatNer ? (mode.multiLabel ? 1 : 2) : mode.multiLabel ? 3 : 4);
+    for (let round = 0; round < 400; round++) {
+      const candidates = randomCandidates(random, 1 + Math.floor(random() * 30), 1 + Math.floor(random() * 6), 1 + Math.floor(random() * 4), random() * 0.6);
+      expect(greedySearch(candidates, mode), `round ${round}`).toEqual(greedySearchReference(candidates, mode));
+    }
+  });
+
+  it.each(MODES)('keeping only the best label of each span changes nothing without multi_label (flat %o)', (mode) => {
+    if (mode.multiLabel) return;
+    const random = rng(9);
+    for (let round = 0; round < 200; round++) {
+      const candidates = randomCandidates(random, 20, 5, 4, 0.4);
+      expect(candidatesFrom(bestLabelPerSpan(spanListOf(candidates))).length).toBeLessThanOrEqual(candidates.length);
+      expect(greedySearch(candidatesFrom(bestLabelPerSpan(spanListOf(candidates))), mode), `round ${round}`).toEqual(greedySearchReference(candidates, mode));
+    }
+  });
+
+  it('with a limit, keeps the first spans the decoder accepts and says more were there', () => {
+    const random = rng(5);
+    for (const mode of MODES) {
+      const candidates = randomCandidates(random, 40, 4, 3, 0.5);
+      const full = greedySearchReference(candidates, mode);
+      const { kept, truncated } = decodeSpans(spanListOf(candidates), mode, 5);
+      expect(kept).toHaveLength(5);
+      expect(truncated).toBe(full.length > 5);
+      const best = [...full].sort((a, b) => b.score - a.score).slice(0, 5).map((c) => c.score);
+      expect(Array.from(kept, (i) => candidates[i]?.score).sort().reverse()).toEqual(best.sort().reverse());
+      expect(decodeSpans(spanListOf(candidates), mode, full.length).truncated).toBe(false);
+    }
+  });
+
+  it('decodes 200,000 nested multi-label candidates in well under a second (the reference takes minutes)', () => {
+    const candidates = randomCandidates(rng(11), 4000, 12, 5, 0.85);
+    expect(candidates.length).toBeGreaterThan(150_000);
+    const started = performance.now();
+    decodeSpans(spanListOf(candidates), { threshold: 0, flatNer: false, multiLabel: true });
+    // Generous: a quadratic pass over this set would take minutes.
+    expect(performance.now() - started).toBeLessThan(10_000);
+  });
+
+  it('topSpans keeps the best spans by score, in input order', () => {
+    const list = spanListOf([{ start: 0, end: 0, label: 0, score: 0.6 }, { start: 1, end: 1, label: 0, score: 0.9 }, { start: 2, end: 2, label: 0, score: 0.7 }]);
+    expect(candidatesFrom(topSpans(list, 2)).map((c) => c.start)).toEqual([1, 2]);
   });
 });

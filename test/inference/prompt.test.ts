@@ -32,11 +32,12 @@ describe('PromptEncoder', () => {
     expect(row.wordIndexMap).toBeUndefined();
   });
 
-  it('skips a word the normaliser deletes (zero-width space) but keeps a map back to the real words', () => {
+  it('numbers words as GLiNER HEAD does around a word the normaliser deletes (zero-width space), with a map back to the real words', () => {
     expect(encoder.pieces('\u200b')).toEqual([]);
     const row = encoder.encode(['person'], ['Ada', '\u200b', 'Lovelace']);
-    expect(row.textLength).toBe(2);
-    expect(row.wordIndexMap).toEqual([0, 2]);
+    // Python's text_lengths counts the deleted word: an empty position at the end, read as word 2.
+    expect(row.textLength).toBe(3);
+    expect(row.wordIndexMap).toEqual([0, 2, 2]);
     expect(row.wordsMask.filter((m) => m > 0)).toEqual([1, 2]);
   });
 });

@@ -60,7 +60,8 @@ describe('label values', () => {
   const documented = documentedValues();
 
   it('docs/metrics.md enumerates the values of reason and direction', () => {
-    expect(documented.get('gliner_requests_dropped_total')?.get('reason')).toEqual(['overload', 'draining', 'deadline', 'disconnect', 'worker_crash']);
+    expect(documented.get('gliner_requests_dropped_total')?.get('reason')).toEqual(['overload', 'queue_wait', 'key_quota', 'draining', 'deadline', 'disconnect', 'worker_crash']);
+    expect(documented.get('gliner_rows_dropped_total')?.get('reason')).toEqual(['deadline', 'disconnect']);
     expect(documented.get('gliner_websocket_messages_total')?.get('direction')).toEqual(['in', 'out']);
   });
 

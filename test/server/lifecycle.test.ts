@@ -38,7 +38,7 @@ describe('overload', () => {
       expect(answers.every((a) => a.status === 200 || a.status === 503)).toBe(true);
       for (const a of rejected) {
         expect(errorCode(a)).toBe('OVERLOADED');
-        expect(a.headers.get('retry-after')).toBe('1');
+        expect(Number(a.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       }
       expect((await get(`${srv.url}/health/ready`)).status).toBe(200);
       expect((await post(`${srv.url}/api/v1/predict`, SEED, auth)).status).toBe(200);
@@ -56,10 +56,11 @@ describe('disconnected clients', () => {
     try {
       const before = (await get(`${srv.adminUrl}/metrics`)).text;
       const rowsBefore = metricValue(before, 'gliner_rows_processed_total');
-      // A long document (many windows) keeps the only worker busy while the others queue.
+      // Eleven long documents (9 windows each: 3000 words, 384-word windows overlapping by 32) share
+      // the only worker round-robin; ten of them are abandoned at once.
       const blocker = post(`${srv.url}/api/v1/predict`, { text: words(3000), labels: ['person'] }, auth);
       const controllers = Array.from({ length: 10 }, () => new AbortController());
-      const gone = controllers.map((c) => fetch(`${srv.url}/api/v1/predict`, { method: 'POST', signal: c.signal, headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ text: 'Ada Lovelace', labels: ['person'] }) }).catch(() => 'aborted'));
+      const gone = controllers.map((c) => fetch(`${srv.url}/api/v1/predict`, { method: 'POST', signal: c.signal, headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ text: words(3000), labels: ['person'] }) }).catch(() => 'aborted'));
       await eventually(async () => metricValue((await get(`${srv.adminUrl}/metrics`)).text, 'gliner_http_requests_in_flight') >= 11);
       for (const c of controllers) c.abort();
       expect(await Promise.all(gone)).toEqual(Array.from({ length: 10 }, () => 'aborted'));
@@ -67,8 +68,12 @@ describe('disconnected clients', () => {
       expect(blocked.status).toBe(200);
       await eventually(async () => metricValue((await get(`${srv.adminUrl}/metrics`)).text, 'gliner_requests_dropped_total', { reason: 'disconnect' }) === 10);
       const after = (await get(`${srv.adminUrl}/metrics`)).text;
-      // Only the blocker's windows ran (3000 words, 384-word windows with 32 overlap = 9 rows).
-      expect(metricValue(after, 'gliner_rows_processed_total') - rowsBefore).toBe(9);
+      // The blocker's 9 rows ran; of the abandoned documents' 90 rows, at most the few that were
+      // already dispatched when their clients left.
+      const ran = metricValue(after, 'gliner_rows_processed_total') - rowsBefore;
+      expect(ran).toBeGreaterThanOrEqual(9);
+      expect(ran).toBeLessThan(9 + 45);
+      expect(metricValue(after, 'gliner_rows_dropped_total', { reason: 'disconnect' })).toBeGreaterThan(0);
       expect(metricValue(after, 'gliner_http_requests_total', { status: '499' })).toBe(10);
     } finally {
       await srv.stop();

@@ -1,10 +1,10 @@
 // The model runner with the real embedded model: rows with different texts and different label
 // sets share a batch, and each row gets what it would get alone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SpanCandidate } from '../../src/inference/decode.js';
+import { candidatesFrom, type SpanList } from '../../src/inference/spans.js';
 import { splitWords } from '../../src/inference/words.js';
 import { OnnxRunner } from '../../src/worker/onnx-runner.js';
-import type { RowTask } from '../../src/worker/messages.js';
+import type { ModelRow } from '../../src/worker/messages.js';
 import { TEST_MODEL } from '../support/model.js';
 
 let runner: OnnxRunner;
@@ -15,8 +15,8 @@ afterAll(async () => {
   await runner.close();
 });
 
-const row = (text: string, labels: string[]): RowTask => ({ words: splitWords(text).map((w) => w.text), labels, threshold: 0.3 });
-const rounded = (spans: readonly SpanCandidate[]) => spans.map((s) => ({ ...s, score: Math.round(s.score * 1e3) / 1e3 }));
+const row = (text: string, labels: string[]): ModelRow => ({ words: splitWords(text).map((w) => w.text), labels, threshold: 0.3 });
+const rounded = (spans: SpanList | undefined) => candidatesFrom(spans ?? { length: 0, start: new Int32Array(0), end: new Int32Array(0), label: new Int32Array(0), score: new Float32Array(0) }).map((s) => ({ ...s, score: Math.round(s.score * 1e3) / 1e3 }));
 
 describe('OnnxRunner', () => {
   it('reads the model config', () => {
@@ -34,15 +34,16 @@ describe('OnnxRunner', () => {
     expect(together.rows).toHaveLength(3);
     // The loops below check every span; first make sure there are spans to check (a model that returns
     // nothing must fail here): Microsoft (word 3) as organization, London (word 8) as location.
-    const found = (i: number) => (together.rows[i]?.spans ?? []).map((s) => [rows[i]!.words.slice(s.start, s.end + 1).join(' '), rows[i]!.labels[s.label]]);
+    const found = (i: number) => rounded(together.rows[i]?.spans).map((s) => [rows[i]!.words.slice(s.start, s.end + 1).join(' '), rows[i]!.labels[s.label]]);
     expect(found(0)).toContainEqual(['Microsoft', 'organization']);
     expect(found(1)).toContainEqual(['London', 'location']);
     expect(together.paddedTokens).toBe(3 * Math.max(...together.rows.map((r) => r.tokens)));
     for (let i = 0; i < rows.length; i++) {
-      const alone = await runner.run([rows[i] as RowTask]);
-      expect(rounded(together.rows[i]?.spans ?? [])).toEqual(rounded(alone.rows[0]?.spans ?? []));
+      const alone = await runner.run([rows[i] as ModelRow]);
+      const mixed = rounded(together.rows[i]?.spans);
+      expect(mixed).toEqual(rounded(alone.rows[0]?.spans));
       // Never a class beyond the row's own labels, never a span past its own words.
-      for (const span of together.rows[i]?.spans ?? []) {
+      for (const span of mixed) {
         expect(span.label).toBeLessThan(rows[i]?.labels.length ?? 0);
         expect(span.end).toBeLessThan(rows[i]?.words.length ?? 0);
       }

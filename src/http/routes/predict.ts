@@ -3,14 +3,14 @@
 import { GlinerError } from '../../errors.js';
 import type { Engine, PredictResult } from '../../engine/engine.js';
 import type { DecodeOptions } from '../../inference/decode.js';
-import type { Entity } from '../../inference/merge.js';
 import type { Metrics } from '../../metrics/registry.js';
 import type { RequestContext } from '../context.js';
-import { sendJson } from '../respond.js';
+import { send } from '../respond.js';
 import type { Route } from '../router.js';
 import { BatchBody, PredictBody } from '../schemas.js';
 import type { ServerState } from '../state.js';
 import { validator } from '../validate.js';
+import type { TextAnswer } from '../../worker/messages.js';
 
 export interface RequestLimits {
   readonly maxTextChars: number;
@@ -27,16 +27,14 @@ export interface PredictDeps {
   readonly limits: RequestLimits;
 }
 
-export interface ApiEntity {
-  text: string;
-  start: number;
-  end: number;
-  entity_type: string;
-  score: number;
-}
-
-export function toApiEntity(entity: Entity): ApiEntity {
-  return { text: entity.text, start: entity.start, end: entity.end, entity_type: entity.label, score: entity.score };
+/**
+ * A text's answer as JSON members: the worker serialised the entities, so the HTTP thread only
+ * splices strings (and counts) — `"entities":[…],"truncated":false`.
+ */
+export function answerMembers(answer: TextAnswer, metrics: Metrics): string {
+  metrics.entities.inc(answer.count);
+  if (answer.truncated) metrics.truncated.inc();
+  return `"entities":${answer.json},"truncated":${answer.truncated}`;
 }
 
 export function checkLabels(labels: readonly string[], limits: RequestLimits, field = 'labels'): void {
@@ -74,7 +72,7 @@ export function timingHeaders(result: PredictResult): [string, string][] {
 
 async function run(deps: PredictDeps, ctx: RequestContext, texts: string[], labels: string[], options: DecodeOptions): Promise<PredictResult> {
   assertReady(deps.state);
-  const submission = deps.engine.submit({ texts, labels, options }, { timeoutMs: deps.limits.requestTimeoutMs });
+  const submission = deps.engine.submit({ texts, labels, options }, { timeoutMs: deps.limits.requestTimeoutMs, tenant: ctx.keyName ?? 'anonymous' });
   ctx.onAbort.push(() => submission.cancel());
   const result = await submission.result;
   ctx.log.batches = result.batchIds;
@@ -98,9 +96,9 @@ export function predictRoutes(deps: PredictDeps): Route[] {
         checkText(body.text, deps.limits);
         checkLabels(labels, deps.limits, body.labels ? 'labels' : 'entity_type');
         const result = await run(deps, ctx, [body.text], labels, decodeOptions(body));
-        const entities = (result.entities[0] ?? []).map(toApiEntity);
-        deps.metrics.entities.inc(entities.length);
-        sendJson(ctx.ex, 200, { entities, processing_time: result.timings.totalSeconds, model: modelId() }, timingHeaders(result));
+        const answer = result.texts[0] ?? { json: '[]', count: 0, truncated: false };
+        const json = `{${answerMembers(answer, deps.metrics)},"processing_time":${result.timings.totalSeconds},"model":${JSON.stringify(modelId())}}`;
+        send(ctx.ex, 200, json, 'application/json', timingHeaders(result));
       },
     },
     {
@@ -111,9 +109,9 @@ export function predictRoutes(deps: PredictDeps): Route[] {
         body.texts.forEach((text, i) => checkText(text, deps.limits, `texts.${i}`));
         checkLabels(body.labels, deps.limits);
         const result = await run(deps, ctx, body.texts, body.labels, decodeOptions(body));
-        const results = result.entities.map((entities) => ({ entities: entities.map(toApiEntity) }));
-        deps.metrics.entities.inc(results.reduce((sum, r) => sum + r.entities.length, 0));
-        sendJson(ctx.ex, 200, { results, processing_time: result.timings.totalSeconds, model: modelId() }, timingHeaders(result));
+        const results = result.texts.map((answer) => `{${answerMembers(answer, deps.metrics)}}`).join(',');
+        const json = `{"results":[${results}],"processing_time":${result.timings.totalSeconds},"model":${JSON.stringify(modelId())}}`;
+        send(ctx.ex, 200, json, 'application/json', timingHeaders(result));
       },
     },
   ];

@@ -1,0 +1,75 @@
+// The one place the parity suite touches our pipeline: (texts, labels, options) → entities per text.
+// It plans, runs and merges the way the engine does — planText, then the workers' own task code
+// (runBatch: split, tokenise, run, decode a one-row text; runMerge for longer ones) — in process and
+// without the batcher, with GLiNER's batch composition (8 texts a batch, in order).
+// When the engine's internals change, repoint this function; parity.test.ts stays as it is.
+import type { DecodeOptions } from '../../src/inference/decode.js';
+import type { Entity, RowSpans } from '../../src/inference/merge.js';
+import { dedupeLabels, labelGroups, planText, type PlanLimits } from '../../src/inference/plan.js';
+import type { RowTask } from '../../src/worker/messages.js';
+import type { OnnxRunner } from '../../src/worker/onnx-runner.js';
+import { runBatch, runMerge } from '../../src/worker/tasks.js';
+
+export interface ParityRequest {
+  readonly texts: readonly string[];
+  /** One label list for all texts, or one per text. */
+  readonly labels: readonly string[] | readonly (readonly string[])[];
+  readonly threshold: number;
+  readonly options: DecodeOptions;
+  /** Labels per model row; default the server's (the model's max_types). */
+  readonly labelsPerRow?: number;
+}
+
+/** Python's DataLoader batch size in GLiNER.inference. */
+const BATCH_TEXTS = 8;
+const MAX_ENTITIES = 1_000_000;
+
+export async function recognise(runner: OnnxRunner, request: ParityRequest): Promise<Entity[][]> {
+  // Server defaults: windows of the model's max_len with 32 words of overlap, max_types labels a row.
+  const limits: PlanLimits = { windowWords: runner.config.maxLen, overlapWords: 32, labelsPerRow: request.labelsPerRow ?? runner.config.maxTypes };
+  const labelsOf = (i: number): string[] => {
+    const labels = request.labels;
+    const own = typeof labels[0] === 'string' ? (labels as readonly string[]) : ((labels as readonly (readonly string[])[])[i] ?? []);
+    return dedupeLabels(own);
+  };
+  const options = { ...request.options, threshold: request.threshold };
+  const results: Entity[][] = [];
+  for (let first = 0; first < request.texts.length; first += BATCH_TEXTS) {
+    const texts = request.texts.slice(first, first + BATCH_TEXTS).map((text, i) => {
+      const labels = labelsOf(first + i);
+      const plan = planText(text, limits);
+      const groups = labelGroups(labels, limits.labelsPerRow);
+      const solo = plan.windows.length === 1 && groups.length === 1;
+      const rows = plan.windows.flatMap((window) => groups.map((group): { task: RowTask; spans: Omit<RowSpans, 'spans'> } => ({
+        task: {
+          text: text.slice(window.utf16Start, window.utf16End),
+          codePoint: window.codePoint,
+          labels: group.labels,
+          threshold: request.threshold,
+          finish: solo ? { kind: 'answer', options, maxEntities: MAX_ENTITIES } : { kind: 'spans', bestLabelOnly: !options.multiLabel, maxSpans: MAX_ENTITIES },
+        },
+        spans: { wordOffset: window.wordOffset, wordCount: window.wordCount, labelOffset: group.offset },
+      })));
+      return { text, labels, plan, rows };
+    });
+    const tasks = texts.flatMap((t) => t.rows.map((row) => row.task));
+    const output = tasks.length > 0 ? await runBatch(runner, { kind: 'batch', batchId: first, rows: tasks }, 0) : { rows: [] };
+    let next = 0;
+    for (const { text, labels, plan, rows } of texts) {
+      const results_ = rows.map(() => output.rows[next++]);
+      const only = results_[0];
+      if (rows.length === 0) results.push([]);
+      else if (rows.length === 1 && only?.kind === 'answer') results.push(JSON.parse(only.answer.json) as Entity[]);
+      else {
+        const spans = rows.map((row, i): RowSpans => {
+          const result = results_[i];
+          if (result?.kind !== 'spans') throw new Error('a row of a longer text came back decoded');
+          return { ...row.spans, spans: result.spans };
+        });
+        const answer = runMerge({ kind: 'merge', text, labels, rows: spans, segment: { word: 0, codePoint: 0, totalWords: plan.totalWords }, options, maxEntities: MAX_ENTITIES });
+        results.push(JSON.parse(answer.json) as Entity[]);
+      }
+    }
+  }
+  return results;
+}
