@@ -24,7 +24,8 @@ export type PredictBody = Static<typeof PredictBody>;
 export const BatchBody = Type.Object(
   {
     texts: Type.Array(Type.String(), { minItems: 1, description: 'Texts to analyse, each with the same labels.' }),
-    labels: Type.Array(Label, { minItems: 1 }),
+    labels: Type.Optional(Type.Array(Label, { minItems: 1, description: 'Entity types to look for.' })),
+    entity_type: Type.Optional(Type.String({ minLength: 1, description: 'A single entity type (alternative to labels).' })),
     ...Options,
   },
   { additionalProperties: false, examples: [{ texts: ['Ada Lovelace was born in London.', 'Apple opened an office in Paris.'], labels: ['person', 'organization', 'location'] }] },

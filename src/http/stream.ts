@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { asGlinerError, errorBody, GlinerError } from '../errors.js';
 import type { Engine, Submission } from '../engine/engine.js';
 import type { Metrics } from '../metrics/registry.js';
-import { captureHeaders, remoteAddress } from './context.js';
+import { captureHeaders, remoteAddress, requestIdOf } from './context.js';
 import { sendError, type Exchange } from './respond.js';
 import type { AccessControl, Admission } from './router.js';
 import { answerMembers, assertReady, checkLabels, checkText, decodeOptions, type RequestLimits } from './routes/predict.js';
@@ -31,6 +31,9 @@ export interface StreamSettings {
 
 interface Connection {
   readonly admission: Admission;
+  /** Log correlation: the upgrade's request id, and counts for the close line. */
+  readonly connId: string;
+  messages: number;
   inflight: number;
   backlog: ArrayBuffer[];
   closed: boolean;
@@ -98,6 +101,7 @@ export function registerStream(app: TemplatedApp, deps: StreamDeps): StreamHandl
       submission.result.then(
         (result) => {
           const answer = result.texts[0] ?? { json: '[]', count: 0, truncated: false };
+          deps.logger.debug({ connId: conn.connId, chars: message.text.length, labels: message.labels.length, entities: answer.count, truncated: answer.truncated, batches: result.batchIds, totalMs: Math.round(result.timings.totalSeconds * 1e4) / 10 }, 'stream message');
           sendText(ws, `{"id":${JSON.stringify(id ?? null)},${answerMembers(answer, deps.metrics)},"done":true,"processing_time":${result.timings.totalSeconds}}`);
         },
         (error: unknown) => sendJson(ws, { id, ...errorBody(asGlinerError(error)), done: true }),
@@ -107,7 +111,9 @@ export function registerStream(app: TemplatedApp, deps: StreamDeps): StreamHandl
         pump(ws);
       }).catch(() => undefined);
     } catch (error) {
-      sendJson(ws, { id, ...errorBody(asGlinerError(error)), done: true });
+      const failure = asGlinerError(error);
+      deps.logger.info({ connId: conn.connId, status: failure.status, code: failure.code }, 'stream message refused');
+      sendJson(ws, { id, ...errorBody(failure), done: true });
     }
   };
 
@@ -146,11 +152,15 @@ export function registerStream(app: TemplatedApp, deps: StreamDeps): StreamHandl
           : headers;
         const admitted = deps.access.admit(authHeaders, ip);
         const protocol = offered.includes(STREAM_PROTOCOL) ? STREAM_PROTOCOL : '';
+        const connId = requestIdOf(headers);
+        deps.logger.info({ connId, route: '/api/v1/stream', status: 101, key: admitted.keyName, protocol: protocol === '' ? undefined : protocol }, 'websocket upgrade');
         res.cork(() => {
-          res.upgrade<Connection>({ admission: admitted, inflight: 0, backlog: [], closed: false, submissions: new Set() }, key, protocol, extensions, context);
+          res.upgrade<Connection>({ admission: admitted, connId, messages: 0, inflight: 0, backlog: [], closed: false, submissions: new Set() }, key, protocol, extensions, context);
         });
       } catch (error) {
         const failure = asGlinerError(error);
+        // Refused upgrades are logged like any request (never the key, never the sub-protocol that may carry it).
+        deps.logger.info({ route: '/api/v1/stream', status: failure.status, code: failure.code, reason: failure.extra.reason, key: failure.extra.keyName }, 'websocket upgrade refused');
         deps.metrics.httpRequests.inc({ route: '/api/v1/stream', method: 'GET', status: String(failure.status) });
         sendError(ex, failure, [], true);
       }
@@ -163,6 +173,7 @@ export function registerStream(app: TemplatedApp, deps: StreamDeps): StreamHandl
     message: (ws, message) => {
       deps.metrics.wsMessages.inc({ direction: 'in' });
       const conn = ws.getUserData();
+      conn.messages++;
       if (message.byteLength > deps.settings.maxMessageBytes) {
         ws.end(1009, `message larger than ${deps.settings.maxMessageBytes} bytes`);
         return;
@@ -180,8 +191,9 @@ export function registerStream(app: TemplatedApp, deps: StreamDeps): StreamHandl
       conn.backlog.push(copy);
     },
     drain: (ws) => pump(ws),
-    close: (ws) => {
+    close: (ws, code) => {
       const conn = ws.getUserData();
+      deps.logger.info({ connId: conn.connId, code, messages: conn.messages, cancelled: conn.submissions.size }, 'websocket closed');
       conn.closed = true;
       for (const submission of conn.submissions) submission.cancel();
       conn.backlog = [];

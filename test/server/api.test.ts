@@ -94,6 +94,18 @@ describe('POST /api/v1/predict/batch', () => {
     expect(results[0]?.entities.map((e) => [e.text, e.entity_type])).toEqual(entitiesOf(single.body).map((e) => [e.text, e.entity_type]));
     expect(results[2]?.entities).toEqual(results[0]?.entities);
   });
+
+  it('accepts "entity_type" as /predict does, and refuses both or neither', async () => {
+    const batch = await post(`${api}/predict/batch`, { texts: [SEED.text], entity_type: 'ORGANIZATION' }, auth);
+    expect(batch.status).toBe(200);
+    const single = await post(`${api}/predict`, SEED, auth);
+    expect((batch.body.results as { entities: ApiEntity[] }[])[0]?.entities).toEqual(entitiesOf(single.body));
+    const both = await post(`${api}/predict/batch`, { texts: ['a'], labels: ['x'], entity_type: 'y' }, auth);
+    expect([both.status, errorCode(both)]).toEqual([400, 'VALIDATION_FAILED']);
+    const neither = await post(`${api}/predict/batch`, { texts: ['a'] }, auth);
+    expect([neither.status, errorCode(neither)]).toEqual([400, 'VALIDATION_FAILED']);
+    expect((neither.body.error as { message: string }).message).toBe('Field "labels" is required (or give "entity_type").');
+  });
 });
 
 describe('errors: one JSON shape, stable codes, the right status', () => {

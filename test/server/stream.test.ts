@@ -34,6 +34,23 @@ describe('/api/v1/stream', () => {
     client.close();
   });
 
+  it('logs upgrades (accepted and refused) and closes, never the key', async () => {
+    await expect(connect(url, { headers: { 'x-api-key': 'wrong-key-xyz' } })).rejects.toThrow(/401/);
+    const client = await connect(url, { protocols: ['gliner.v1', `bearer.${KEY}`] });
+    client.send({ id: 'log', text: 'I work at Microsoft.', labels: ['organization'] });
+    await client.waitFor(done('log'));
+    client.close();
+    const accepted = srv.logs.filter((l) => l.msg === 'websocket upgrade' && l.protocol === 'gliner.v1').at(-1);
+    for (let i = 0; i < 100 && !srv.logs.some((l) => l.msg === 'websocket closed' && l.connId === accepted?.connId); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(srv.logs.filter((l) => l.msg === 'websocket upgrade refused').map((l) => [l.status, l.code])).toContainEqual([401, 'UNAUTHORIZED']);
+    expect(accepted).toEqual(expect.objectContaining({ status: 101, key: 'env-1', connId: expect.any(String) as unknown }));
+    expect(srv.logs).toContainEqual(expect.objectContaining({ msg: 'websocket closed', connId: accepted?.connId, messages: 1 }));
+    const all = JSON.stringify(srv.logs);
+    expect(all).not.toContain(KEY);
+    expect(all).not.toContain('wrong-key-xyz');
+    expect(all).not.toContain('I work at Microsoft.');
+  });
+
   it('answers each message tagged with its id, possibly out of order', async () => {
     const client = await connect(url, { headers: { 'x-api-key': KEY } });
     const long = `${'The committee met again and talked for hours about nothing at all. '.repeat(60)}I work at Microsoft.`;

@@ -49,6 +49,14 @@ export function checkText(text: string, limits: RequestLimits, field = 'text'): 
   if (text.length > limits.maxTextChars) throw new GlinerError('LIMIT_EXCEEDED', `Field "${field}": at most ${limits.maxTextChars} characters are allowed (got ${text.length}).`);
 }
 
+/** The request's labels: "labels", or "entity_type" as a one-label list; exactly one of them. */
+export function labelsOf(body: { labels?: string[] | undefined; entity_type?: string | undefined }): { labels: string[]; field: string } {
+  if (body.labels !== undefined && body.entity_type !== undefined) throw new GlinerError('VALIDATION_FAILED', 'Give either "labels" or "entity_type", not both.');
+  if (body.labels !== undefined) return { labels: body.labels, field: 'labels' };
+  if (body.entity_type !== undefined) return { labels: [body.entity_type], field: 'entity_type' };
+  throw new GlinerError('VALIDATION_FAILED', 'Field "labels" is required (or give "entity_type").');
+}
+
 export function decodeOptions(body: { threshold?: number; flat_ner?: boolean; multi_label?: boolean }): DecodeOptions {
   return { threshold: body.threshold ?? 0.5, flatNer: body.flat_ner ?? true, multiLabel: body.multi_label ?? false };
 }
@@ -90,11 +98,9 @@ export function predictRoutes(deps: PredictDeps): Route[] {
       method: 'post', path: '/api/v1/predict', name: '/api/v1/predict', auth: true, body: true,
       async handle(ctx, raw) {
         const body = predictBody.parse(raw ?? Buffer.alloc(0));
-        if (body.labels !== undefined && body.entity_type !== undefined) throw new GlinerError('VALIDATION_FAILED', 'Give either "labels" or "entity_type", not both.');
-        const labels = body.labels ?? (body.entity_type === undefined ? undefined : [body.entity_type]);
-        if (labels === undefined) throw new GlinerError('VALIDATION_FAILED', 'Field "labels": required (or give "entity_type").');
+        const { labels, field } = labelsOf(body);
         checkText(body.text, deps.limits);
-        checkLabels(labels, deps.limits, body.labels ? 'labels' : 'entity_type');
+        checkLabels(labels, deps.limits, field);
         const result = await run(deps, ctx, [body.text], labels, decodeOptions(body));
         const answer = result.texts[0] ?? { json: '[]', count: 0, truncated: false };
         const json = `{${answerMembers(answer, deps.metrics)},"processing_time":${result.timings.totalSeconds},"model":${JSON.stringify(modelId())}}`;
@@ -106,9 +112,10 @@ export function predictRoutes(deps: PredictDeps): Route[] {
       async handle(ctx, raw) {
         const body = batchBody.parse(raw ?? Buffer.alloc(0));
         if (body.texts.length > deps.limits.maxBatchTexts) throw new GlinerError('LIMIT_EXCEEDED', `Field "texts": at most ${deps.limits.maxBatchTexts} texts per batch (got ${body.texts.length}).`);
+        const { labels, field } = labelsOf(body);
         body.texts.forEach((text, i) => checkText(text, deps.limits, `texts.${i}`));
-        checkLabels(body.labels, deps.limits);
-        const result = await run(deps, ctx, body.texts, body.labels, decodeOptions(body));
+        checkLabels(labels, deps.limits, field);
+        const result = await run(deps, ctx, body.texts, labels, decodeOptions(body));
         const results = result.texts.map((answer) => `{${answerMembers(answer, deps.metrics)}}`).join(',');
         const json = `{"results":[${results}],"processing_time":${result.timings.totalSeconds},"model":${JSON.stringify(modelId())}}`;
         send(ctx.ex, 200, json, 'application/json', timingHeaders(result));
