@@ -54,6 +54,8 @@ addSettingFlags(
     .requiredOption('--labels <list>', 'comma-separated labels, as named in the file')
     .option('--threshold <p>', 'decision threshold', '0.5')
     .option('--limit <n>', 'only the first n sentences')
+    .option('--documents', 'send whole documents as users do (windowed by the server\'s own code): -DOCSTART- or double-blank-line documents, else passages of consecutive sentences')
+    .option('--passage-words <n>', 'with --documents, in files without document marks: sentences are grouped into passages of up to n words', '384')
     .option('--json', 'print one JSON object instead of a table'),
   ['model', 'modelRevision', 'modelQuantization', 'workers', 'intraOpThreads', 'maxBatchRows', 'maxBatchTokens', 'executionProvider', 'cudaFallback'],
 ).action(async (options: Record<string, unknown>) => {
@@ -68,10 +70,12 @@ addSettingFlags(
       threshold: Number(options.threshold),
       chunk: 16,
       ...(options.limit === undefined ? {} : { limit: Number(options.limit) }),
+      ...(options.documents === true ? { documents: { passageWords: Number(options.passageWords) } } : {}),
       progress: options.json !== true && process.stderr.isTTY,
     }, createLogger('warn'));
-    if (options.json === true) process.stdout.write(`${JSON.stringify({ data: options.data, model: config.model, threshold: Number(options.threshold), ...report })}\n`);
-    else process.stdout.write(`${reportTable(report)}\n\n${report.sentences} sentences, model ${config.model}\n`);
+    const mode = options.documents === true ? 'documents' : 'sentences';
+    if (options.json === true) process.stdout.write(`${JSON.stringify({ data: options.data, model: config.model, threshold: Number(options.threshold), mode, ...report })}\n`);
+    else process.stdout.write(`${reportTable(report)}\n\n${report.sentences} sentences${report.documents === undefined ? '' : ` sent as ${report.documents} documents`}, model ${config.model}\n`);
     process.exit(0);
   } catch (error) {
     fail(error);
