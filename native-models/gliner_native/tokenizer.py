@@ -8,24 +8,28 @@ import os
 import sentencepiece as spm
 import sentencepiece.sentencepiece_model_pb2 as spm_pb2
 
-from .data import DOMAINS, VARIANTS, load_split
+from .data import VARIANTS, load_split
 
 SPECIALS = ["[PAD]", "[CLS]", "[SEP]", "[UNK]"]
 ADDED = ["[FLERT]", "<<ENT>>", "<<SEP>>"]
 
 
-def train_spm(workdir, vocab_size=8000):
+def train_spm(workdir, vocab_size=8000, domains=None, extra_lines=()):
+    """Trains on the given domains' train text (default: every available one), the label names and
+    their variants, and `extra_lines` (label phrasings, augmentation scripts), 20 times each."""
     os.makedirs(workdir, exist_ok=True)
-    data = load_split("train")
+    data = load_split("train", domains)
     corpus = os.path.join(workdir, "spm_corpus.txt")
     with open(corpus, "w", encoding="utf-8") as f:
-        for d in DOMAINS:
+        for d in data:
             for words, _ in data[d]:
                 f.write(" ".join(words) + "\n")
         labels = sorted({s[2] for sents in data.values() for _, sp in sents for s in sp})
         extra = labels + [v for vs in VARIANTS.values() for v in vs]
         for _ in range(20):
             f.write(" ".join(extra) + "\n")
+            for line in extra_lines:
+                f.write(line + "\n")
     prefix = os.path.join(workdir, "spm")
     spm.SentencePieceTrainer.train(
         input=corpus, model_prefix=prefix, model_type="unigram", vocab_size=vocab_size,
@@ -123,10 +127,11 @@ class WordTokenizer:
         return r
 
 
-def write(out_dir, workdir):
+def write(out_dir, workdir, domains=None, extra_lines=()):
+    """Writes tokenizer.json/tokenizer_config.json to out_dir, training workdir/spm.model first if absent."""
     model_path = os.path.join(workdir, "spm.model")
     if not os.path.exists(model_path):
-        model_path = train_spm(workdir)
+        model_path = train_spm(workdir, domains=domains, extra_lines=extra_lines)
     tok, config, ids = build_tokenizer_json(model_path)
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, "tokenizer.json"), "w", encoding="utf-8") as f:
