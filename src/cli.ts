@@ -5,7 +5,7 @@
 import { Command, Option } from 'commander';
 import { loadConfig, configMarkdown } from './config/load.js';
 import { SETTINGS, type SettingKey } from './config/schema.js';
-import { asGlinerError } from './errors.js';
+import { asGlinerError, GlinerError } from './errors.js';
 import { createLogger } from './logging.js';
 
 const program = new Command('gliner-serve').description('Production serving for GLiNER zero-shot NER').showHelpAfterError();
@@ -26,6 +26,12 @@ function configFrom(options: Record<string, unknown>, extra: Partial<Record<Sett
     if (options[key] !== undefined) overrides[key] = options[key];
   }
   return loadConfig({ overrides });
+}
+
+function positiveInt(value: unknown, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new GlinerError('CONFIG_INVALID', `${flag} must be a positive integer; got ${String(value)}.`);
+  return n;
 }
 
 function fail(error: unknown): never {
@@ -70,7 +76,7 @@ addSettingFlags(
       threshold: Number(options.threshold),
       chunk: 16,
       ...(options.limit === undefined ? {} : { limit: Number(options.limit) }),
-      ...(options.documents === true ? { documents: { passageWords: Number(options.passageWords) } } : {}),
+      ...(options.documents === true ? { documents: { passageWords: positiveInt(options.passageWords, '--passage-words') } } : {}),
       progress: options.json !== true && process.stderr.isTTY,
     }, createLogger('warn'));
     const mode = options.documents === true ? 'documents' : 'sentences';

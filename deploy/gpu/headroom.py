@@ -23,7 +23,7 @@ import torch  # noqa: E402
 
 from gliner_native import tokenizer as T  # noqa: E402
 from gliner_native.batching import collate  # noqa: E402
-from gliner_native.configs import BENCH  # noqa: E402
+from gliner_native.configs import BENCH, TINY  # noqa: E402
 from gliner_native.data import CROSSNER, domain_path, read_conll  # noqa: E402
 from gliner_native.model import GlinerTiny  # noqa: E402
 
@@ -38,27 +38,32 @@ def rows(n, seed=1):
     return [(sents[i % len(sents)], rng.sample(LABELS, rng.randint(3, 6))) for i in range(n)]
 
 
+def sync():
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
 def timed(fn, seconds):
     fn()
-    torch.cuda.synchronize()
+    sync()
     n, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < seconds:
         fn()
         n += 1
-    torch.cuda.synchronize()
+    sync()
     return n, time.perf_counter() - t0
 
 
-def bench_torch(model, tok, data, batch_sizes, seconds, dtype):
+def bench_torch(model, tok, data, batch_sizes, seconds, dtype, device):
     out = {}
     for b in batch_sizes:
         batches = [collate(tok, data[i:i + b], model.max_width)[0] for i in range(0, min(len(data), b * 20), b)]
-        batches = [{k: v.cuda() for k, v in x.items()} for x in batches]
+        batches = [{k: v.to(device) for k, v in x.items()} for x in batches]
         it = iter(range(10**9))
 
         def step():
             x = batches[next(it) % len(batches)]
-            with torch.inference_mode(), torch.autocast("cuda", dtype=dtype, enabled=dtype != torch.float32):
+            with torch.inference_mode(), torch.autocast(device.type, dtype=dtype, enabled=dtype != torch.float32):
                 model(**x)
         n, dt = timed(step, seconds)
         out[b] = {"rows_per_s": round(n * b / dt, 1), "ms_per_batch": round(1000 * dt / n, 3)}
@@ -68,13 +73,13 @@ def bench_torch(model, tok, data, batch_sizes, seconds, dtype):
     return out
 
 
-def fp16_error(model, tok, data):
-    x = {k: v.cuda() for k, v in collate(tok, data[:32], model.max_width)[0].items()}
+def fp16_error(model, tok, data, device):
+    x = {k: v.to(device) for k, v in collate(tok, data[:32], model.max_width)[0].items()}
     with torch.inference_mode():
         ref = torch.sigmoid(model(**x).float())
         res = {}
         for name, dt in (("bf16", torch.bfloat16), ("fp16", torch.float16)):
-            with torch.autocast("cuda", dtype=dt):
+            with torch.autocast(device.type, dtype=dt):
                 got = torch.sigmoid(model(**x).float())
             res[name + "_max_abs_prob_diff"] = float((got - ref).abs().max())
     return res
@@ -107,23 +112,30 @@ def main():
     ap.add_argument("--dtypes", default="fp32,bf16,fp16")
     ap.add_argument("--onnx", default=None)
     ap.add_argument("--build", default=os.path.join(REPO, "native-models", ".build"))
+    ap.add_argument("--size", choices=["bench", "tiny"], default="bench", help="tiny: a quick smoke test")
+    ap.add_argument("--device", default="cuda")
     a = ap.parse_args()
+    device = torch.device(a.device)
     sizes = [int(x) for x in a.batch_sizes.split(",")]
     spm_path, ids = T.write(os.path.join(a.build, "tokenizer"), a.build)
     tok = T.WordTokenizer(spm_path, ids)
-    cfg = dict(BENCH)
+    cfg = dict(BENCH if a.size == "bench" else TINY)
     cfg["class_token_index"] = ids["<<ENT>>"]
+    if a.size == "tiny":
+        cfg["vocab_size"] = ids["<<SEP>>"] + 1
     torch.manual_seed(0)
-    model = GlinerTiny(cfg).cuda().eval()
+    model = GlinerTiny(cfg).to(device).eval()
     data = rows(max(sizes) * 20)
-    report = {"device": torch.cuda.get_device_name(0), "torch": torch.__version__, "cuda": torch.version.cuda,
-              "cudnn": torch.backends.cudnn.version(), "model": "bench-size (gliner_medium-v2.1 dimensions), random weights",
+    report = {"device": torch.cuda.get_device_name(0) if device.type == "cuda" else "cpu", "torch": torch.__version__,
+              "cuda": torch.version.cuda, "cudnn": torch.backends.cudnn.version(),
+              "model": "%s-size (gliner_medium-v2.1 dimensions for bench), random weights" % a.size,
               "rows": "CrossNER test sentences of 4-60 words, 3-6 labels", "torch_rows": {}}
     dtypes = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
     for name in a.dtypes.split(","):
-        report["torch_rows"][name] = bench_torch(model, tok, data, sizes, a.seconds, dtypes[name])
+        report["torch_rows"][name] = bench_torch(model, tok, data, sizes, a.seconds, dtypes[name], device)
         print("torch %s: %s" % (name, json.dumps(report["torch_rows"][name])), file=sys.stderr, flush=True)
-    report["low_precision_error"] = fp16_error(model, tok, data)
+    if device.type == "cuda":
+        report["low_precision_error"] = fp16_error(model, tok, data, device)
     if a.onnx:
         report["onnxruntime_cuda"] = bench_ort(a.onnx, tok, data, sizes, a.seconds, cfg["max_width"])
     print(json.dumps(report, indent=1))
