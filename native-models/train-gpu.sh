@@ -37,7 +37,8 @@ DEV_SIZE="${DEV_SIZE:-600}"
 THREADS="${THREADS:-2}"
 LIMIT_BYTES=$((40 * 1000 * 1000))
 export PYTHONUNBUFFERED=1 PYTHONHASHSEED=0 DATASETS_DIR="$REPO/datasets"
-if [ -z "${CONLL_DIR:-}" ] && [ -f "$HERE/.cache/conll2003/train.txt" ]; then export CONLL_DIR="$HERE/.cache/conll2003"; fi
+# CONLL_DIR unset: the carried copy, if any. Set (even empty): exactly that.
+if [ -z "${CONLL_DIR+set}" ] && [ -f "$HERE/.cache/conll2003/train.txt" ]; then export CONLL_DIR="$HERE/.cache/conll2003"; fi
 mkdir -p "$OUT" "$WORK"
 rm -rf "${WORK:?}"/*
 LOG="$OUT/train.log"

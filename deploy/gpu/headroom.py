@@ -9,6 +9,7 @@ ONNX Runtime's CUDA provider (the raw ceiling our server would have). Prints one
   python3 deploy/gpu/headroom.py --batch-sizes 1,2,4,8,16,32,64,128 --seconds 2 [--onnx FILE]
 """
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -63,7 +64,8 @@ def bench_torch(model, tok, data, batch_sizes, seconds, dtype, device):
 
         def step():
             x = batches[next(it) % len(batches)]
-            with torch.inference_mode(), torch.autocast(device.type, dtype=dtype, enabled=dtype != torch.float32):
+            amp = contextlib.nullcontext() if dtype == torch.float32 else torch.autocast(device.type, dtype=dtype)
+            with torch.inference_mode(), amp:
                 model(**x)
         n, dt = timed(step, seconds)
         out[b] = {"rows_per_s": round(n * b / dt, 1), "ms_per_batch": round(1000 * dt / n, 3)}
@@ -128,7 +130,7 @@ def main():
     data = rows(max(sizes) * 20)
     report = {"device": torch.cuda.get_device_name(0) if device.type == "cuda" else "cpu", "torch": torch.__version__,
               "cuda": torch.version.cuda, "cudnn": torch.backends.cudnn.version(),
-              "model": "%s-size (gliner_medium-v2.1 dimensions for bench), random weights" % a.size,
+              "model": ("bench-size (gliner_medium-v2.1 dimensions)" if a.size == "bench" else "tiny (smoke test)") + ", random weights",
               "rows": "CrossNER test sentences of 4-60 words, 3-6 labels", "torch_rows": {}}
     dtypes = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
     for name in a.dtypes.split(","):
