@@ -16,7 +16,7 @@
 # node.txt bench.json bench.md.
 #
 # Device call (from the repo root, after `npm run build && bash deploy/gpu/pack.sh` here):
-#   run(command="bash deploy/gpu/probe.sh", carry=[".gpu-carry", "dist"], timeout_s=560)
+#   run(command="bash deploy/gpu/probe.sh", carry=[".gpu-carry"], timeout_s=560)
 set -uo pipefail
 REPO="$(cd "$(dirname "$0")/../.." && pwd)"
 OUT="${OUT:-$REPO/.cache/gpu-out}"
@@ -101,6 +101,7 @@ stamp "4. the server's path: Node, onnxruntime-node on the wheel's libonnxruntim
     # On the device node_modules is a dangling link (it points into this machine's checkout): replace
     # it with the carried tree. A node_modules that resolves (a local run) is used as it is.
     if [ ! -e node_modules ]; then rm -f node_modules && tar -xJf .gpu-carry/node_modules.tar.xz; fi
+    [ -f dist/src/cli.js ] || tar -xJf .gpu-carry/dist.tar.xz
     CAPI="$("$PY" -c 'import onnxruntime, os; print(os.path.join(os.path.dirname(onnxruntime.__file__), "capi"))')"
     mkdir -p /tmp/gpu/ortlib
     ln -sf "$(ls "$CAPI"/libonnxruntime.so.1* | head -1)" /tmp/gpu/ortlib/libonnxruntime.so.1
@@ -114,11 +115,13 @@ stamp "4. the server's path: Node, onnxruntime-node on the wheel's libonnxruntim
     echo "== CPU sanity: embedded model, 50 politics sentences"
     timeout 120 "$NODE" dist/src/cli.js eval --data datasets/crossner/politics/test.txt \
       --labels country,election,event,location,misc,organisation,person,politicalparty,politician --limit 50 --json | cut -c1-300
-    echo "== EXECUTION_PROVIDER=cuda CUDA_FALLBACK=fail, bench-size model, 20 sentences"
-    if EXECUTION_PROVIDER=cuda CUDA_FALLBACK=fail timeout 180 "$NODE" dist/src/cli.js eval --model native-models/.cache/bench-size \
+    CUDA_MODEL=native-models/.cache/bench-size
+    [ -f "$CUDA_MODEL/model.onnx" ] || CUDA_MODEL=native-models/gliner-tiny
+    echo "== EXECUTION_PROVIDER=cuda CUDA_FALLBACK=fail, $CUDA_MODEL, 20 sentences"
+    if EXECUTION_PROVIDER=cuda CUDA_FALLBACK=fail timeout 180 "$NODE" dist/src/cli.js eval --model "$CUDA_MODEL" \
         --data datasets/crossner/politics/test.txt --labels person,location --limit 20 --json | cut -c1-300; then
       echo "CUDA provider: loaded"
-      NODE="$NODE" OUT="$OUT" bash deploy/gpu/bench.sh
+      [ "$CUDA_MODEL" = native-models/gliner-tiny ] || NODE="$NODE" OUT="$OUT" bash deploy/gpu/bench.sh
     else
       echo "CUDA provider: NOT loaded (the error above says why)"
     fi
