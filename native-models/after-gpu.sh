@@ -21,6 +21,13 @@ rm -rf "$DEST/gliner-tiny-v2"
 cat "$PARTS"/model.tar.part-* | tar -C "$DEST" -xf -
 MODEL="$DEST/gliner-tiny-v2"
 ls -l "$MODEL"
+if [ ! -f "$MODEL/model.onnx" ] && [ -f "$MODEL/best-fp16.pt" ]; then
+  echo "no model.onnx (export failed on the device): exporting the returned checkpoint here"
+  mkdir -p "$DEST/v2-build/tokenizer" && cp "$MODEL"/tokenizer*.json "$DEST/v2-build/tokenizer/"
+  (cd native-models && DATASETS_DIR="$REPO/datasets" "${PYTHON:-/usr/bin/python3}" -m gliner_native.finalize \
+    --ckpt "$REPO/$MODEL/best-fp16.pt" --build "$REPO/$DEST/v2-build" --out "$REPO/$MODEL" --skip-test)
+  cp "$DEST/v2-build/parity_trained.json" "$MODEL/parity_trained.json"
+fi
 size=$(stat -c %s "$MODEL/model.onnx")
 echo "model.onnx: $size bytes"; [ "$size" -le 40000000 ] || { echo "over 40 MB" >&2; exit 1; }
 node native-models/gliner_native/onnx_parity.mjs "$MODEL/model.onnx" "$MODEL/parity_trained.json"

@@ -6,8 +6,8 @@
 # domain for each LOO model); checks ONNX Runtime (Python) against PyTorch; writes under $OUT:
 #   summary.json            figures of every run, the examples, versions, timings
 #   train.log               the whole log
-#   model.tar.part-00..NN   gliner-tiny-v2/ (model.onnx, tokenizer, config) + best-fp16.pt and the
-#                           ONNX parity cases (parity_trained.json), split in 15 MiB
+#   model.tar.part-00..NN   gliner-tiny-v2/ (model.onnx, tokenizer, config) + best-fp16.pt, spm.model and
+#                           the ONNX parity cases (parity_trained.json), split in 15 MiB
 #                           parts (the device returns files of at most 16 MiB): cat model.tar.part-* | tar x
 # It never touches native-models/gliner-tiny (the shipped model). native-models/after-gpu.sh, run back
 # on the CPU machine, reassembles the parts and runs the JS parity checks and the server's own eval.
@@ -16,7 +16,7 @@
 #   mkdir -p native-models/.cache && cp -r /path/to/conll2003 native-models/.cache/   (train/dev/test.txt, CrossNER form)
 #   run(command="bash native-models/train-gpu.sh", carry=["native-models/.cache/conll2003"], timeout_s=590)
 #
-# Knobs (environment): TRAIN_SECONDS (330) wall-clock training budget per run, the lr decays to it;
+# Knobs (environment): TRAIN_SECONDS (300) wall-clock training budget per run, the lr decays to it;
 # LOO_DOMAINS ("politics"; "" for none); EPOCHS (40, an upper bound: the budget ends training);
 # BATCH (8 passages); MAX_WORDS (384, the model's window); SUBSET (0: all sentences; N: N per domain);
 # EVAL_DOMAINS (all available); DEVICE (cuda if torch sees one, else cpu); REQUIRE_CONLL (1); OUT
@@ -27,7 +27,7 @@ REPO="$(cd "$HERE/.." && pwd)"
 PY="${PYTHON:-python3}"
 OUT="${OUT:-$HERE/.cache/train-gpu-out}"
 WORK="${WORK:-$HERE/.cache/train-gpu-work}"
-TRAIN_SECONDS="${TRAIN_SECONDS:-330}"
+TRAIN_SECONDS="${TRAIN_SECONDS:-300}"
 LOO_DOMAINS="${LOO_DOMAINS-politics}"
 EPOCHS="${EPOCHS:-40}"
 BATCH="${BATCH:-8}"
@@ -60,6 +60,45 @@ EOF
 DEVICE="${DEVICE:-$("$PY" -c 'import torch; print("cuda" if torch.cuda.is_available() else "cpu")')}"
 stamp "device $DEVICE; CONLL_DIR=${CONLL_DIR:-none}; budget ${TRAIN_SECONDS}s; LOO: ${LOO_DOMAINS:-none}"
 
+
+MODEL="$WORK/gliner-tiny-v2"
+# Whatever exists at exit (also after a failed export or eval) goes back: the fp16 checkpoint, its
+# tokenizer (spm.model + tokenizer files) and, when finalize ran, the exported model directory.
+pack_out() {
+  set +e
+  "$PY" - "$WORK" "$OUT/summary.json" "$LOO_DOMAINS" "$(( $(date +%s) - start ))" <<'PYEOF'
+import json, os, sys
+work, out, loo, seconds = sys.argv[1], sys.argv[2], sys.argv[3].split(), int(sys.argv[4])
+def load(p):
+    return json.load(open(p)) if os.path.exists(p) else None
+summary = {"full": load(os.path.join(work, "full", "report.json")),
+           "leave_one_out": {d: load(os.path.join(work, "loo-" + d, "report.json")) for d in loo},
+           "ort": load(os.path.join(work, "ort-parity.json")), "script_seconds": seconds}
+json.dump(summary, open(out, "w"), indent=1)
+full = summary["full"] or {}
+for d, r in (full.get("test") or {}).items():
+    print("full  %-11s sentence F1 %.4f  passage F1 %.4f" % (d, r["sentence_f1"], r["passage_f1"]))
+for d, r in summary["leave_one_out"].items():
+    t = ((r or {}).get("test") or {}).get(d)
+    if t:
+        print("LOO   %-11s sentence F1 %.4f  passage F1 %.4f (trained without %s)" % (d, t["sentence_f1"], t["passage_f1"], d))
+PYEOF
+  mkdir -p "$MODEL"
+  if [ -f "$WORK/full/ckpt/best.pt" ]; then
+    "$PY" - "$WORK/full/ckpt/best.pt" "$MODEL/best-fp16.pt" <<'PYEOF'
+import sys, torch
+ck = torch.load(sys.argv[1], map_location="cpu")
+ck["state_dict"] = {k: (v.half() if v.is_floating_point() else v) for k, v in ck["state_dict"].items()}
+torch.save(ck, sys.argv[2])
+PYEOF
+    cp "$WORK/full/spm.model" "$MODEL/spm.model"
+    [ -f "$MODEL/tokenizer.json" ] || cp "$WORK/full/tokenizer/"tokenizer*.json "$MODEL/"
+  fi
+  [ -f "$WORK/full/parity_trained.json" ] && cp "$WORK/full/parity_trained.json" "$MODEL/parity_trained.json"
+  rm -f "$OUT"/model.tar.part-*
+  tar -C "$WORK" -cf - gliner-tiny-v2 | split -b 15M -d - "$OUT/model.tar.part-"
+  ls -l "$OUT"
+}
 cd "$HERE"
 train() {  # $1 = name, rest = extra args
   local name=$1; shift
@@ -74,10 +113,10 @@ for d in $LOO_DOMAINS; do train "loo-$d" --leave-out "$d" & pids+=($!); done
 fail=0
 for p in "${pids[@]}"; do wait "$p" || fail=1; done
 for f in "$WORK"/*.log; do echo "== $f"; grep -v '^ep [0-9]* step' "$f" | tail -40; done
+trap pack_out EXIT
 [ "$fail" = 0 ] || { stamp "a training run failed"; exit 4; }
 stamp "training done"
 
-MODEL="$WORK/gliner-tiny-v2"
 "$PY" -m gliner_native.finalize --device "$DEVICE" --ckpt "$WORK/full/ckpt/best.pt" --build "$WORK/full" --out "$MODEL" \
   ${EVAL_DOMAINS:+--domains "$EVAL_DOMAINS"} > "$WORK/finalize-full.log" 2>&1 || { cat "$WORK/finalize-full.log"; exit 5; }
 tail -3 "$WORK/finalize-full.log"
@@ -107,33 +146,4 @@ print(json.dumps({"ort_parity_max_abs_diff": worst, "onnxruntime": ort.__version
 EOF
 cat "$WORK/ort-parity.json"
 
-"$PY" - "$WORK" "$OUT/summary.json" "$LOO_DOMAINS" "$(( $(date +%s) - start ))" <<'EOF'
-import json, os, sys
-work, out, loo, seconds = sys.argv[1], sys.argv[2], sys.argv[3].split(), int(sys.argv[4])
-def load(p):
-    return json.load(open(p)) if os.path.exists(p) else None
-summary = {"full": load(os.path.join(work, "full", "report.json")),
-           "leave_one_out": {d: load(os.path.join(work, "loo-" + d, "report.json")) for d in loo},
-           "ort": load(os.path.join(work, "ort-parity.json")), "script_seconds": seconds}
-json.dump(summary, open(out, "w"), indent=1)
-full = summary["full"] or {}
-for d, r in (full.get("test") or {}).items():
-    print("full  %-11s sentence F1 %.4f  passage F1 %.4f" % (d, r["sentence_f1"], r["passage_f1"]))
-for d, r in summary["leave_one_out"].items():
-    t = ((r or {}).get("test") or {}).get(d)
-    if t:
-        print("LOO   %-11s sentence F1 %.4f  passage F1 %.4f (trained without %s)" % (d, t["sentence_f1"], t["passage_f1"], d))
-EOF
-
-# The model directory and an fp16 copy of the checkpoint, in parts the device can return.
-"$PY" - "$WORK/full/ckpt/best.pt" "$MODEL/best-fp16.pt" <<'EOF'
-import sys, torch
-ck = torch.load(sys.argv[1], map_location="cpu")
-ck["state_dict"] = {k: (v.half() if v.is_floating_point() else v) for k, v in ck["state_dict"].items()}
-torch.save(ck, sys.argv[2])
-EOF
-cp "$WORK/full/parity_trained.json" "$MODEL/parity_trained.json"
-rm -f "$OUT"/model.tar.part-*
-tar -C "$WORK" -cf - gliner-tiny-v2 | split -b 15M -d - "$OUT/model.tar.part-"
-ls -l "$OUT"
 stamp "done"

@@ -41,11 +41,17 @@ def status(msg):
 
 
 def load_trained(ckpt_path):
+    """A checkpoint (fp32, or the fp16 copy train-gpu.sh returns) as an fp32 model and its tokenizer;
+    the spm.model beside the checkpoint wins when the recorded path is from another machine."""
     ck = torch.load(ckpt_path, map_location="cpu")
     model = GlinerTiny(ck["cfg"])
-    model.load_state_dict(ck["state_dict"])
+    model.load_state_dict({k: (v.float() if v.is_floating_point() else v) for k, v in ck["state_dict"].items()})
     model.eval()
-    tok = T.WordTokenizer(ck["spm_path"], ck["added_ids"])
+    spm_path = ck["spm_path"]
+    beside = os.path.join(os.path.dirname(os.path.abspath(ckpt_path)), "spm.model")
+    if not os.path.exists(spm_path) and os.path.exists(beside):
+        spm_path = beside
+    tok = T.WordTokenizer(spm_path, ck["added_ids"])
     return model, tok
 
 
