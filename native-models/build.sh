@@ -11,14 +11,17 @@
 #     on 2 CPU cores (shared) 1.5-4.5 s/step, i.e. roughly 5-12 hours;
 #   - export + CoNLL test eval (3,453 sentences): ~1.5-3.5 min on 2 CPU cores.
 # Seeds are fixed; CPU runs are repeatable, CUDA runs can differ in the last bits (atomic adds).
-# Data: CrossNER from $DATASETS_DIR (default: ../shared/datasets relative to the repo root).
+# Data: the five CrossNER domains from $DATASETS_DIR (default: the repo's datasets/); CoNLL-2003, which
+# is not shipped (Reuters terms, datasets/README.md), from $CONLL_DIR (a folder with train/dev/test.txt).
+# The shipped gliner-tiny was trained with CoNLL-2003; without CONLL_DIR, `all` trains on the domains only.
+# The v2 recipe (passages, label phrasings, augmentation, leave-one-out) runs through train-gpu.sh.
 # Needs Debian's python3-torch / python3-onnx / python3-sentencepiece (installed if missing)
 # and, for the JS parity checks, the repo's node_modules (@huggingface/tokenizers, onnxruntime-node).
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 REPO="$(cd "$HERE/.." && pwd)"
 PY=/usr/bin/python3
-export DATASETS_DIR="${DATASETS_DIR:-$(cd "$REPO/.." && pwd)/shared/datasets}"
+export DATASETS_DIR="${DATASETS_DIR:-$REPO/datasets}"
 export OMP_NUM_THREADS=2 PYTHONHASHSEED=0
 cd "$HERE"
 
@@ -29,6 +32,7 @@ ensure_packages() {
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y python3-torch python3-onnx libopenblas0-pthread python3-sentencepiece
   fi
   [ -d "$DATASETS_DIR/crossner" ] || { echo "CrossNER not found in $DATASETS_DIR (set DATASETS_DIR)" >&2; exit 1; }
+  [ -n "${CONLL_DIR:-}" ] || echo "CONLL_DIR not set: CoNLL-2003 is left out of training and evaluation" >&2
 }
 
 js_checks() {  # $1 = model dir, $2 = parity cases json

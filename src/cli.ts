@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { loadConfig, configMarkdown } from './config/load.js';
 import { SETTINGS, type SettingKey } from './config/schema.js';
-import { GlinerError, asGlinerError } from './errors.js';
+import { asGlinerError, GlinerError } from './errors.js';
 import { createLogger } from './logging.js';
 import { PACKAGE_ROOT } from './paths.js';
 
@@ -38,6 +38,12 @@ function configFrom(options: Record<string, unknown>, extra: Partial<Record<Sett
   return loadConfig({ overrides });
 }
 
+function positiveInt(value: unknown, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new GlinerError('CONFIG_INVALID', `${flag} must be a positive integer; got ${String(value)}.`);
+  return n;
+}
+
 function fail(error: unknown): never {
   const e = asGlinerError(error);
   process.stderr.write(`error ${e.code}: ${e.code === 'INTERNAL' ? String((e.extra.cause as Error | undefined)?.stack ?? e.message) : e.message}\n`);
@@ -64,6 +70,8 @@ addSettingFlags(
     .requiredOption('--labels <list>', 'comma-separated labels, as named in the file')
     .option('--threshold <p>', 'decision threshold', '0.5')
     .option('--limit <n>', 'only the first n sentences')
+    .option('--documents', 'send whole documents as users do (windowed by the server\'s own code): -DOCSTART- or double-blank-line documents, else passages of consecutive sentences')
+    .option('--passage-words <n>', 'with --documents, in files without document marks: sentences are grouped into passages of up to n words', '384')
     .option('--json', 'print one JSON object instead of a table'),
   ['model', 'modelRevision', 'modelQuantization', 'workers', 'intraOpThreads', 'maxBatchRows', 'maxBatchTokens', 'executionProvider', 'cudaFallback'],
 ).action(async (options: Record<string, unknown>) => {
@@ -78,10 +86,12 @@ addSettingFlags(
       threshold: Number(options.threshold),
       chunk: 16,
       ...(options.limit === undefined ? {} : { limit: Number(options.limit) }),
+      ...(options.documents === true ? { documents: { passageWords: positiveInt(options.passageWords, '--passage-words') } } : {}),
       progress: options.json !== true && process.stderr.isTTY,
     }, createLogger('warn'));
-    if (options.json === true) process.stdout.write(`${JSON.stringify({ data: options.data, model: config.model, threshold: Number(options.threshold), ...report })}\n`);
-    else process.stdout.write(`${reportTable(report)}\n\n${report.sentences} sentences, model ${config.model}\n`);
+    const mode = options.documents === true ? 'documents' : 'sentences';
+    if (options.json === true) process.stdout.write(`${JSON.stringify({ data: options.data, model: config.model, threshold: Number(options.threshold), mode, ...report })}\n`);
+    else process.stdout.write(`${reportTable(report)}\n\n${report.sentences} sentences${report.documents === undefined ? '' : ` sent as ${report.documents} documents`}, model ${config.model}\n`);
     process.exit(0);
   } catch (error) {
     fail(error);

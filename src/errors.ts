@@ -31,6 +31,8 @@ export const ERROR_CODES = {
   CUDA_UNAVAILABLE: { status: 500, summary: 'The CUDA execution provider was requested but cannot be used, and the policy is to fail.' },
   UWS_NATIVE_MISSING: { status: 500, summary: 'uWebSockets.js fell back to its slow pure-Node shim; refusing to start.' },
   INSECURE_CONFIG: { status: 500, summary: 'Production mode with no API keys configured; refusing to start.' },
+  DATA_NOT_FOUND: { status: 500, summary: 'The data file given to eval does not exist or cannot be read; the message names it.' },
+  DATA_INVALID: { status: 500, summary: 'The data file given to eval is not CoNLL (word<TAB>tag lines, IOB tags); the message names the line.' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

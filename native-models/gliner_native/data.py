@@ -1,10 +1,15 @@
-"""CrossNER CoNLL reading, GLiNER word splitting and label-prompt sampling."""
+"""CrossNER CoNLL reading (sentences and documents), GLiNER word splitting and label-prompt sampling.
+
+Data: the five CrossNER domains ship in the repository (`datasets/crossner`, MIT); CoNLL-2003 does not
+(Reuters terms) and is read from $CONLL_DIR (a folder holding train/dev/test.txt) when given, else from
+`$DATASETS_DIR/crossner/conll2003` if that exists. Without it, training uses the five domains only."""
 import os
 import random
 import re
 
 WORD_RE = re.compile(r"\w+(?:[-_]\w+)*|\S")
-DOMAINS = ["conll2003", "ai", "literature", "music", "politics", "science"]
+CROSSNER = ["ai", "literature", "music", "politics", "science"]
+DOMAINS = ["conll2003"] + CROSSNER
 
 
 def split_words(text):
@@ -14,16 +19,32 @@ def split_words(text):
 
 def datasets_dir():
     here = os.path.dirname(os.path.abspath(__file__))
-    default = os.path.join(here, "..", "..", "..", "shared", "datasets")
+    default = os.path.join(here, "..", "..", "datasets")
     return os.path.abspath(os.environ.get("DATASETS_DIR", default))
 
 
-def read_conll(path):
-    """Returns a list of (words, spans) with spans = [(start, end_inclusive, label)].
+def domain_path(domain, split):
+    """The file for one domain's split, or None where CoNLL-2003 is not available."""
+    if domain == "conll2003":
+        base = os.environ.get("CONLL_DIR") or os.path.join(datasets_dir(), "crossner", "conll2003")
+        path = os.path.join(base, split + ".txt")
+        return path if os.path.exists(path) else None
+    return os.path.join(datasets_dir(), "crossner", domain, split + ".txt")
 
-    Each CoNLL token is re-split with the GLiNER regex so training sees the same words as
-    inference; the tag is carried (B- on the first piece, I- on the rest)."""
-    sents, words, tags = [], [], []
+
+def available_domains():
+    return [d for d in DOMAINS if domain_path(d, "train") is not None]
+
+
+def read_conll_docs(path):
+    """Returns documents, each a list of (words, spans) with spans = [(start, end_inclusive, label)].
+
+    A document starts at a -DOCSTART- line or at two blank lines in a row (CrossNER's CoNLL-2003 copy
+    dropped the -DOCSTART- lines); a file with neither is one document of consecutive sentences.
+    Each CoNLL token is re-split with the GLiNER regex so training sees the same words as inference;
+    the tag is carried (B- on the first piece, I- on the rest)."""
+    docs, sents, words, tags = [], [], [], []
+    blanks = 0
 
     def flush():
         if words:
@@ -31,11 +52,24 @@ def read_conll(path):
         words.clear()
         tags.clear()
 
+    def new_doc():
+        flush()
+        if sents:
+            docs.append(list(sents))
+        sents.clear()
+
     with open(path, encoding="utf-8") as f:
         for line in f:
             line = line.rstrip("\n")
             if not line.strip():
                 flush()
+                blanks += 1
+                if blanks == 2:
+                    new_doc()
+                continue
+            blanks = 0
+            if line.startswith("-DOCSTART-"):
+                new_doc()
                 continue
             parts = line.split("\t")
             if len(parts) < 2:
@@ -50,8 +84,13 @@ def read_conll(path):
                     tags.append(tag)
                 else:
                     tags.append("I-" + tag[2:])
-    flush()
-    return sents
+    new_doc()
+    return docs
+
+
+def read_conll(path):
+    """All sentences of a file, in order: a list of (words, spans)."""
+    return [s for doc in read_conll_docs(path) for s in doc]
 
 
 def tags_to_spans(tags):
@@ -66,10 +105,23 @@ def tags_to_spans(tags):
     return spans
 
 
-def load_split(split, domains=DOMAINS):
+def load_split(split, domains=None):
+    """{domain: sentences} for the domains given (default: every available one)."""
     out = {}
-    for d in domains:
-        out[d] = read_conll(os.path.join(datasets_dir(), "crossner", d, split + ".txt"))
+    for d in domains or available_domains():
+        path = domain_path(d, split)
+        if path is not None:
+            out[d] = read_conll(path)
+    return out
+
+
+def load_docs(split, domains=None):
+    """{domain: documents} (see read_conll_docs)."""
+    out = {}
+    for d in domains or available_domains():
+        path = domain_path(d, split)
+        if path is not None:
+            out[d] = read_conll_docs(path)
     return out
 
 

@@ -8,7 +8,8 @@ import time
 import torch
 
 from .batching import collate, decode
-from .data import datasets_dir, read_conll
+from .data import CROSSNER, domain_path, read_conll, read_conll_docs
+from .passages import join
 
 
 def predict(model, tok, rows, threshold=0.5, batch_size=32):
@@ -54,6 +55,47 @@ def evaluate(model, tok, sents, labels, threshold=0.5):
     return score(sents, labels, preds)
 
 
+def deterministic_passages(docs, max_words):
+    """Consecutive sentences of each document, greedily up to max_words (as `eval --documents` groups
+    CrossNER files; CoNLL documents longer than max_words are split here, while the server windows them)."""
+    out = []
+    for doc in docs:
+        group, n = [], 0
+        for sent in doc:
+            if group and n + len(sent[0]) > max_words:
+                out.append(join(group))
+                group, n = [], 0
+            group.append(sent)
+            n += len(sent[0])
+        if group:
+            out.append(join(group))
+    return out
+
+
+def domain_labels(domain, sents):
+    if domain == "conll2003":
+        return ["person", "organisation", "location", "misc"]
+    return sorted({sp[2] for _, spans in sents for sp in spans})
+
+
+def suite(model, tok, domains=None, max_words=384):
+    """Per-domain test micro-F1, per sentence and per passage, for every available domain."""
+    out = {}
+    for d in domains or (["conll2003"] + CROSSNER):
+        path = domain_path(d, "test")
+        if path is None:
+            continue
+        docs = read_conll_docs(path)
+        sents = [s for doc in docs for s in doc]
+        labels = domain_labels(d, sents)
+        per_sentence = evaluate(model, tok, sents, labels)
+        per_passage = evaluate(model, tok, deterministic_passages(docs, max_words), labels)
+        out[d] = {"labels": labels, "sentences": len(sents), "sentence_f1": per_sentence["micro"]["f1"],
+                  "passage_f1": per_passage["micro"]["f1"],
+                  "per_label_sentence_f1": {l: per_sentence[l]["f1"] for l in labels}}
+    return out
+
+
 def main():
     from .train import load_trained
     ap = argparse.ArgumentParser()
@@ -65,7 +107,10 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(2)
     model, tok = load_trained(a.ckpt)
-    sents = read_conll(os.path.join(datasets_dir(), "crossner", a.dataset, a.split + ".txt"))
+    path = domain_path(a.dataset, a.split)
+    if path is None:
+        sys.exit("no data for %s (CoNLL-2003 is read from $CONLL_DIR)" % a.dataset)
+    sents = read_conll(path)
     t0 = time.time()
     res = evaluate(model, tok, sents, a.labels.split(","), a.threshold)
     print(json.dumps({"dataset": a.dataset, "split": a.split, "sentences": len(sents),

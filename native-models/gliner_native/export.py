@@ -1,4 +1,5 @@
 """ONNX export (opset 17) with the GLINER_SPEC §3.1 interface, gliner_config.json, and parity cases."""
+import inspect
 import json
 import os
 import warnings
@@ -66,9 +67,13 @@ def export_onnx(model, tok, path):
     }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        # torch >= 2.9 defaults to the dynamo exporter, which handles dynamic_axes and opset 17
+        # differently; the graph and interface this project checks come from the TorchScript
+        # exporter, so ask for it where the keyword exists (torch 1.13 has neither).
+        legacy = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
         with torch.no_grad():
             torch.onnx.export(model, args, path, input_names=INPUTS, output_names=["logits"],
-                              dynamic_axes=dyn, opset_version=17, do_constant_folding=True)
+                              dynamic_axes=dyn, opset_version=17, do_constant_folding=True, **legacy)
     import onnx
     onnx.checker.check_model(onnx.load(path))
 

@@ -8,31 +8,38 @@ import os
 import sentencepiece as spm
 import sentencepiece.sentencepiece_model_pb2 as spm_pb2
 
-from .data import DOMAINS, VARIANTS, load_split
+from .data import VARIANTS, load_split
 
 SPECIALS = ["[PAD]", "[CLS]", "[SEP]", "[UNK]"]
 ADDED = ["[FLERT]", "<<ENT>>", "<<SEP>>"]
 
 
-def train_spm(workdir, vocab_size=8000):
+def train_spm(workdir, vocab_size=8000, domains=None, extra_lines=()):
+    """Trains on the given domains' train text (default: every available one), the label names and
+    their variants, and `extra_lines` (label phrasings, augmentation scripts), 20 times each."""
     os.makedirs(workdir, exist_ok=True)
-    data = load_split("train")
+    data = load_split("train", domains)
     corpus = os.path.join(workdir, "spm_corpus.txt")
     with open(corpus, "w", encoding="utf-8") as f:
-        for d in DOMAINS:
+        for d in data:
             for words, _ in data[d]:
                 f.write(" ".join(words) + "\n")
         labels = sorted({s[2] for sents in data.values() for _, sp in sents for s in sp})
         extra = labels + [v for vs in VARIANTS.values() for v in vs]
         for _ in range(20):
             f.write(" ".join(extra) + "\n")
+            for line in extra_lines:
+                f.write(line + "\n")
     prefix = os.path.join(workdir, "spm")
     spm.SentencePieceTrainer.train(
         input=corpus, model_prefix=prefix, model_type="unigram", vocab_size=vocab_size,
         pad_id=0, pad_piece="[PAD]", bos_id=1, bos_piece="[CLS]", eos_id=2, eos_piece="[SEP]",
         unk_id=3, unk_piece="[UNK]", character_coverage=0.9999, num_threads=1,
         input_sentence_size=0, shuffle_input_sentence=False, seed_sentencepiece_size=200000,
-        normalization_rule_name="nmt_nfkc", minloglevel=2)
+        normalization_rule_name="nmt_nfkc", minloglevel=2,
+        # Without CoNLL-2003 (not shipped) the five domains support only ~5,600 pieces: a soft limit
+        # then gives a smaller vocabulary instead of failing (the ids of the special tokens follow).
+        hard_vocab_limit=False)
     return prefix + ".model"
 
 
@@ -123,10 +130,11 @@ class WordTokenizer:
         return r
 
 
-def write(out_dir, workdir):
+def write(out_dir, workdir, domains=None, extra_lines=()):
+    """Writes tokenizer.json/tokenizer_config.json to out_dir, training workdir/spm.model first if absent."""
     model_path = os.path.join(workdir, "spm.model")
     if not os.path.exists(model_path):
-        model_path = train_spm(workdir)
+        model_path = train_spm(workdir, domains=domains, extra_lines=extra_lines)
     tok, config, ids = build_tokenizer_json(model_path)
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, "tokenizer.json"), "w", encoding="utf-8") as f:

@@ -1,44 +1,72 @@
-// The eval command: every sentence of a CoNLL file through the same engine the server uses
-// (planning, micro-batching, workers, merging), scored at entity level.
+// The eval command: every sentence of a CoNLL file — or, with `documents`, every whole document or
+// passage — through the same engine the server uses (planning and windowing, micro-batching,
+// workers, merging), scored at entity level.
 import { readFileSync } from 'node:fs';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Config } from '../config/schema.js';
+import { GlinerError } from '../errors.js';
 import type { Entity } from '../inference/merge.js';
 import { createInferenceStack } from '../inference-stack.js';
 import type { Logger } from '../logging.js';
 import { Metrics } from '../metrics/registry.js';
-import { parseConll } from './conll.js';
+import { groupPassages, parseConll, type GoldEntity } from './conll.js';
 import { Scorer, type Report } from './score.js';
 
 export interface EvalOptions {
   readonly data: string;
   readonly labels: readonly string[];
   readonly threshold: number;
-  /** Sentences per engine submission. */
+  /** Sentences per engine submission (documents are sent a few at a time). */
   readonly chunk: number;
   readonly limit?: number;
   readonly progress: boolean;
+  /** Send whole documents (or, in files without document marks, passages up to `passageWords`). */
+  readonly documents?: { readonly passageWords: number };
+}
+
+interface Unit {
+  readonly text: string;
+  readonly entities: readonly GoldEntity[];
+  readonly sentences: number;
+}
+
+/** Read and parse the data file; a missing file or a non-CoNLL file is a coded error naming it. */
+export function readUnits(options: Pick<EvalOptions, 'data' | 'limit' | 'documents'>): Unit[] {
+  let contents: string;
+  try {
+    contents = readFileSync(options.data, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : String(code ?? error);
+    throw new GlinerError('DATA_NOT_FOUND', `Cannot read the data file ${options.data}: ${why}.`);
+  }
+  let sentences = parseConll(contents, options.data);
+  // --limit counts sentences in both modes, so the two modes score the same gold entities.
+  if (options.limit !== undefined) sentences = sentences.slice(0, options.limit);
+  if (options.documents === undefined) return sentences.map((s) => ({ text: s.text, entities: s.entities, sentences: 1 }));
+  return groupPassages(sentences, options.documents.passageWords);
 }
 
 export async function runEval(config: Config, options: EvalOptions, logger: Logger): Promise<Report> {
-  let sentences = parseConll(readFileSync(options.data, 'utf8'));
-  if (options.limit !== undefined) sentences = sentences.slice(0, options.limit);
+  const units = readUnits(options);
+  const chunkSize = options.documents === undefined ? options.chunk : 1;
   // Offline: no admission budget or quota, just enough queue for the chunks kept in flight.
   const stack = createInferenceStack({ ...config, maxQueueRows: Math.max(config.maxQueueRows, options.chunk * 64), maxQueueWaitMs: 0, maxQueueRowsPerKey: 0 }, logger, new Metrics());
   try {
     await stack.loaded;
     const scorer = new Scorer(options.labels);
-    const bar = options.progress ? new SingleBar({ format: 'eval [{bar}] {percentage}% | {value}/{total} sentences | {eta_formatted} left', hideCursor: true }, Presets.shades_classic) : undefined;
-    bar?.start(sentences.length, 0);
+    const what = options.documents === undefined ? 'sentences' : 'documents';
+    const bar = options.progress ? new SingleBar({ format: `eval [{bar}] {percentage}% | {value}/{total} ${what} | {eta_formatted} left`, hideCursor: true }, Presets.shades_classic) : undefined;
+    bar?.start(units.length, 0);
     const decode = { threshold: options.threshold, flatNer: true, multiLabel: false };
     // Keep several chunks in flight so the batcher has rows to group.
     const inflight = new Set<Promise<void>>();
-    for (let i = 0; i < sentences.length; i += options.chunk) {
-      const chunk = sentences.slice(i, i + options.chunk);
-      const job = stack.engine.submit({ texts: chunk.map((s) => s.text), labels: options.labels, options: decode }, { timeoutMs: 600_000 }).result.then((result) => {
-        chunk.forEach((sentence, j) => {
+    for (let i = 0; i < units.length; i += chunkSize) {
+      const chunk = units.slice(i, i + chunkSize);
+      const job = stack.engine.submit({ texts: chunk.map((u) => u.text), labels: options.labels, options: decode }, { timeoutMs: 600_000 }).result.then((result) => {
+        chunk.forEach((unit, j) => {
           const entities = JSON.parse(result.texts[j]?.json ?? '[]') as Entity[];
-          scorer.add(sentence.entities, entities.map((e) => ({ start: e.start, end: e.end, label: e.entity_type })));
+          scorer.add(unit.entities, entities.map((e) => ({ start: e.start, end: e.end, label: e.entity_type })), unit.sentences);
         });
         bar?.increment(chunk.length);
       });
@@ -48,7 +76,8 @@ export async function runEval(config: Config, options: EvalOptions, logger: Logg
     }
     await Promise.all(inflight);
     bar?.stop();
-    return scorer.report();
+    const report = scorer.report();
+    return options.documents === undefined ? report : { ...report, documents: units.length };
   } finally {
     await stack.close();
   }

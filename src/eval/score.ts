@@ -14,6 +14,8 @@ export interface Report {
   micro: Prf;
   labels: Record<string, Prf>;
   sentences: number;
+  /** With `eval --documents`: how many documents (or passages) the sentences were sent as. */
+  documents?: number;
 }
 
 function prf(correct: number, predicted: number, support: number): Prf {
@@ -31,8 +33,9 @@ export class Scorer {
     for (const label of labels) this.counts.set(label, { correct: 0, predicted: 0, support: 0 });
   }
 
-  add(gold: readonly GoldEntity[], predicted: readonly GoldEntity[]): void {
-    this.sentences++;
+  /** Score one unit of text (a sentence, or a document of `sentences` sentences). */
+  add(gold: readonly GoldEntity[], predicted: readonly GoldEntity[], sentences = 1): void {
+    this.sentences += sentences;
     const key = (e: GoldEntity): string => `${e.start}:${e.end}:${e.label}`;
     const goldKeys = new Set(gold.filter((e) => this.counts.has(e.label)).map(key));
     for (const e of gold) {

@@ -8,7 +8,7 @@ sequences in tokenizer_fixture.py. Output: test/fixtures/precompiled-charsmaps.j
 test/inference/precompiled.test.ts. Not run by `npm test`.
 
     /tmp/parity/bin/pip install tokenizers==0.23.2 sentencepiece==0.2.2
-    DATASETS_DIR=../shared/datasets /tmp/parity/bin/python test/parity/charsmap_fixture.py
+    DATASETS_DIR=datasets /tmp/parity/bin/python test/parity/charsmap_fixture.py
 
 Layout: {"tokenizers", "sentencepiece", "charsmaps": [{"name", "charsmap" (base64),
   "alone": {code point: output} only where output != input, "inside": the same for "a" + c + "b",
@@ -44,7 +44,7 @@ def spm_charsmap(rule, sentences):
 
 
 def main():
-    datasets = os.environ.get("DATASETS_DIR", os.path.join(ROOT, "..", "shared", "datasets"))
+    datasets = os.environ.get("DATASETS_DIR", os.path.join(ROOT, "datasets"))
     with open(os.path.join(datasets, "crossner", "conll2003", "train.txt"), encoding="utf-8") as f:
         words = [line.split("\t")[0] for line in f if line.strip()]
     sentences = [" ".join(words[i:i + 20]) for i in range(0, len(words), 20)][:3000]

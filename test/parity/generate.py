@@ -10,7 +10,7 @@ To rerun (see test/parity/README.md):
     git clone https://github.com/urchade/GLiNER /tmp/GLiNER && git -C /tmp/GLiNER checkout <commit below>
     python3 -m venv /tmp/parity && /tmp/parity/bin/pip install torch onnxruntime tokenizers numpy \
         pyyaml tqdm huggingface_hub packaging
-    GLINER_SRC=/tmp/GLiNER DATASETS_DIR=../shared/datasets /tmp/parity/bin/python test/parity/generate.py
+    GLINER_SRC=/tmp/GLiNER DATASETS_DIR=datasets /tmp/parity/bin/python test/parity/generate.py
 """
 import argparse
 import json
@@ -101,7 +101,7 @@ def deleted_word_texts():
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--gliner-src", default=os.environ.get("GLINER_SRC"), help="urchade/GLiNER checkout")
-    parser.add_argument("--datasets", default=os.environ.get("DATASETS_DIR", os.path.join(ROOT, "..", "shared", "datasets")))
+    parser.add_argument("--datasets", default=os.environ.get("DATASETS_DIR", os.path.join(ROOT, "datasets")))
     parser.add_argument("--per-domain", type=int, default=32, help="CrossNER sentences per domain")
     args = parser.parse_args()
     if not args.gliner_src:

@@ -6,8 +6,3 @@ import { ROOT } from './server.js';
 export { ROOT };
 export const FIXTURES = path.join(ROOT, 'test/fixtures');
 export const EMBEDDED_MODEL = path.join(ROOT, 'native-models/gliner-tiny');
-/**
- * @deprecated Only test/eval/eval.test.ts still reads this; the eval-paths work (issue 15 branch) moves that
- * test onto in-repo data, after which this export goes.
- */
-export const SHARED = path.resolve(ROOT, '../shared');
