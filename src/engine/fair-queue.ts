@@ -145,104 +145,87 @@ export class FairQueue {
   }
 
   /**
-   * Fill one batch. The anchor (first row) is the shortest waiting row — short requests do not wait
-   * behind long windows — unless a request has not been served for `ageLimitMs`, which then goes first
-   * (the oldest such), so long documents keep moving. The rest of the batch is filled round-robin over
-   * tenants and over each tenant's requests, within the row cap, the token budget (padding counted)
-   * and the padding share. Requests that `dead` condemns are skipped and returned, for the caller to
-   * remove.
+   * Fill one batch. The requests looked at (at most `lookahead`) are listed round-robin: tenants in
+   * turn, and within a tenant its requests in turn. The anchor (first row) is the shortest waiting
+   * row — short requests do not wait behind long windows — unless a request has not been served for
+   * `ageLimitMs`, which then goes first (the oldest such), so long documents keep moving. The batch is
+   * then filled with the rows closest in length to the anchor (less padding), ties going to requests
+   * with fewer rows in this batch and then to the round-robin order, within the row cap, the token
+   * budget (padding counted) and the padding share. Requests that `dead` condemns are skipped and
+   * returned, for the caller to remove.
    */
   take(limits: BatchLimits, now: number, dead: (request: RequestRows) => boolean): { rows: QueuedRow[]; dead: RequestRows[] } {
     const condemned: RequestRows[] = [];
-    const picks: QueuedRow[] = [];
+    const candidates: { request: RequestRows; tenant: Tenant; index: number }[] = [];
+    // Round-robin listing: the k-th request of every tenant before the (k+1)-th of any.
+    const ring = this.ring.map((_, t) => this.tenants.get(this.ring[(this.ringCursor + t) % this.ring.length] ?? '')).filter((t): t is Tenant => t !== undefined);
+    for (let k = 0; candidates.length < limits.lookahead; k++) {
+      let any = false;
+      for (const tenant of ring) {
+        if (k >= tenant.requests.length || candidates.length >= limits.lookahead) continue;
+        any = true;
+        const index = (tenant.cursor + k) % tenant.requests.length;
+        const request = tenant.requests[index] as RequestRows;
+        if (dead(request)) condemned.push(request);
+        else candidates.push({ request, tenant, index });
+      }
+      if (!any) break;
+    }
+
     const taken = new Map<RequestRows, number>();
-    const skip = new Set<RequestRows>();
+    const picks: QueuedRow[] = [];
     let longest = 0;
     let total = 0;
-    let visits = 0;
-    const pick = (request: RequestRows, row: QueuedRow): void => {
-      picks.push(row);
-      taken.set(request, (taken.get(request) ?? 0) + 1);
-      longest = Math.max(longest, row.tokens);
-      total += row.tokens;
-    };
+    const next = (request: RequestRows): QueuedRow | undefined => request.rows[request.head + (taken.get(request) ?? 0)];
     const fits = (tokens: number): boolean => {
       if (picks.length === 0) return true;
       const nextLongest = Math.max(longest, tokens);
       const padded = nextLongest * (picks.length + 1);
       return padded <= limits.maxTokens && (padded - (total + tokens)) / padded <= limits.maxPadding;
     };
-    const ring = this.ring;
+    const pick = (c: (typeof candidates)[number]): void => {
+      const row = next(c.request);
+      if (row === undefined) return;
+      picks.push(row);
+      taken.set(c.request, (taken.get(c.request) ?? 0) + 1);
+      longest = Math.max(longest, row.tokens);
+      total += row.tokens;
+      c.tenant.cursor = (c.index + 1) % c.tenant.requests.length;
+    };
 
     // The anchor.
-    let shortest: RequestRows | undefined;
-    let oldest: RequestRows | undefined;
-    const where = new Map<RequestRows, [Tenant, number]>();
-    for (let t = 0; t < ring.length && visits < limits.lookahead; t++) {
-      const tenant = this.tenants.get(ring[(this.ringCursor + t) % ring.length] ?? '');
-      if (tenant === undefined) continue;
-      for (let k = 0; k < tenant.requests.length && visits < limits.lookahead; k++) {
-        const index = (tenant.cursor + k) % tenant.requests.length;
-        const request = tenant.requests[index] as RequestRows;
-        visits++;
-        where.set(request, [tenant, index]);
-        if (dead(request)) {
-          skip.add(request);
-          condemned.push(request);
-          continue;
-        }
-        const head = request.rows[request.head];
-        if (head === undefined) continue;
-        if (now - request.servedAt > limits.ageLimitMs) {
-          if (oldest === undefined || request.servedAt < oldest.servedAt) oldest = request;
-        } else if (shortest === undefined || head.tokens < (shortest.rows[shortest.head]?.tokens ?? Infinity)) shortest = request;
-      }
+    let anchor: (typeof candidates)[number] | undefined;
+    let aged = false;
+    for (const c of candidates) {
+      const head = next(c.request);
+      if (head === undefined) continue;
+      const old = now - c.request.servedAt > limits.ageLimitMs;
+      if (old && (!aged || c.request.servedAt < (anchor?.request.servedAt ?? Infinity))) {
+        anchor = c;
+        aged = true;
+      } else if (!aged && (anchor === undefined || head.tokens < (next(anchor.request)?.tokens ?? Infinity))) anchor = c;
     }
-    const anchor = oldest ?? shortest;
-    const anchorRow = anchor === undefined ? undefined : anchor.rows[anchor.head];
-    // The anchor is its tenant's turn in the first round; that tenant's round-robin resumes after it.
-    let anchorTenant: Tenant | undefined;
-    if (anchor !== undefined && anchorRow !== undefined) {
-      pick(anchor, anchorRow);
-      const [tenant, index] = where.get(anchor) ?? [undefined, 0];
-      if (tenant !== undefined) tenant.cursor = (index + 1) % tenant.requests.length;
-      anchorTenant = tenant;
-    }
+    if (anchor === undefined) return { rows: picks, dead: condemned };
+    pick(anchor);
+    const target = picks[0]?.tokens ?? 0;
 
-    // Round-robin fill.
-    visits = 0;
-    let progress = picks.length > 0;
-    let round = 0;
-    while (progress && picks.length < limits.maxRows && visits < limits.lookahead) {
-      progress = false;
-      for (let t = 0; t < ring.length && picks.length < limits.maxRows; t++) {
-        const tenant = this.tenants.get(ring[(this.ringCursor + t) % ring.length] ?? '');
-        if (tenant === undefined || (round === 0 && tenant === anchorTenant)) {
-          progress ||= round === 0 && tenant === anchorTenant;
-          continue;
-        }
-        const requests = tenant.requests;
-        for (let k = 0; k < requests.length && visits < limits.lookahead; k++) {
-          const index = (tenant.cursor + k) % requests.length;
-          const request = requests[index] as RequestRows;
-          if (skip.has(request)) continue;
-          visits++;
-          const row = request.rows[request.head + (taken.get(request) ?? 0)];
-          if (row === undefined) {
-            skip.add(request);
-            continue;
-          }
-          // A row that does not fit now may fit in a later round, once the batch has grown longer rows.
-          if (!fits(row.tokens)) continue;
-          pick(request, row);
-          tenant.cursor = (index + 1) % requests.length;
-          progress = true;
-          break;
+    // The fill: closest in length first.
+    while (picks.length < limits.maxRows) {
+      let best: (typeof candidates)[number] | undefined;
+      let bestKey: [number, number] = [Infinity, Infinity];
+      for (const c of candidates) {
+        const row = next(c.request);
+        if (row === undefined || !fits(row.tokens)) continue;
+        const key: [number, number] = [Math.abs(row.tokens - target), taken.get(c.request) ?? 0];
+        if (key[0] < bestKey[0] || (key[0] === bestKey[0] && key[1] < bestKey[1])) {
+          best = c;
+          bestKey = key;
         }
       }
-      round++;
+      if (best === undefined) break;
+      pick(best);
     }
-    if (ring.length > 0) this.ringCursor = (this.ringCursor + 1) % Math.max(1, this.ring.length);
+    if (this.ring.length > 0) this.ringCursor = (this.ringCursor + 1) % this.ring.length;
     for (const [request, n] of taken) {
       request.servedAt = now;
       this.advance(request, n);

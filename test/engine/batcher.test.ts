@@ -80,11 +80,12 @@ describe('Batcher', () => {
   it('closes a batch on the token budget, counting padding', async () => {
     const h = harness();
     h.each(['busy']);
-    // Budget 400: the shortest row (20) anchors; 300 would make 3 × 300 > 400; 110 would make 4 × 110 > 400.
+    // Budget 400: the shortest row (20) anchors, then the closest lengths: 90, 100; 110 would make
+    // 4 × 110 > 400 and 300 would make 3 × 300 > 400.
     for (const [name, tokens] of [['r100', 100], ['r300', 300], ['r90', 90], ['r110', 110], ['r20', 20]] as const) h.request([[name, tokens]]);
     await h.next();
     const batch = h.names(h.dispatched[1]);
-    expect(batch).toEqual(['r20', 'r100', 'r90']);
+    expect(batch).toEqual(['r20', 'r90', 'r100']);
     const longest = Math.max(...batch.map((n) => Number(n.slice(1))));
     expect(longest * batch.length).toBeLessThanOrEqual(400);
   });
