@@ -83,7 +83,7 @@ export function register(app: TemplatedApp, routes: readonly Route[], deps: Rout
         if (known === undefined) throw new GlinerError('NOT_FOUND', `No route ${url}.`);
         const allow = known.map((route) => route.method.toUpperCase()).join(', ');
         if (method === 'OPTIONS' && deps.corsOrigins.length > 0) {
-          ctx.ex.headers.push(['Access-Control-Allow-Methods', allow], ['Access-Control-Allow-Headers', 'Content-Type, X-API-Key, Authorization, X-Request-Id'], ['Access-Control-Max-Age', '600']);
+          ctx.ex.headers.push(['Access-Control-Allow-Methods', allow], ['Access-Control-Allow-Headers', 'Content-Type, X-API-Key, Authorization, X-Request-Id, Cache-Control'], ['Access-Control-Max-Age', '600']);
           sendNoContent(ctx.ex);
           return;
         }
@@ -115,7 +115,7 @@ function handle(route: Route, res: HttpResponse, req: HttpRequest, deps: RouterD
   if (route.cacheable !== true) ex.headers.push(['Cache-Control', 'no-store']);
   const origin = headers.get('origin');
   if (origin !== undefined && deps.corsOrigins.includes(origin)) {
-    ex.headers.push(['Access-Control-Allow-Origin', origin], ['Vary', 'Origin'], ['Access-Control-Expose-Headers', 'X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Server-Timing']);
+    ex.headers.push(['Access-Control-Allow-Origin', origin], ['Vary', 'Origin'], ['Access-Control-Expose-Headers', 'X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Server-Timing, X-Cache, X-Cache-Texts']);
   }
   const ctx: RequestContext = { ex, method, url, headers, ip: remoteAddress(res), requestId, startedAt, keyName: undefined, log: {}, onAbort: [] };
   deps.metrics.httpInFlight.inc();

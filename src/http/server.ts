@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js';
-import type { Engine } from '../engine/engine.js';
+import type { Predictor } from '../engine/cached-engine.js';
 import { GlinerError } from '../errors.js';
 import type { Metrics } from '../metrics/registry.js';
 import { healthRoutes, metricsRoute } from './routes/health.js';
@@ -37,7 +37,8 @@ export interface FrontEndSettings {
 
 export interface FrontEndDeps {
   readonly uws: Uws;
-  readonly engine: Engine;
+  /** The engine, behind the result cache when it is on. */
+  readonly engine: Predictor;
   readonly state: ServerState;
   readonly metrics: Metrics;
   readonly access: AccessControl;
