@@ -77,6 +77,7 @@ export async function serve(config: Config, logger: Logger = createLogger(config
         idleTimeoutSeconds: config.wsIdleTimeoutSeconds,
       },
       version: packageVersion(),
+      oipModelName: config.oipModelName,
       extraRoutes: config.playground ? playgroundRoutes() : [],
     },
     { uws, engine: predictor, state, metrics, access: gateAccess(gate, config.trustProxyHops), logger },

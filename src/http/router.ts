@@ -8,7 +8,7 @@ import { asGlinerError, GlinerError } from '../errors.js';
 import type { Metrics } from '../metrics/registry.js';
 import { checkDeclaredLength, checkJsonContentType, readBody } from './body.js';
 import { captureHeaders, remoteAddress, requestIdOf, type HeaderBag, type RequestContext } from './context.js';
-import { send, sendError, type Exchange } from './respond.js';
+import { send, sendError, type ErrorRenderer, type Exchange } from './respond.js';
 
 export type Method = 'get' | 'post';
 
@@ -24,6 +24,8 @@ export interface Route {
   readonly body: boolean;
   /** Static content a browser may cache; everything else is sent with Cache-Control: no-store. */
   readonly cacheable?: boolean;
+  /** How this route's errors are written (another protocol's error shape); default `{"error": {code, message}}`. */
+  readonly errorBody?: ErrorRenderer;
   handle(ctx: RequestContext, body: Buffer | undefined): void | Promise<void>;
 }
 
@@ -79,6 +81,7 @@ export function register(app: TemplatedApp, routes: readonly Route[], deps: Rout
     const known = byPath.get(url);
     const fallback: Route = {
       method: 'get', path: url, name: known ? known[0]?.name ?? 'other' : 'other', auth: false, body: false,
+      ...(known?.[0]?.errorBody === undefined ? {} : { errorBody: known[0].errorBody }),
       handle: (ctx) => {
         if (known === undefined) throw new GlinerError('NOT_FOUND', `No route ${url}.`);
         const allow = known.map((route) => route.method.toUpperCase()).join(', ');
@@ -161,6 +164,6 @@ async function run(route: Route, ctx: RequestContext, res: HttpResponse, deps: R
     if (failure.extra.keyName !== undefined) ctx.keyName = failure.extra.keyName;
     if (failure.code === 'INTERNAL') deps.logger.error({ reqId: ctx.requestId, err: failure.extra.cause ?? failure }, 'internal error');
     // An unread body would be taken for the next request on a keep-alive connection: close it.
-    sendError(ctx.ex, failure, [], !bodyRead);
+    sendError(ctx.ex, failure, [], !bodyRead, route.errorBody);
   }
 }
