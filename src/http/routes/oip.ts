@@ -60,7 +60,7 @@ function responseJson(deps: OipDeps, metrics: Metrics, id: string | undefined, i
         metrics.entities.inc(answer.count);
         if (answer.truncated) metrics.truncated.inc();
       }
-      return `{"name":"entities","datatype":"BYTES","shape":${shape},"parameters":{"content_type":"application/json"},"data":[${answers.map((a) => JSON.stringify(a.json)).join(',')}]}`;
+      return `{"name":"entities","datatype":"BYTES","shape":${shape},"data":[${answers.map((a) => JSON.stringify(a.json)).join(',')}]}`;
     }
     return `{"name":"truncated","datatype":"BOOL","shape":${shape},"data":[${answers.map((a) => String(a.truncated)).join(',')}]}`;
   });
