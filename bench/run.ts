@@ -83,7 +83,7 @@ export async function runBench(options: BenchOptions, cliPath: string, commandLi
   const t0 = performance.now();
   const progress: Progress = createProgress(options.progress, options.quiet);
   const corpus = loadCorpus(options.datasets ?? defaultDatasetsDir(PACKAGE_ROOT), options.seed);
-  const scenarioOptions = { longWords: options.longWords, batchTexts: 8, seed: options.seed };
+  const scenarioOptions = { longWords: options.longWords, batchTexts: 8, seed: options.seed, repeatShare: options.repeatShare };
   const scenarios = new Map<ScenarioName, Scenario>();
   const scenario = (name: ScenarioName): Scenario => {
     let s = scenarios.get(name);
