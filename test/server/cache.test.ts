@@ -117,6 +117,22 @@ describe('WebSocket', () => {
       client.close();
     }
   }, 60_000);
+
+  it('Cache-Control: no-cache at the upgrade: the connection\'s texts run again, window by window', async () => {
+    const text = `${words(900, 'Frank')} I work at Microsoft in Seattle.`;
+    const warm = await connect(`${srv.url}/api/v1/stream`, { headers: A });
+    const bypass = await connect(`${srv.url}/api/v1/stream`, { headers: { ...A, 'cache-control': 'no-cache' } });
+    try {
+      warm.send({ id: 'warm', text, labels: ['location'] });
+      await warm.waitFor((m) => m.some((x) => x.id === 'warm' && x.done === true), 60_000);
+      bypass.send({ id: 'fresh', text, labels: ['location'] });
+      const fresh = (await bypass.waitFor((m) => m.some((x) => x.id === 'fresh' && x.done === true), 60_000)).filter((m) => m.id === 'fresh');
+      expect(fresh.filter((m) => m.done === false).length).toBeGreaterThan(1);
+    } finally {
+      warm.close();
+      bypass.close();
+    }
+  }, 60_000);
 });
 
 describe('configuration', () => {
