@@ -31,6 +31,7 @@ export function registerBench(program: Command): void {
     .option('--timeout <s>', 'client-side request timeout (default 60)')
     .option('--ws-depth <n>', 'messages in flight per WebSocket connection (default 1)')
     .option('--long-words <n>', 'words per document in the long scenario (default 1500)')
+    .option('--repeat-share <x>', 'share of the repeat scenario\'s requests that repeat a popular body, 0..1 (default 0.5)')
     .option('--raw', 'measure the raw ceiling: the same inputs through onnxruntime-node in-process')
     .option('--raw-scenario <name>', 'scenario of the raw ceiling, the server/raw ratio, the gain and --compare (default short)')
     .option('--raw-batch-sizes <list>', 'batch sizes swept for the ceiling (default 1,2,4,8,16,32)')

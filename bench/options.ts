@@ -47,6 +47,7 @@ export interface BenchOptions {
   readonly datasets: string | undefined;
   readonly seed: number;
   readonly longWords: number;
+  readonly repeatShare: number;
   readonly json: string | undefined;
   readonly svg: string | undefined;
   readonly md: string | undefined;
@@ -54,6 +55,13 @@ export interface BenchOptions {
   readonly check: string | undefined;
   readonly progress: boolean;
   readonly quiet: boolean;
+}
+
+function share(value: unknown, what: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new Error(`${what}: expected a number from 0 to 1, got "${typeof value === 'string' ? value : typeof value}"`);
+  return n;
 }
 
 export function parseList(value: string, what: string): number[] {
@@ -171,6 +179,7 @@ export function resolveOptions(raw: Record<string, unknown>): BenchOptions {
     datasets: str('datasets'),
     seed: positive(raw.seed, '--seed', 1),
     longWords: positive(raw.longWords, '--long-words', 1500),
+    repeatShare: share(raw.repeatShare, '--repeat-share', 0.5),
     json: str('json'),
     svg: str('svg'),
     md: str('md'),

@@ -48,7 +48,7 @@ export async function runBench(options: BenchOptions, cliPath: string, commandLi
   if (options.url !== undefined) await ensureReachable(options.url, 'the server (--url)');
   for (const peer of options.peers) await ensureReachable(peer.url, `peer "${peer.name}"`);
   const corpus = loadCorpus(options.datasets ?? defaultDatasetsDir(PACKAGE_ROOT), options.seed, PACKAGE_ROOT);
-  const scenarioOptions = { longWords: options.longWords, batchTexts: 8, seed: options.seed };
+  const scenarioOptions = { longWords: options.longWords, batchTexts: 8, seed: options.seed, repeatShare: options.repeatShare };
   const scenarios = new Map<ScenarioName, Scenario>();
   const scenario = (name: ScenarioName): Scenario => {
     let s = scenarios.get(name);

@@ -1,10 +1,11 @@
 // The benchmark scenarios. Each one is a function from a request number k to the request's texts and
 // labels; request(k) differs for every k (a different sentence, or sentence window, and label set),
-// so no run ever sends one body over and over.
+// so no run ever sends one body over and over — except `repeat`, which measures the result cache:
+// a share of its requests (--repeat-share) are one of a few popular bodies.
 import type { Corpus } from './corpus.js';
 import { rng, shuffle } from './corpus.js';
 
-export const SCENARIO_NAMES = ['short', 'mixed', 'long', 'labels', 'batch', 'stream'] as const;
+export const SCENARIO_NAMES = ['short', 'mixed', 'long', 'labels', 'batch', 'stream', 'repeat'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 /** How a scenario's requests reach the server. */
@@ -29,7 +30,11 @@ export const SCENARIO_DESCRIPTIONS: Record<ScenarioName, string> = {
   labels: 'POST /predict, one sentence with 40-60 labels (2-3 label groups)',
   batch: 'POST /predict/batch, 8 sentences per request, 3-6 labels',
   stream: 'WebSocket /stream, one message per request, mixed lengths (1-8 sentences)',
+  repeat: 'POST /predict, mixed lengths (1-8 sentences); a share (--repeat-share, default 0.5) repeat one of 32 popular bodies, the rest are unique',
 };
+
+/** Popular bodies of the repeat scenario. */
+export const REPEAT_POOL = 32;
 
 export interface ScenarioOptions {
   /** Words in a "long" document. */
@@ -37,9 +42,11 @@ export interface ScenarioOptions {
   /** Texts per /predict/batch request. */
   readonly batchTexts: number;
   readonly seed: number;
+  /** Share of the repeat scenario's requests that repeat a popular body (0..1, default 0.5). */
+  readonly repeatShare?: number;
 }
 
-export const DEFAULT_SCENARIO_OPTIONS: ScenarioOptions = { longWords: 1500, batchTexts: 8, seed: 1 };
+export const DEFAULT_SCENARIO_OPTIONS: ScenarioOptions = { longWords: 1500, batchTexts: 8, seed: 1, repeatShare: 0.5 };
 
 function labelSets(corpus: Corpus, count: number, min: number, max: number, seed: number, topN: number): string[][] {
   const top = corpus.labels.slice(0, Math.max(topN, max));
@@ -100,6 +107,21 @@ export function makeScenario(name: ScenarioName, corpus: Corpus, options: Scenar
     case 'stream': {
       const counts = [1, 2, 1, 4, 1, 1, 8, 2];
       return { name, transport: 'stream', description, request: (k) => ({ texts: [consecutive(k, counts[k % counts.length] as number)], labels: smallLabels(k) }) };
+    }
+    case 'repeat': {
+      const counts = [1, 2, 1, 4, 1, 1, 8, 2];
+      const share = options.repeatShare ?? 0.5;
+      // Popular bodies have label sets of their own, so no unique request can equal one of them.
+      const popularLabels = labelSets(corpus, REPEAT_POOL, 3, 6, options.seed + 3, 16);
+      return {
+        name, transport: 'predict', description,
+        request: (k) => {
+          const random = rng(options.seed * 104729 + k);
+          if (random() >= share) return { texts: [consecutive(k, counts[k % counts.length] as number)], labels: smallLabels(k) };
+          const p = Math.floor(random() * REPEAT_POOL);
+          return { texts: [consecutive(S - 1 - p * 8, counts[p % counts.length] as number)], labels: popularLabels[p] as string[] };
+        },
+      };
     }
   }
 }

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from './config/schema.js';
 import { redactedConfig } from './config/load.js';
+import { CachedEngine, type Predictor } from './engine/cached-engine.js';
 import { asGlinerError } from './errors.js';
 import { gateAccess } from './http/access.js';
 import { startFrontEnd, type FrontEnd } from './http/server.js';
@@ -58,6 +59,7 @@ export async function serve(config: Config, logger: Logger = createLogger(config
   const state = new ServerState();
   metrics.ready.set(0);
   const stack = createInferenceStack(config, logger, metrics);
+  const predictor = resultCache(config, stack, state, metrics);
   const frontEnd = await startFrontEnd(
     {
       host: config.host,
@@ -77,9 +79,10 @@ export async function serve(config: Config, logger: Logger = createLogger(config
         idleTimeoutSeconds: config.wsIdleTimeoutSeconds,
       },
       version: packageVersion(),
+      oipModelName: config.oipModelName,
       extraRoutes: config.playground ? playgroundRoutes() : [],
     },
-    { uws, engine: stack.engine, state, metrics, access: gateAccess(gate, config.trustProxyHops), logger },
+    { uws, engine: predictor, state, metrics, access: gateAccess(gate, config.trustProxyHops), logger },
   );
   const ports = { port: frontEnd.port, adminPort: frontEnd.adminPort, tls: frontEnd.tls };
   logger.info(ports, 'listening');
@@ -124,6 +127,30 @@ export async function serve(config: Config, logger: Logger = createLogger(config
     },
   );
   return { frontEnd, state, stack, metrics, shutdown };
+}
+
+/**
+ * The engine behind the result cache (CACHE_MAX_BYTES > 0). The cache lives in this process only,
+ * so a model change (a new process) starts it empty; reloading API keys does not touch it.
+ */
+function resultCache(config: Config, stack: InferenceStack, state: ServerState, metrics: Metrics): Predictor {
+  if (config.cacheMaxBytes === 0) return stack.engine;
+  return new CachedEngine(
+    stack.engine,
+    { maxBytes: config.cacheMaxBytes, ttlSeconds: config.cacheTtlSeconds, sharedAcrossKeys: config.cacheSharedAcrossKeys, maxEntities: config.maxEntitiesPerText },
+    () => (state.model === undefined ? '' : `${state.model.id}@${state.model.revision}/${state.model.quantization}`),
+    {
+      onLookup: (status, count) => {
+        const counter = { hit: metrics.cacheHits, miss: metrics.cacheMisses, shared: metrics.cacheShared, bypass: metrics.cacheBypassed }[status];
+        counter.inc(count);
+      },
+      onEvict: (reason, count) => metrics.cacheEvictions.inc({ reason }, count),
+      onSize: (bytes, entries) => {
+        metrics.cacheBytes.set(bytes);
+        metrics.cacheEntries.set(entries);
+      },
+    },
+  );
 }
 
 /** Wire process signals: SIGTERM/SIGINT drain and exit 0, SIGHUP reloads API keys. */

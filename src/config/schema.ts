@@ -66,6 +66,12 @@ export const SETTINGS = {
   maxLabelChars: s('MAX_LABEL_CHARS', Int(100, 1), 'Longest accepted label, in characters.'),
   maxBatchTexts: s('MAX_BATCH_TEXTS', Int(64, 1), 'Most texts in one /predict/batch request.'),
   maxEntitiesPerText: s('MAX_ENTITIES_PER_TEXT', Int(5000, 1, 1_000_000), 'Most entities in one text\'s answer. Past it the answer holds the best-scoring ones (those GLiNER\'s decoder keeps first) and says "truncated": true.'),
+  // --- Result cache
+  cacheMaxBytes: s('CACHE_MAX_BYTES', Int(67108864, 0), 'Memory for cached text answers, in bytes (64 MiB by default; least recently used answers go first). Identical texts (same model, labels in order, options and API key) in flight at the same time run once. 0 turns the cache and single-flight off.'),
+  cacheTtlSeconds: s('CACHE_TTL_SECONDS', Int(300, 1), 'How long a cached answer may be served.'),
+  cacheSharedAcrossKeys: s('CACHE_SHARED_ACROSS_KEYS', Bool(false), 'Let one API key\'s cached answers serve another. Off by default: a hit is fast (and says X-Cache: hit), so a shared cache would tell one tenant which texts another has sent.'),
+  // --- Open Inference Protocol (KServe v2)
+  oipModelName: s('OIP_MODEL_NAME', Type.String({ default: 'gliner', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' }), 'The model\'s name in the Open Inference Protocol routes (/v2/models/{name}/infer). Set it to the InferenceService\'s name under KServe.'),
   // --- WebSocket
   wsMaxMessageBytes: s('WS_MAX_MESSAGE_BYTES', Int(1048576, 1024), 'Largest WebSocket message; larger ones close the connection with code 1009.'),
   wsMaxInflight: s('WS_MAX_INFLIGHT', Int(16, 1), 'Unanswered messages per connection; beyond it the server stops reading (and answers errors past twice this).'),

@@ -14,6 +14,8 @@ const timingHeaders = {
   'X-Inference-Time': { schema: { type: 'number' }, description: 'Milliseconds of model time of the batches that carried the request.' },
   'X-Total-Time': { schema: { type: 'number' }, description: 'Milliseconds inside the server.' },
   'RateLimit-Remaining': { schema: { type: 'integer' }, description: 'Requests left in the key\'s token bucket.' },
+  'X-Cache': { schema: { type: 'string', enum: ['hit', 'miss', 'shared'] }, description: 'Result cache: hit (every text from memory), shared (none ran, some joined an identical text in flight), miss (some text ran). Absent when CACHE_MAX_BYTES=0. Send Cache-Control: no-cache to bypass.' },
+  'X-Cache-Texts': { schema: { type: 'string' }, description: 'Texts per cache outcome, e.g. "hit=2, shared=0, miss=1".' },
 };
 
 function jsonBody(schema: string): unknown {

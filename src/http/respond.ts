@@ -71,9 +71,12 @@ export function sendJson(ex: Exchange, status: number, value: unknown, extra: He
   send(ex, status, JSON.stringify(value), 'application/json', extra);
 }
 
-export function sendError(ex: Exchange, error: GlinerError, extra: Headers = [], close = false): void {
+/** The JSON body an error is answered with. */
+export type ErrorRenderer = (error: GlinerError) => unknown;
+
+export function sendError(ex: Exchange, error: GlinerError, extra: Headers = [], close = false, render: ErrorRenderer = errorBody): void {
   const headers: (readonly [string, string])[] = [...extra, ...(error.extra.headers ?? [])];
   const hasRetryAfter = headers.some(([name]) => name.toLowerCase() === 'retry-after');
   if (error.extra.retryAfterSeconds !== undefined && !hasRetryAfter) headers.push(['Retry-After', String(error.extra.retryAfterSeconds)]);
-  send(ex, error.status, JSON.stringify(errorBody(error)), 'application/json', headers, close);
+  send(ex, error.status, JSON.stringify(render(error)), 'application/json', headers, close);
 }

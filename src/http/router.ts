@@ -8,7 +8,7 @@ import { asGlinerError, GlinerError } from '../errors.js';
 import type { Metrics } from '../metrics/registry.js';
 import { checkDeclaredLength, checkJsonContentType, readBody } from './body.js';
 import { captureHeaders, remoteAddress, requestIdOf, type HeaderBag, type RequestContext } from './context.js';
-import { send, sendError, sendNoContent, type Exchange } from './respond.js';
+import { send, sendError, sendNoContent, type ErrorRenderer, type Exchange } from './respond.js';
 
 export type Method = 'get' | 'post';
 
@@ -26,6 +26,8 @@ export interface Route {
   readonly cacheable?: boolean;
   /** Polled by machines (health probes, Prometheus scrapes): its request lines are logged at debug, not info. */
   readonly quiet?: boolean;
+  /** How this route's errors are written (another protocol's error shape); default `{"error": {code, message}}`. */
+  readonly errorBody?: ErrorRenderer;
   handle(ctx: RequestContext, body: Buffer | undefined): void | Promise<void>;
 }
 
@@ -81,11 +83,12 @@ export function register(app: TemplatedApp, routes: readonly Route[], deps: Rout
     const known = byPath.get(url);
     const fallback: Route = {
       method: 'get', path: url, name: known ? known[0]?.name ?? 'other' : 'other', auth: false, body: false,
+      ...(known?.[0]?.errorBody === undefined ? {} : { errorBody: known[0].errorBody }),
       handle: (ctx) => {
         if (known === undefined) throw new GlinerError('NOT_FOUND', notFoundMessage(method, url, byPath));
         const allow = known.map((route) => route.method.toUpperCase()).join(', ');
         if (method === 'OPTIONS' && deps.corsOrigins.length > 0) {
-          sendNoContent(ctx.ex, [['Access-Control-Allow-Methods', allow], ['Access-Control-Allow-Headers', 'Content-Type, X-API-Key, Authorization, X-Request-Id'], ['Access-Control-Max-Age', '600']]);
+          sendNoContent(ctx.ex, [['Access-Control-Allow-Methods', allow], ['Access-Control-Allow-Headers', 'Content-Type, X-API-Key, Authorization, X-Request-Id, Cache-Control'], ['Access-Control-Max-Age', '600']]);
           return;
         }
         throw new GlinerError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${url}; use ${allow}.`, { headers: [['Allow', allow]] });
@@ -112,7 +115,7 @@ function handle(route: Route, res: HttpResponse, req: HttpRequest, deps: RouterD
   if (route.cacheable !== true) ex.headers.push(['Cache-Control', 'no-store']);
   const origin = headers.get('origin');
   if (origin !== undefined && deps.corsOrigins.includes(origin)) {
-    ex.headers.push(['Access-Control-Allow-Origin', origin], ['Vary', 'Origin'], ['Access-Control-Expose-Headers', 'X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Server-Timing']);
+    ex.headers.push(['Access-Control-Allow-Origin', origin], ['Vary', 'Origin'], ['Access-Control-Expose-Headers', 'X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Server-Timing, X-Cache, X-Cache-Texts']);
   }
   const ctx: RequestContext = { ex, method, url, headers, ip: remoteAddress(res), requestId, startedAt, keyName: undefined, log: {}, onAbort: [] };
   deps.metrics.httpInFlight.inc();
@@ -161,6 +164,6 @@ async function run(route: Route, ctx: RequestContext, res: HttpResponse, deps: R
     if (failure.code === 'DRAINING') deps.metrics.dropped.inc({ reason: 'draining' });
     if (failure.code === 'INTERNAL') deps.logger.error({ reqId: ctx.requestId, err: failure.extra.cause ?? failure }, 'internal error');
     // An unread body would be taken for the next request on a keep-alive connection: close it.
-    sendError(ctx.ex, failure, [], !bodyRead);
+    sendError(ctx.ex, failure, [], !bodyRead, route.errorBody);
   }
 }

@@ -3,11 +3,12 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js';
-import type { Engine } from '../engine/engine.js';
+import type { Predictor } from '../engine/cached-engine.js';
 import { GlinerError } from '../errors.js';
 import type { Metrics } from '../metrics/registry.js';
 import { healthRoutes, metricsRoute } from './routes/health.js';
 import { docsRoutes } from './routes/docs.js';
+import { oipRoutes } from './routes/oip.js';
 import { predictRoutes, type RequestLimits } from './routes/predict.js';
 import { register, type AccessControl, type Route } from './router.js';
 import type { ServerState } from './state.js';
@@ -31,13 +32,16 @@ export interface FrontEndSettings {
   readonly limits: RequestLimits;
   readonly stream: StreamSettings;
   readonly version: string;
+  /** The model's name in the Open Inference Protocol routes. */
+  readonly oipModelName: string;
   /** Extra public routes (the playground). */
   readonly extraRoutes: readonly Route[];
 }
 
 export interface FrontEndDeps {
   readonly uws: Uws;
-  readonly engine: Engine;
+  /** The engine, behind the result cache when it is on. */
+  readonly engine: Predictor;
   readonly state: ServerState;
   readonly metrics: Metrics;
   readonly access: AccessControl;
@@ -84,8 +88,10 @@ export async function startFrontEnd(settings: FrontEndSettings, deps: FrontEndDe
     engine: deps.engine, state: deps.state, metrics: deps.metrics, access: deps.access, logger: deps.logger,
     limits: settings.limits, settings: settings.stream, baseHeaders: security,
   });
+  const predictDeps = { engine: deps.engine, state: deps.state, metrics: deps.metrics, limits: settings.limits };
   register(app, [
-    ...predictRoutes({ engine: deps.engine, state: deps.state, metrics: deps.metrics, limits: settings.limits }),
+    ...predictRoutes(predictDeps),
+    ...oipRoutes({ ...predictDeps, modelName: settings.oipModelName, version: settings.version }),
     ...healthRoutes(deps.state),
     ...docsRoutes(settings.version),
     ...settings.extraRoutes,

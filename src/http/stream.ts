@@ -6,15 +6,17 @@
 // running; further messages — and all messages while the client is not reading our answers
 // (buffered bytes over WS_MAX_BACKPRESSURE_BYTES) — wait in a small per-connection backlog, and a
 // client that overflows that backlog is disconnected (1008) rather than buffered without bound.
+// Texts go through the result cache like REST ones: a cached (or joined) long text sends only its
+// final answer, no windows.
 import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
 import type { Logger } from 'pino';
 import { asGlinerError, errorBody, GlinerError } from '../errors.js';
-import type { Engine, Submission } from '../engine/engine.js';
+import type { CachedSubmission, Predictor } from '../engine/cached-engine.js';
 import type { Metrics } from '../metrics/registry.js';
 import { captureHeaders, remoteAddress, requestIdOf } from './context.js';
 import { sendError, type Exchange } from './respond.js';
 import type { AccessControl, Admission } from './router.js';
-import { answerMembers, assertReady, checkLabels, checkText, decodeOptions, type RequestLimits } from './routes/predict.js';
+import { answerMembers, assertReady, checkLabels, checkText, decodeOptions, wantsNoCache, type RequestLimits } from './routes/predict.js';
 import { StreamMessage } from './schemas.js';
 import type { ServerState } from './state.js';
 import { validator } from './validate.js';
@@ -34,14 +36,17 @@ interface Connection {
   /** Log correlation: the upgrade's request id, and counts for the close line. */
   readonly connId: string;
   messages: number;
+  /** Cache-Control: no-cache at the upgrade: none of this connection's texts come from the cache. */
+  readonly noCache: boolean;
   inflight: number;
   backlog: ArrayBuffer[];
   closed: boolean;
-  readonly submissions: Set<Submission>;
+  readonly submissions: Set<CachedSubmission>;
 }
 
 export interface StreamDeps {
-  readonly engine: Engine;
+  /** The engine, behind the result cache when it is on. */
+  readonly engine: Predictor;
   readonly state: ServerState;
   readonly metrics: Metrics;
   readonly access: AccessControl;
@@ -91,6 +96,7 @@ export function registerStream(app: TemplatedApp, deps: StreamDeps): StreamHandl
         {
           timeoutMs: deps.limits.requestTimeoutMs,
           tenant: conn.admission.keyName,
+          noCache: conn.noCache,
           onWindow: (update) => {
             if (update.windows > 1) sendText(ws, `{"id":${JSON.stringify(id ?? null)},"window":${update.window},"windows":${update.windows},"entities":${update.answer.json},"done":false}`);
           },
@@ -155,7 +161,7 @@ export function registerStream(app: TemplatedApp, deps: StreamDeps): StreamHandl
         const connId = requestIdOf(headers);
         deps.logger.info({ connId, route: '/api/v1/stream', status: 101, key: admitted.keyName, protocol: protocol === '' ? undefined : protocol }, 'websocket upgrade');
         res.cork(() => {
-          res.upgrade<Connection>({ admission: admitted, connId, messages: 0, inflight: 0, backlog: [], closed: false, submissions: new Set() }, key, protocol, extensions, context);
+          res.upgrade<Connection>({ admission: admitted, connId, messages: 0, noCache: wantsNoCache(headers), inflight: 0, backlog: [], closed: false, submissions: new Set() }, key, protocol, extensions, context);
         });
       } catch (error) {
         const failure = asGlinerError(error);

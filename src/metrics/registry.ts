@@ -125,6 +125,29 @@ export class Metrics {
     name: 'gliner_entities_returned_total', help: 'Entities returned to clients.', registers: [this.registry],
   });
 
+  readonly cacheHits = new client.Counter({
+    name: 'gliner_cache_hits_total', help: 'Texts answered from the result cache.', registers: [this.registry],
+  });
+  readonly cacheMisses = new client.Counter({
+    name: 'gliner_cache_misses_total', help: 'Texts not in the result cache (nor in flight) that ran through the model.', registers: [this.registry],
+  });
+  readonly cacheShared = new client.Counter({
+    name: 'gliner_cache_shared_total', help: 'Texts that joined an identical text already in flight instead of running again (single-flight).', registers: [this.registry],
+  });
+  readonly cacheBypassed = new client.Counter({
+    name: 'gliner_cache_bypassed_total', help: 'Texts of requests sent with Cache-Control: no-cache (they ran; their answers were stored).', registers: [this.registry],
+  });
+  readonly cacheEvictions = new client.Counter({
+    name: 'gliner_cache_evictions_total', help: 'Cached answers removed, by reason: size (CACHE_MAX_BYTES reached, least recently used first), ttl (older than CACHE_TTL_SECONDS).',
+    labelNames: ['reason'] as const, registers: [this.registry],
+  });
+  readonly cacheBytes = new client.Gauge({
+    name: 'gliner_cache_bytes', help: 'Memory charged to cached answers (bounded by CACHE_MAX_BYTES).', registers: [this.registry],
+  });
+  readonly cacheEntries = new client.Gauge({
+    name: 'gliner_cache_entries', help: 'Text answers in the result cache.', registers: [this.registry],
+  });
+
   constructor() {
     for (const reason of DROP_REASONS) this.dropped.inc({ reason }, 0);
     for (const reason of ROW_DROP_REASONS) this.rowsDropped.inc({ reason }, 0);

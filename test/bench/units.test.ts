@@ -9,7 +9,7 @@ import { comparePeer, isAsciiOnly, parsePeer } from '../../bench/peers.js';
 import { diffHistogram, histogram, parseProm, quantile, serverView } from '../../bench/prom.js';
 import { scenarioRows } from '../../bench/raw.js';
 import { markdown, svgChart, type BenchReport } from '../../bench/report.js';
-import { bodyOf, makeScenario, SCENARIO_NAMES } from '../../bench/scenarios.js';
+import { bodyOf, makeScenario, REPEAT_POOL, SCENARIO_NAMES } from '../../bench/scenarios.js';
 import { percentile, summarize } from '../../bench/stats.js';
 import { DEFAULT_THRESHOLDS, evaluate } from '../../bench/thresholds.js';
 
@@ -32,12 +32,27 @@ describe('inputs', () => {
     expect(parsed.tags.get('person')).toBe(2);
   });
 
-  it('never repeats a body within a scenario', () => {
-    for (const name of SCENARIO_NAMES) {
+  it('never repeats a body within a scenario (but repeat)', () => {
+    for (const name of SCENARIO_NAMES.filter((n) => n !== 'repeat')) {
       const scenario = makeScenario(name, corpus, { longWords: 300, batchTexts: 8, seed: 1 });
       const bodies = new Set<string>();
       for (let k = 0; k < 3000; k++) bodies.add(bodyOf(scenario, k));
       expect(bodies.size, name).toBe(3000);
+    }
+  });
+
+  it('repeat: about --repeat-share of the bodies are one of the popular ones, the rest unique', () => {
+    for (const repeatShare of [0, 0.3, 0.8]) {
+      const scenario = makeScenario('repeat', corpus, { longWords: 300, batchTexts: 8, seed: 1, repeatShare });
+      const counts = new Map<string, number>();
+      for (let k = 0; k < 4000; k++) {
+        const body = bodyOf(scenario, k);
+        counts.set(body, (counts.get(body) ?? 0) + 1);
+      }
+      const repeated = [...counts.values()].filter((n) => n > 1);
+      const repeatedRequests = repeated.reduce((sum, n) => sum + n, 0);
+      expect(repeated.length, String(repeatShare)).toBeLessThanOrEqual(REPEAT_POOL);
+      expect(Math.abs(repeatedRequests / 4000 - repeatShare), String(repeatShare)).toBeLessThan(0.03);
     }
   });
 

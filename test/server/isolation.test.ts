@@ -77,7 +77,8 @@ describe('fairness', () => {
   }, 120_000);
 
   it('one key cannot fill the queue: past MAX_QUEUE_ROWS_PER_KEY it gets 429 with Retry-After, another key is served', async () => {
-    const srv = await startServer({ env: { MODEL: TEST_MODEL, RATE_LIMIT_PER_SECOND: '0', API_KEYS: 'key-one,key-two', MAX_QUEUE_ROWS_PER_KEY: '40', WORKERS: '1' } });
+    // The second identical document would join the first with the result cache on: off here.
+    const srv = await startServer({ env: { MODEL: TEST_MODEL, RATE_LIMIT_PER_SECOND: '0', API_KEYS: 'key-one,key-two', MAX_QUEUE_ROWS_PER_KEY: '40', WORKERS: '1', CACHE_MAX_BYTES: '0' } });
     try {
       // 12,000 words: 36 windows of 384 words, about 28 by admission's estimate — within the quota of 40.
       const bulk = post(`${srv.url}/api/v1/predict`, { text: words(12_000), labels: ['person'] }, { 'x-api-key': 'key-one' });

@@ -28,7 +28,8 @@ describe('graceful shutdown', () => {
 
 describe('overload', () => {
   it('answers 503 OVERLOADED with Retry-After at once when the queue is full, and stays healthy', async () => {
-    const srv = await startServer({ env: { MODEL: TEST_MODEL, API_KEYS: KEY, RATE_LIMIT_PER_SECOND: '0', MAX_QUEUE_ROWS: '4', MAX_BATCH_ROWS: '1' } });
+    // Identical requests would run once with the result cache on (test/server/cache.test.ts): off here.
+    const srv = await startServer({ env: { MODEL: TEST_MODEL, API_KEYS: KEY, RATE_LIMIT_PER_SECOND: '0', MAX_QUEUE_ROWS: '4', MAX_BATCH_ROWS: '1', CACHE_MAX_BYTES: '0' } });
     try {
       const text = words(300);
       const answers = await Promise.all(Array.from({ length: 60 }, () => post(`${srv.url}/api/v1/predict`, { text, labels: ['person'] }, auth)));
@@ -52,7 +53,8 @@ describe('overload', () => {
 
 describe('disconnected clients', () => {
   it('drops queued work whose client went away: counted, never run', async () => {
-    const srv = await startServer({ env: { MODEL: TEST_MODEL, API_KEYS: KEY, RATE_LIMIT_PER_SECOND: '0', MAX_BATCH_ROWS: '1', WORKERS: '1' } });
+    // Identical documents would run once with the result cache on (test/server/cache.test.ts): off here.
+    const srv = await startServer({ env: { MODEL: TEST_MODEL, API_KEYS: KEY, RATE_LIMIT_PER_SECOND: '0', MAX_BATCH_ROWS: '1', WORKERS: '1', CACHE_MAX_BYTES: '0' } });
     try {
       const before = (await get(`${srv.adminUrl}/metrics`)).text;
       const rowsBefore = metricValue(before, 'gliner_rows_processed_total');

@@ -1,10 +1,11 @@
 // POST /api/v1/predict and /api/v1/predict/batch: validate, apply limits, submit to the engine,
-// answer entities with per-stage timing headers.
+// answer entities with per-stage timing headers (and X-Cache when the result cache is on).
 import { GlinerError } from '../../errors.js';
-import type { Engine, PredictResult } from '../../engine/engine.js';
+import { requestCacheStatus, type CachedResult, type Predictor } from '../../engine/cached-engine.js';
+import type { PredictResult } from '../../engine/engine.js';
 import type { DecodeOptions } from '../../inference/decode.js';
 import type { Metrics } from '../../metrics/registry.js';
-import type { RequestContext } from '../context.js';
+import type { HeaderBag, RequestContext } from '../context.js';
 import { send } from '../respond.js';
 import type { Route } from '../router.js';
 import { BatchBody, PredictBody } from '../schemas.js';
@@ -21,7 +22,7 @@ export interface RequestLimits {
 }
 
 export interface PredictDeps {
-  readonly engine: Engine;
+  readonly engine: Predictor;
   readonly state: ServerState;
   readonly metrics: Metrics;
   readonly limits: RequestLimits;
@@ -78,14 +79,30 @@ export function timingHeaders(result: PredictResult): [string, string][] {
   ];
 }
 
-async function run(deps: PredictDeps, ctx: RequestContext, texts: string[], labels: string[], options: DecodeOptions): Promise<PredictResult> {
+/** Cache-Control: no-cache (or no-store) on a request: do not answer it from the cache or from a text in flight. */
+export function wantsNoCache(headers: HeaderBag): boolean {
+  return /(^|,)\s*no-(cache|store)\s*(,|=|$)/i.test(headers.get('cache-control') ?? '');
+}
+
+/**
+ * X-Cache: `hit` when every text came from the cache, `shared` when none ran but some joined a text
+ * in flight, `miss` when any text ran; X-Cache-Texts counts each (`hit=2, shared=0, miss=1`).
+ */
+export function cacheHeaders(result: CachedResult): [string, string][] {
+  if (result.cache === undefined) return [];
+  const count = (status: string): number => result.cache?.filter((s) => s === status).length ?? 0;
+  return [['X-Cache', requestCacheStatus(result.cache)], ['X-Cache-Texts', `hit=${count('hit')}, shared=${count('shared')}, miss=${count('miss')}`]];
+}
+
+export async function run(deps: PredictDeps, ctx: RequestContext, texts: string[], labels: string[], options: DecodeOptions): Promise<CachedResult> {
   assertReady(deps.state);
-  const submission = deps.engine.submit({ texts, labels, options }, { timeoutMs: deps.limits.requestTimeoutMs, tenant: ctx.keyName ?? 'anonymous' });
+  const submission = deps.engine.submit({ texts, labels, options }, { timeoutMs: deps.limits.requestTimeoutMs, tenant: ctx.keyName ?? 'anonymous', noCache: wantsNoCache(ctx.headers) });
   ctx.onAbort.push(() => submission.cancel());
   const result = await submission.result;
   ctx.log.batches = result.batchIds;
   ctx.log.queueMs = Math.round(result.timings.queueSeconds * 1e4) / 10;
   ctx.log.inferenceMs = Math.round(result.timings.inferenceSeconds * 1e4) / 10;
+  if (result.cache !== undefined) ctx.log.cache = requestCacheStatus(result.cache);
   return result;
 }
 
@@ -104,7 +121,7 @@ export function predictRoutes(deps: PredictDeps): Route[] {
         const result = await run(deps, ctx, [body.text], labels, decodeOptions(body));
         const answer = result.texts[0] ?? { json: '[]', count: 0, truncated: false };
         const json = `{${answerMembers(answer, deps.metrics)},"processing_time":${result.timings.totalSeconds},"model":${JSON.stringify(modelId())}}`;
-        send(ctx.ex, 200, json, 'application/json', timingHeaders(result));
+        send(ctx.ex, 200, json, 'application/json', [...timingHeaders(result), ...cacheHeaders(result)]);
       },
     },
     {
@@ -118,7 +135,7 @@ export function predictRoutes(deps: PredictDeps): Route[] {
         const result = await run(deps, ctx, body.texts, labels, decodeOptions(body));
         const results = result.texts.map((answer) => `{${answerMembers(answer, deps.metrics)}}`).join(',');
         const json = `{"results":[${results}],"processing_time":${result.timings.totalSeconds},"model":${JSON.stringify(modelId())}}`;
-        send(ctx.ex, 200, json, 'application/json', timingHeaders(result));
+        send(ctx.ex, 200, json, 'application/json', [...timingHeaders(result), ...cacheHeaders(result)]);
       },
     },
   ];
