@@ -11,6 +11,7 @@ export const DROP_REASONS = ['overload', 'queue_wait', 'key_quota', 'draining', 
 /** Every value of gliner_rows_dropped_total{reason}. */
 export const ROW_DROP_REASONS = ['deadline', 'disconnect'] as const;
 export const WS_DIRECTIONS = ['in', 'out'] as const;
+export const CACHE_EVICTION_REASONS = ['size', 'ttl'] as const;
 
 const seconds = (lo: number, hi: number): number[] => {
   const out: number[] = [];
@@ -152,6 +153,7 @@ export class Metrics {
     for (const reason of DROP_REASONS) this.dropped.inc({ reason }, 0);
     for (const reason of ROW_DROP_REASONS) this.rowsDropped.inc({ reason }, 0);
     for (const direction of WS_DIRECTIONS) this.wsMessages.inc({ direction }, 0);
+    for (const reason of CACHE_EVICTION_REASONS) this.cacheEvictions.inc({ reason }, 0);
     // process_cpu_seconds_total, process_resident_memory_bytes, nodejs_eventloop_lag_* and friends.
     client.collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
   }

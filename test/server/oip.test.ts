@@ -121,7 +121,7 @@ describe('POST /v2/models/{name}/infer', () => {
     ['unknown input', { inputs: [tensor('text', TEXTS), tensor('labels', LABELS), tensor('image', ['x'])] }, 400, /Unknown input "image"/],
     ['unknown output', { ...request(), outputs: [{ name: 'logits' }] }, 400, /Unknown output "logits"/],
     ['binary data asked for', { ...request(), outputs: [{ name: 'entities', parameters: { binary_data: true } }] }, 400, /binary data extension/],
-    ['unknown parameter', request({ parameters: { treshold: 0.2 } }), 400, /"parameters.treshold": Unexpected property/],
+    ['unknown parameter', request({ parameters: { treshold: 0.2 } }), 400, /Unknown field "parameters.treshold"/],
     ['threshold out of range', request({ parameters: { threshold: 2 } }), 400, /parameters.threshold/],
     ['blank label', { inputs: [tensor('text', TEXTS), tensor('labels', [' '])] }, 400, /must not be empty or blank/],
     ['too many texts', { inputs: [tensor('text', ['a', 'b', 'c', 'd', 'e']), tensor('labels', LABELS)] }, 400, /at most 4 texts/],
