@@ -8,6 +8,7 @@ import { Batcher } from './engine/batcher.js';
 import { Engine } from './engine/engine.js';
 import type { PlanLimits } from './inference/plan.js';
 import type { Metrics } from './metrics/registry.js';
+import { modelKind } from './inference/kinds/index.js';
 import { readModelDir } from './model/files.js';
 import type { GlinerConfig } from './model/gliner-config.js';
 import { resolveModel, type ResolvedModel } from './model/store.js';
@@ -119,6 +120,8 @@ export function createInferenceStack(config: Config, logger: Logger, metrics: Me
       },
     });
     const files = readModelDir(resolved.dir, config.modelQuantization);
+    // An unsupported kind fails here, before any worker starts; its ONNX inputs are checked in the workers.
+    modelKind(files.config, undefined, path.join(resolved.dir, 'gliner_config.json'));
     engine.setLimits(planLimits(config, files.config));
     logger.info({ model: resolved.id, dir: resolved.dir, onnx: files.onnxPath, bytes: files.onnxBytes }, 'loading model');
     const started = await InferencePool.start(

@@ -1,11 +1,11 @@
-// The model runner: rows in, spans out. Owns one ONNX Runtime session, the tokenizer and the
-// tensor/decoding steps; the engine never sees tensors. The same class runs inside each pool worker
+// The model runner: rows in, spans out. Owns one ONNX Runtime session, the tokenizer and the model
+// kind (inference/kinds: its feeds and how its output becomes spans); the engine never sees tensors. The same class runs inside each pool worker
 // and in-process for the eval command and the raw benchmark.
 import * as ort from 'onnxruntime-node';
 import { performance } from 'node:perf_hooks';
-import { candidatesOf } from '../inference/decode.js';
+import { modelKind, type ModelKind } from '../inference/kinds/index.js';
 import { PromptEncoder, type EncodedRow } from '../inference/prompt.js';
-import { buildBatch, paddedTokens } from '../inference/tensors.js';
+import { paddedTokens } from '../inference/tensors.js';
 import type { GlinerConfig } from '../model/gliner-config.js';
 import { readModelDir, type Quantization } from '../model/files.js';
 import { openSession, type ExecutionProvider, type SessionSettings } from '../model/session.js';
@@ -53,6 +53,7 @@ export class OnnxRunner implements ModelRunner {
   private constructor(
     private readonly session: ort.InferenceSession,
     private readonly encoder: PromptEncoder,
+    readonly kind: ModelKind,
     readonly config: GlinerConfig,
     readonly executionProvider: ExecutionProvider,
     readonly fallbackReason: string | undefined,
@@ -64,7 +65,14 @@ export class OnnxRunner implements ModelRunner {
     const files = readModelDir(settings.modelDir, settings.quantization);
     const encoder = PromptEncoder.fromJson(files.tokenizerJson, files.tokenizerConfig, files.config.entToken, files.config.sepToken);
     const opened = await openSession(files.onnxPath, settings);
-    return new OnnxRunner(opened.session, encoder, files.config, opened.executionProvider, opened.fallbackReason, files.onnxPath, files.quantization);
+    let kind: ModelKind;
+    try {
+      kind = modelKind(files.config, opened.session.inputNames, files.onnxPath);
+    } catch (error) {
+      await opened.session.release();
+      throw error;
+    }
+    return new OnnxRunner(opened.session, encoder, kind, files.config, opened.executionProvider, opened.fallbackReason, files.onnxPath, files.quantization);
   }
 
   /** A full-size pass so the first real request does not pay for allocation and kernel selection. */
@@ -79,17 +87,15 @@ export class OnnxRunner implements ModelRunner {
   async run(rows: readonly ModelRow[]): Promise<RunOutput> {
     const t0 = performance.now();
     const encoded = rows.map((row) => this.encoder.encode(row.labels, row.words));
-    const batch = buildBatch(encoded, this.config.maxWidth);
-    const feeds = feedsOf(batch);
+    const feeds = feedsOf(this.kind.feeds(encoded, this.config));
     const t1 = performance.now();
     const output = await this.session.run(feeds);
     const t2 = performance.now();
     const logits = output.logits;
     if (logits === undefined) throw new Error('the model has no "logits" output: this is a bug in the export');
-    const dims = logits.dims;
-    const view = { data: logits.data as Float32Array, dims: [dims[0] ?? 0, dims[1] ?? 0, dims[2] ?? 0, dims[3] ?? 0] as const };
+    const view = { data: logits.data as Float32Array, dims: logits.dims };
     const results = encoded.map((row, b): RunnerRow => ({
-      spans: mapWords(candidatesOf(view, b, row.textLength, row.numLabels, rows[b]?.threshold ?? 0.5), row),
+      spans: mapWords(this.kind.spans(view, b, row, rows[b]?.threshold ?? 0.5), row),
       tokens: row.inputIds.length,
     }));
     logits.dispose();

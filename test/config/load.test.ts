@@ -51,7 +51,7 @@ describe('configuration', () => {
 });
 
 describe('derived engine settings', () => {
-  const model = { modelName: 'm', spanMode: 'markerV0', maxWidth: 12, maxLen: 384, entToken: '<<ENT>>', sepToken: '<<SEP>>', maxTypes: 25 };
+  const model = { kind: 'UniEncoderSpan' as const, modelName: 'm', spanMode: 'markerV0', maxWidth: 12, maxLen: 384, entToken: '<<ENT>>', sepToken: '<<SEP>>', maxTypes: 25 };
 
   it('MAX_BATCH_ROWS=0 picks the measured default per execution provider', async () => {
     const { batchRows } = await import('../../src/inference-stack.js');
