@@ -1,0 +1,71 @@
+"""Random-weight models of the other GLiNER kinds, with the ONNX interface upstream's export gives them.
+
+Upstream (urchade/GLiNER at c2bb58ddf569480ef7a9de03bef653723a42f5c2) cannot be run here to export
+(its encoders come from `transformers`, which is not installable), so the interface is taken from
+its source and the layers after the encoder are written from it:
+
+UniEncoderToken (span_mode "token_level"):
+  - inputs, names and order: UniEncoderTokenGLiNER._get_onnx_input_spec in gliner/model.py:
+    input_ids, attention_mask, words_mask [B, T] int64, text_lengths [B, 1] int64;
+  - output `logits`, [B, W, C, 3] float32: UniEncoderTokenModel.forward returns the Scorer's output
+    (gliner/modeling/base.py; gliner/modeling/scorers.py: "(batch_size, seq_len, num_classes, 3)",
+    start/end/inside), and TokenDecoder.decode reads it with permute(3, 0, 1, 2);
+  - W is text_lengths.max() (extract_word_embeddings), C the most <<ENT>> prompts in a row;
+  - the token model has no prompt projection (only the span model builds prompt_rep_layer).
+The encoder, word pooling, prompt extraction and BiLSTM are the embedded model's (model.py).
+"""
+import torch
+import torch.nn as nn
+
+from .model import LstmLayer, TokenRepLayer
+
+
+class TokenScorer(nn.Module):
+    """Upstream's Scorer: token and label projections to 2D, [t0, l0, t1*l1] -> MLP -> 3 scores."""
+
+    def __init__(self, d, dropout):
+        super().__init__()
+        self.proj_token = nn.Linear(d, d * 2)
+        self.proj_label = nn.Linear(d, d * 2)
+        self.out_mlp = nn.Sequential(nn.Linear(d * 3, d * 4), nn.Dropout(dropout), nn.ReLU(), nn.Linear(d * 4, 3))
+
+    def forward(self, words, labels):
+        b, w, d = words.shape
+        c = labels.shape[1]
+        t = self.proj_token(words).view(b, w, 1, 2, d).expand(b, w, c, 2, d)
+        lab = self.proj_label(labels).view(b, 1, c, 2, d).expand(b, w, c, 2, d)
+        cat = torch.cat([t[:, :, :, 0], lab[:, :, :, 0], t[:, :, :, 1] * lab[:, :, :, 1]], dim=-1)
+        return self.out_mlp(cat)  # [B, W, C, 3]
+
+
+class GlinerTinyToken(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.cfg = cfg
+        d = cfg["hidden_size"]
+        self.class_token_index = cfg["class_token_index"]
+        self.token_rep_layer = TokenRepLayer(cfg)
+        self.rnn = LstmLayer(d)
+        self.scorer = TokenScorer(d, cfg["dropout"])
+
+    def forward(self, input_ids, attention_mask, words_mask, text_lengths):
+        tok = self.token_rep_layer(input_ids, attention_mask)  # [B,T,D]
+        w = text_lengths.max()
+        widx = torch.arange(w, device=input_ids.device).view(1, -1, 1) + 1
+        words = torch.matmul((words_mask.unsqueeze(1) == widx).to(tok.dtype), tok)  # [B,W,D]
+        ent = (input_ids == self.class_token_index).long()
+        cum = torch.cumsum(ent, dim=1)
+        cidx = torch.arange(cum[:, -1].max(), device=input_ids.device).view(1, -1, 1) + 1
+        prompts = torch.matmul(((cum.unsqueeze(1) == cidx) & (ent.unsqueeze(1) == 1)).to(tok.dtype), tok)  # [B,C,D]
+        words = self.rnn(words, text_lengths.view(-1))
+        return self.scorer(words, prompts)
+
+
+TOKEN_INPUTS = ["input_ids", "attention_mask", "words_mask", "text_lengths"]
+TOKEN_AXES = {
+    "input_ids": {0: "batch_size", 1: "sequence_length"},
+    "attention_mask": {0: "batch_size", 1: "sequence_length"},
+    "words_mask": {0: "batch_size", 1: "sequence_length"},
+    "text_lengths": {0: "batch_size"},
+    "logits": {0: "batch_size", 1: "num_words", 2: "num_classes"},
+}
