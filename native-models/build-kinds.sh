@@ -2,7 +2,9 @@
 # Random-weight models of the other GLiNER kinds, for the server's per-kind tests, in the
 # git-ignored native-models/.cache/ (see gliner_native/kinds.py for how each ONNX interface was
 # established from upstream's source):
-#   .cache/random-token/   UniEncoderToken (span_mode token_level), ~27 MB, ~5 s on 2 cores
+#   .cache/random-token/     UniEncoderToken (span_mode token_level), ~27 MB
+#   .cache/random-bi-span/   BiEncoderSpan (labels_encoder): model.onnx + labels_encoder.onnx, ~47 MB
+# (~10-15 s on 2 cores in all)
 # Needs only Debian's python3-torch and python3-onnx (installed if missing, as root); no training data.
 # Built atomically (a temporary directory, then renamed), so concurrent test files can call it.
 set -euo pipefail

@@ -94,6 +94,10 @@ export function createInferenceStack(config: Config, logger: Logger, metrics: Me
         metrics.postprocessSeconds.observe(result.timings.postprocessSeconds);
         metrics.rowsProcessed.inc(batch.rows);
         metrics.tokensProcessed.inc(result.rows.reduce((sum, row) => sum + row.tokens, 0));
+        if (result.labelCache !== undefined) {
+          metrics.labelCacheHits.inc(result.labelCache.hits);
+          metrics.labelCacheMisses.inc(result.labelCache.misses);
+        }
         metrics.workerBusySeconds.inc(result.timings.preprocessSeconds + result.timings.inferenceSeconds + result.timings.postprocessSeconds);
       },
     },
@@ -135,6 +139,7 @@ export function createInferenceStack(config: Config, logger: Logger, metrics: Me
         interOpThreads: config.interOpThreads,
         graphOptimization: config.graphOptimization,
         intraOpSpinning: config.intraOpSpinning,
+        labelCacheSize: config.labelCacheSize,
         workers: config.workers,
       },
       () => {

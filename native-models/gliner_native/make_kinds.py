@@ -1,6 +1,6 @@
 """Random-weight model directories of the other GLiNER kinds (see kinds.py), for the server's tests.
 
-  python3 -m gliner_native.make_kinds --out .cache          # writes .cache/random-token/
+  python3 -m gliner_native.make_kinds --out .cache          # writes .cache/random-token/, .cache/random-bi-span/
 
 Each directory holds model.onnx, gliner_config.json and the embedded model's tokenizer (the
 vocabulary is the same), so no training data is needed. Deterministic (fixed seed)."""
@@ -15,7 +15,8 @@ import torch
 
 from .configs import TINY
 from .export import gliner_config
-from .kinds import TOKEN_AXES, TOKEN_INPUTS, GlinerTinyToken
+from .kinds import (BI_SPAN_AXES, BI_SPAN_INPUTS, LABEL_ENCODER_AXES, LABEL_ENCODER_INPUTS, TOKEN_AXES,
+                    TOKEN_INPUTS, GlinerTinyBiSpan, GlinerTinyToken, LabelEncoder)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EMBEDDED = os.path.join(HERE, "..", "gliner-tiny")
@@ -38,12 +39,12 @@ def dummy_text_inputs(cfg):
     return {"input_ids": ids, "attention_mask": att, "words_mask": wm, "text_lengths": torch.tensor([[3]])}
 
 
-def export(model, inputs, names, axes, path):
+def export(model, inputs, names, axes, path, output="logits"):
     model.eval()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with torch.no_grad():
-            torch.onnx.export(model, tuple(inputs[k] for k in names), path, input_names=names, output_names=["logits"],
+            torch.onnx.export(model, tuple(inputs[k] for k in names), path, input_names=names, output_names=[output],
                               dynamic_axes=axes, opset_version=17, do_constant_folding=True)
     import onnx
     onnx.checker.check_model(onnx.load(path))
@@ -81,6 +82,43 @@ def main():
     export(model, inputs, TOKEN_INPUTS, TOKEN_AXES, os.path.join(out, "model.onnx"))
     with torch.no_grad():
         print("random-token: logits", tuple(model(**inputs).shape), "size %.1f MB" % (os.path.getsize(os.path.join(out, "model.onnx")) / 1e6))
+
+    torch.manual_seed(18)
+    out = os.path.join(a.out, "random-bi-span")
+    config = gliner_config(cfg, "random-bi-span", "gliner-native tiny transformer, random weights, span bi-encoder")
+    config.update({"labels_encoder": "gliner-native label encoder (2 layers, d=256, random weights, labels_encoder.onnx)",
+                   "onnx_interface": {"inputs": BI_SPAN_INPUTS, "outputs": ["logits"], "logits_shape": "[B, W, K, C]",
+                                      "labels_encoder": {"inputs": LABEL_ENCODER_INPUTS, "outputs": ["labels_embeddings"]},
+                                      "opset": 17}})
+    write_dir(out, config)
+    shutil.copyfile(os.path.join(EMBEDDED, "tokenizer.json"), os.path.join(out, "labels_tokenizer.json"))
+    model = GlinerTinyBiSpan(cfg)
+    labeler = LabelEncoder(cfg)
+    with torch.no_grad():
+        # spread the logits as for the token model (default init leaves them near 0)
+        model.prompt_rep_layer[3].weight.mul_(30.0)
+    ids = torch.tensor([[1, 100, 101, 102, 2]])  # [CLS] w1 w2 w3 [SEP], no label prompt
+    wm = torch.tensor([[0, 1, 2, 3, 0]])
+    k = cfg["max_width"]
+    starts = torch.arange(3).repeat_interleave(k)
+    ends = starts + torch.arange(k).repeat(3)
+    span_mask = (ends < 3).unsqueeze(0)
+    span_idx = (torch.stack([starts, ends], -1) * span_mask.squeeze(0).unsqueeze(-1)).unsqueeze(0)
+    label_ids = torch.tensor([[1, 50, 2], [1, 60, 2]])
+    label_mask = torch.ones_like(label_ids)
+    labeler.eval()
+    with torch.no_grad():
+        emb = labeler(label_ids, label_mask)
+    bi_inputs = {"input_ids": ids, "attention_mask": torch.ones_like(ids), "words_mask": wm,
+                 "text_lengths": torch.tensor([[3]]), "span_idx": span_idx, "span_mask": span_mask,
+                 "labels_embeddings": emb}
+    export(model, bi_inputs, BI_SPAN_INPUTS, BI_SPAN_AXES, os.path.join(out, "model.onnx"))
+    export(labeler, {"input_ids": label_ids, "attention_mask": label_mask}, LABEL_ENCODER_INPUTS, LABEL_ENCODER_AXES,
+           os.path.join(out, "labels_encoder.onnx"), output="labels_embeddings")
+    with torch.no_grad():
+        print("random-bi-span: logits", tuple(model(**bi_inputs).shape), "labels", tuple(emb.shape),
+              "size %.1f + %.1f MB" % (os.path.getsize(os.path.join(out, "model.onnx")) / 1e6,
+                                      os.path.getsize(os.path.join(out, "labels_encoder.onnx")) / 1e6))
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ export const SETTINGS = {
   intraOpThreads: s('INTRA_OP_THREADS', Int(0, 0, 256), 'Threads per ONNX Runtime session. 0 = auto (cores / workers).'),
   interOpThreads: s('INTER_OP_THREADS', Int(1, 0, 64), 'Inter-operator threads per session (the graph runs sequentially, so 1 is enough).'),
   graphOptimization: s('GRAPH_OPTIMIZATION', Enum(['disabled', 'basic', 'extended', 'all'] as const, 'all'), 'ONNX Runtime graph optimisation level.'),
+  labelCacheSize: s('LABEL_CACHE_SIZE', Int(10000, 0), 'Bi-encoder models: label embeddings kept per worker (LRU by label text), so each distinct label goes through the label encoder once. 0 = no cache. Ignored by uni-encoders.'),
   intraOpSpinning: s('INTRA_OP_SPINNING', Bool(false), 'Let ONNX Runtime\'s threads spin while waiting for work: slightly lower latency on dedicated cores, but on small machines the spinning steals CPU from the HTTP thread.'),
   // --- Batching
   maxBatchRows: s('MAX_BATCH_ROWS', Int(0, 0, 4096), 'Most rows (texts or windows) in one model batch. 0 = auto: 8 on CPU, 32 on CUDA (bench/RESULTS.md). 1 disables micro-batching.'),

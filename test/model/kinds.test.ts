@@ -10,6 +10,7 @@ import { modelKind } from '../../src/inference/kinds/index.js';
 import { kindOfConfig, parseGlinerConfig } from '../../src/model/gliner-config.js';
 import { OnnxRunner } from '../../src/worker/onnx-runner.js';
 import { EMBEDDED_MODEL } from '../support/paths.js';
+import { kindModel } from '../support/kind-models.js';
 import { startServer } from '../support/server.js';
 
 const dirs: string[] = [];
@@ -51,13 +52,22 @@ describe('model kind', () => {
     })();
     expect(error).toBeInstanceOf(GlinerError);
     expect((error as GlinerError).code).toBe('MODEL_UNSUPPORTED');
-    expect((error as GlinerError).message).toMatch(/x\/gliner_config.json: .*UniEncoderSpanRelex.*runs UniEncoderSpan and UniEncoderToken/);
+    expect((error as GlinerError).message).toMatch(/x\/gliner_config.json: .*UniEncoderSpanRelex.*runs UniEncoderSpan, UniEncoderToken, BiEncoderSpan/);
   });
 
   it('a config whose kind does not match the ONNX inputs is refused when the session opens, naming both', async () => {
     const dir = modelDir({ span_mode: 'token_level' });
     const load = OnnxRunner.load({ modelDir: dir, quantization: 'auto', executionProvider: 'cpu', cudaFallback: 'fail', cudaDeviceId: 0, intraOpThreads: 1, interOpThreads: 1, graphOptimization: 'all', intraOpSpinning: false });
     await expect(load).rejects.toThrow(/UniEncoderToken GLiNER, whose ONNX inputs are input_ids, attention_mask, words_mask, text_lengths; the ONNX file's inputs are input_ids, attention_mask, words_mask, text_lengths, span_idx, span_mask/);
+  });
+
+  const bi = kindModel('random-bi-span');
+  it.skipIf(bi.skip !== undefined)(`a bi-encoder without its label encoder (labels_encoder.onnx) is refused, saying what is missing${bi.skip === undefined ? '' : ` — SKIPPED: ${bi.skip}`}`, async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'gliner-kind-'));
+    dirs.push(dir);
+    for (const file of ['model.onnx', 'tokenizer.json', 'gliner_config.json']) symlinkSync(path.join(bi.dir ?? '', file), path.join(dir, file));
+    const load = OnnxRunner.load({ modelDir: dir, quantization: 'auto', executionProvider: 'cpu', cudaFallback: 'fail', cudaDeviceId: 0, intraOpThreads: 1, interOpThreads: 1, graphOptimization: 'all', intraOpSpinning: false });
+    await expect(load).rejects.toThrow(/BiEncoderSpan GLiNER needs its label encoder as labels_encoder.onnx/);
   });
 
   it('the server refuses to start on an unsupported kind, and says why', async () => {

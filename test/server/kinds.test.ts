@@ -8,12 +8,15 @@ import { entitiesOf, type Entity } from '../../src/inference/merge.js';
 import { splitWords } from '../../src/inference/words.js';
 import { OnnxRunner } from '../../src/worker/onnx-runner.js';
 import type { ModelRow } from '../../src/worker/messages.js';
-import { post } from '../support/http.js';
+import { get, metricValue, post } from '../support/http.js';
 import { kindModel, type KindModel } from '../support/kind-models.js';
 import { startServer, type RunningServer } from '../support/server.js';
 import { connect } from '../support/ws.js';
 
-const KINDS: { model: KindModel; kind: string }[] = [{ model: 'random-token', kind: 'UniEncoderToken' }];
+const KINDS: { model: KindModel; kind: string }[] = [
+  { model: 'random-token', kind: 'UniEncoderToken' },
+  { model: 'random-bi-span', kind: 'BiEncoderSpan' },
+];
 const TEXTS = [
   'I work at Microsoft based in Seattle, Washington.',
   'Ada Lovelace worked with Charles Babbage in London on the Analytical Engine for years.',
@@ -114,5 +117,21 @@ for (const { model, kind } of KINDS) {
       const whole = await post(`${srv.url}/api/v1/predict`, { text, labels, threshold: 0.6, flat_ner: false });
       expect(round(whole.body.entities as Entity[])).toEqual(round(final));
     }, 90_000);
+
+    it.runIf(kind.startsWith('BiEncoder'))('encodes each distinct label once per worker (label cache hits and misses in /metrics)', async () => {
+      const metrics = async (): Promise<{ hits: number; misses: number }> => {
+        const text = (await get(`${srv.adminUrl}/metrics`)).text;
+        return { hits: metricValue(text, 'gliner_label_cache_hits_total'), misses: metricValue(text, 'gliner_label_cache_misses_total') };
+      };
+      const labels = Array.from({ length: 20 }, (_, i) => `fresh label ${i}`);
+      const before = await metrics();
+      await post(`${srv.url}/api/v1/predict`, { text: TEXTS[0], labels, threshold: THRESHOLD });
+      const cold = await metrics();
+      expect(cold.misses - before.misses).toBe(20);
+      await post(`${srv.url}/api/v1/predict`, { text: TEXTS[1], labels, threshold: THRESHOLD });
+      const warm = await metrics();
+      expect(warm.misses - cold.misses).toBe(0);
+      expect(warm.hits - cold.hits).toBe(20);
+    });
   });
 }

@@ -5,6 +5,7 @@
 import { GlinerError } from '../../errors.js';
 import type { GlinerConfig, GlinerKindName } from '../../model/gliner-config.js';
 import type { ModelKind } from './types.js';
+import { biEncoderSpan } from './bi-span.js';
 import { uniEncoderSpan } from './uni-span.js';
 import { uniEncoderToken } from './uni-token.js';
 
@@ -13,6 +14,7 @@ export type { ModelKind, OutputTensor, TensorData } from './types.js';
 const KINDS: Partial<Record<GlinerKindName, ModelKind>> = {
   UniEncoderSpan: uniEncoderSpan,
   UniEncoderToken: uniEncoderToken,
+  BiEncoderSpan: biEncoderSpan,
 };
 
 export const SUPPORTED_KINDS: readonly GlinerKindName[] = Object.keys(KINDS) as GlinerKindName[];
@@ -26,7 +28,7 @@ export function modelKind(config: GlinerConfig, onnxInputs?: readonly string[], 
   if (kind === undefined) {
     throw new GlinerError(
       'MODEL_UNSUPPORTED',
-      `${source}: gliner_config.json describes a ${config.kind} GLiNER (span_mode "${config.spanMode}"); this server runs ${SUPPORTED_KINDS.join(' and ')}.`,
+      `${source}: gliner_config.json describes a ${config.kind} GLiNER (span_mode "${config.spanMode}"); this server runs ${SUPPORTED_KINDS.join(', ')}.`,
     );
   }
   if (onnxInputs !== undefined) {

@@ -23,6 +23,13 @@ export interface ModelKind {
   readonly name: GlinerKindName;
   /** The ONNX inputs this kind feeds, in the order upstream's export names them. */
   readonly inputs: readonly string[];
+  /** Whether the labels lead the text in the prompt (uni-encoders) or go to a label encoder (bi-encoders). */
+  readonly promptLabels: boolean;
+  /**
+   * Bi-encoders: the input that takes the label embeddings [C, D], one label set for the whole batch
+   * (the runner fills it, from the label encoder, and groups rows by label list).
+   */
+  readonly labelsInput?: string;
   /** The inputs for a batch of rows (padded to the longest row, masked per row). */
   feeds(rows: readonly EncodedRow[], config: GlinerConfig): Record<string, TensorData>;
   /**
