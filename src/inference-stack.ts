@@ -56,7 +56,10 @@ export function planLimits(config: Config, model: GlinerConfig): PlanLimits {
   if (config.windowOverlapWords <= model.maxWidth || config.windowOverlapWords >= windowWords) {
     throw new GlinerError('CONFIG_INVALID', `WINDOW_OVERLAP_WORDS must be above the model's max span width (${model.maxWidth}) and below the window (${windowWords} words); got ${config.windowOverlapWords}.`);
   }
-  return { windowWords, overlapWords: config.windowOverlapWords, labelsPerRow: config.labelsPerPass > 0 ? config.labelsPerPass : model.maxTypes };
+  // Uni-encoders put the labels in the prompt, max_types at a time; a bi-encoder's labels are
+  // embeddings beside the text, so every label of a request goes in one pass (as in Python).
+  const perPass = modelKind(model).promptLabels ? model.maxTypes : config.maxLabels;
+  return { windowWords, overlapWords: config.windowOverlapWords, labelsPerRow: config.labelsPerPass > 0 ? config.labelsPerPass : perPass };
 }
 
 export function createInferenceStack(config: Config, logger: Logger, metrics: Metrics): InferenceStack {

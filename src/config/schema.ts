@@ -56,7 +56,7 @@ export const SETTINGS = {
   batchLookahead: s('BATCH_LOOKAHEAD', Int(256, 1), 'How many waiting requests the batcher looks at to fill one batch fairly within its token and padding budgets.'),
   windowWords: s('WINDOW_WORDS', Int(0, 0), 'Words per window for long texts. 0 = the model\'s max_len.'),
   windowOverlapWords: s('WINDOW_OVERLAP_WORDS', Int(32, 1), 'Words shared by neighbouring windows; must exceed the model\'s max span width.'),
-  labelsPerPass: s('LABELS_PER_PASS', Int(0, 0), 'Labels per model row; longer label lists are split into groups. 0 = the model\'s max_types.'),
+  labelsPerPass: s('LABELS_PER_PASS', Int(0, 0), 'Labels per model row; longer label lists are split into groups. 0 = the model\'s max_types for uni-encoders (labels in the prompt), all of a request\'s labels for bi-encoders.'),
   requestTimeoutMs: s('REQUEST_TIMEOUT_MS', Int(30000, 1), 'Deadline of a request: when it passes, its rows not yet run are dropped and it is answered 504 at once.'),
   // --- Request limits
   maxBodyBytes: s('MAX_BODY_BYTES', Int(1048576, 1024), 'Largest accepted request body (413 beyond).'),

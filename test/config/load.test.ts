@@ -65,5 +65,8 @@ describe('derived engine settings', () => {
     expect(planLimits(load({}), model)).toEqual({ windowWords: 384, overlapWords: 32, labelsPerRow: 25 });
     expect(planLimits(load({ WINDOW_WORDS: '1000', LABELS_PER_PASS: '5' }), model)).toEqual({ windowWords: 384, overlapWords: 32, labelsPerRow: 5 });
     expect(() => planLimits(load({ WINDOW_OVERLAP_WORDS: '12' }), model)).toThrow(GlinerError);
+    // A bi-encoder takes all of a request's labels in one pass (up to MAX_LABELS), unless LABELS_PER_PASS says otherwise.
+    expect(planLimits(load({}), { ...model, kind: 'BiEncoderSpan' }).labelsPerRow).toBe(100);
+    expect(planLimits(load({ LABELS_PER_PASS: '7' }), { ...model, kind: 'BiEncoderSpan' }).labelsPerRow).toBe(7);
   });
 });
