@@ -4,6 +4,7 @@
 # established from upstream's source):
 #   .cache/random-token/     UniEncoderToken (span_mode token_level), ~27 MB
 #   .cache/random-bi-span/   BiEncoderSpan (labels_encoder): model.onnx + labels_encoder.onnx, ~47 MB
+#   .cache/random-bi-token/  BiEncoderToken (labels_encoder, token_level): model.onnx + labels_encoder.onnx
 # (~10-15 s on 2 cores in all)
 # Needs only Debian's python3-torch and python3-onnx (installed if missing, as root); no training data.
 # Built atomically (a temporary directory, then renamed), so concurrent test files can call it.

@@ -134,6 +134,28 @@ BI_SPAN_AXES = {
     "labels_embeddings": {0: "num_labels"},
     "logits": {0: "batch_size", 1: "num_words", 3: "num_classes"},
 }
+class GlinerTinyBiToken(nn.Module):
+    """The text graph of a token bi-encoder (BiEncoderTokenModel: the token Scorer over the words and
+    the label embeddings [C, D], shared by every row; no prompt projection, as in the uni token model)."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        d = cfg["hidden_size"]
+        self.token_rep_layer = TokenRepLayer(cfg)
+        self.rnn = LstmLayer(d)
+        self.scorer = TokenScorer(d, cfg["dropout"])
+
+    def forward(self, input_ids, attention_mask, words_mask, text_lengths, labels_embeddings):
+        tok = self.token_rep_layer(input_ids, attention_mask)
+        widx = torch.arange(text_lengths.max(), device=input_ids.device).view(1, -1, 1) + 1
+        words = torch.matmul((words_mask.unsqueeze(1) == widx).to(tok.dtype), tok)
+        words = self.rnn(words, text_lengths.view(-1))
+        labels = labels_embeddings.unsqueeze(0).expand(input_ids.shape[0], -1, -1)
+        return self.scorer(words, labels)
+
+
+BI_TOKEN_INPUTS = TOKEN_INPUTS + ["labels_embeddings"]
+BI_TOKEN_AXES = dict(TOKEN_AXES, labels_embeddings={0: "num_labels"})
 LABEL_ENCODER_INPUTS = ["input_ids", "attention_mask"]
 LABEL_ENCODER_AXES = {
     "input_ids": {0: "num_labels", 1: "label_seq_length"},

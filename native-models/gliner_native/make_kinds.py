@@ -15,7 +15,7 @@ import torch
 
 from .configs import TINY
 from .export import gliner_config
-from .kinds import (BI_SPAN_AXES, BI_SPAN_INPUTS, LABEL_ENCODER_AXES, LABEL_ENCODER_INPUTS, TOKEN_AXES,
+from .kinds import (BI_SPAN_AXES, BI_SPAN_INPUTS, BI_TOKEN_AXES, BI_TOKEN_INPUTS, GlinerTinyBiToken, LABEL_ENCODER_AXES, LABEL_ENCODER_INPUTS, TOKEN_AXES,
                     TOKEN_INPUTS, GlinerTinyBiSpan, GlinerTinyToken, LabelEncoder)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -119,6 +119,31 @@ def main():
         print("random-bi-span: logits", tuple(model(**bi_inputs).shape), "labels", tuple(emb.shape),
               "size %.1f + %.1f MB" % (os.path.getsize(os.path.join(out, "model.onnx")) / 1e6,
                                       os.path.getsize(os.path.join(out, "labels_encoder.onnx")) / 1e6))
+
+    torch.manual_seed(19)
+    out = os.path.join(a.out, "random-bi-token")
+    config = gliner_config(cfg, "random-bi-token", "gliner-native tiny transformer, random weights, token bi-encoder")
+    config.update({"span_mode": "token_level",
+                   "labels_encoder": "gliner-native label encoder (2 layers, d=256, random weights, labels_encoder.onnx)",
+                   "onnx_interface": {"inputs": BI_TOKEN_INPUTS, "outputs": ["logits"], "logits_shape": "[B, W, C, 3]",
+                                      "labels_encoder": {"inputs": LABEL_ENCODER_INPUTS, "outputs": ["labels_embeddings"]},
+                                      "opset": 17}})
+    write_dir(out, config)
+    shutil.copyfile(os.path.join(EMBEDDED, "tokenizer.json"), os.path.join(out, "labels_tokenizer.json"))
+    model = GlinerTinyBiToken(cfg)
+    labeler = LabelEncoder(cfg)
+    with torch.no_grad():
+        model.scorer.out_mlp[3].weight.mul_(50.0)
+    labeler.eval()
+    with torch.no_grad():
+        emb = labeler(label_ids, label_mask)
+    tok_inputs = {k: bi_inputs[k] for k in TOKEN_INPUTS}
+    tok_inputs["labels_embeddings"] = emb
+    export(model, tok_inputs, BI_TOKEN_INPUTS, BI_TOKEN_AXES, os.path.join(out, "model.onnx"))
+    export(labeler, {"input_ids": label_ids, "attention_mask": label_mask}, LABEL_ENCODER_INPUTS, LABEL_ENCODER_AXES,
+           os.path.join(out, "labels_encoder.onnx"), output="labels_embeddings")
+    with torch.no_grad():
+        print("random-bi-token: logits", tuple(model(**tok_inputs).shape))
 
 
 if __name__ == "__main__":

@@ -52,7 +52,7 @@ describe('model kind', () => {
     })();
     expect(error).toBeInstanceOf(GlinerError);
     expect((error as GlinerError).code).toBe('MODEL_UNSUPPORTED');
-    expect((error as GlinerError).message).toMatch(/x\/gliner_config.json: .*UniEncoderSpanRelex.*runs UniEncoderSpan, UniEncoderToken, BiEncoderSpan/);
+    expect((error as GlinerError).message).toMatch(/x\/gliner_config.json: .*UniEncoderSpanRelex.*runs UniEncoderSpan, UniEncoderToken, BiEncoderSpan, BiEncoderToken/);
   });
 
   it('a config whose kind does not match the ONNX inputs is refused when the session opens, naming both', async () => {

@@ -7,7 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT } from './server.js';
 
-export type KindModel = 'random-token' | 'random-bi-span';
+export type KindModel = 'random-token' | 'random-bi-span' | 'random-bi-token';
 
 const SOURCES = ['native-models/gliner_native/kinds.py', 'native-models/gliner_native/make_kinds.py', 'native-models/build-kinds.sh'];
 

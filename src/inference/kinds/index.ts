@@ -6,6 +6,7 @@ import { GlinerError } from '../../errors.js';
 import type { GlinerConfig, GlinerKindName } from '../../model/gliner-config.js';
 import type { ModelKind } from './types.js';
 import { biEncoderSpan } from './bi-span.js';
+import { biEncoderToken } from './bi-token.js';
 import { uniEncoderSpan } from './uni-span.js';
 import { uniEncoderToken } from './uni-token.js';
 
@@ -15,6 +16,7 @@ const KINDS: Partial<Record<GlinerKindName, ModelKind>> = {
   UniEncoderSpan: uniEncoderSpan,
   UniEncoderToken: uniEncoderToken,
   BiEncoderSpan: biEncoderSpan,
+  BiEncoderToken: biEncoderToken,
 };
 
 export const SUPPORTED_KINDS: readonly GlinerKindName[] = Object.keys(KINDS) as GlinerKindName[];
