@@ -61,11 +61,15 @@ def write_dir(out, config):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
+    ap.add_argument("--micro-token", action="store_true",
+                    help="only the micro token model committed for the token parity fixture (d=16, 1 layer)")
     a = ap.parse_args()
     torch.set_num_threads(2)
     with open(os.path.join(EMBEDDED, "gliner_config.json")) as f:
         embedded = json.load(f)
     cfg = dict(TINY, vocab_size=embedded["vocab_size"], class_token_index=embedded["class_token_index"])
+    if a.micro_token:
+        return micro_token(cfg, a.out)
 
     torch.manual_seed(17)
     out = os.path.join(a.out, "random-token")
@@ -144,6 +148,25 @@ def main():
            os.path.join(out, "labels_encoder.onnx"), output="labels_embeddings")
     with torch.no_grad():
         print("random-bi-token: logits", tuple(model(**tok_inputs).shape))
+
+
+def micro_token(cfg, out):
+    """test/fixtures/token-micro: a UniEncoderToken small enough to commit (~0.6 MB), so the token
+    parity fixture (test/parity/token_model_fixture.py) does not depend on a rebuilt model."""
+    cfg = dict(cfg, encoder_hidden_size=16, encoder_num_layers=1, encoder_num_heads=2, encoder_intermediate_size=32,
+               hidden_size=16)
+    torch.manual_seed(20)
+    os.makedirs(out, exist_ok=True)
+    config = gliner_config(cfg, "token-micro", "gliner-native micro transformer (1 layer, d=16), random weights, token-level head")
+    config.update({"span_mode": "token_level", "onnx_interface": {"inputs": TOKEN_INPUTS, "outputs": ["logits"],
+                                                                  "logits_shape": "[B, W, C, 3]", "opset": 17}})
+    with open(os.path.join(out, "gliner_config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+    model = GlinerTinyToken(cfg)
+    with torch.no_grad():
+        model.scorer.out_mlp[3].weight.mul_(20.0)
+    export(model, dummy_text_inputs(cfg), TOKEN_INPUTS, TOKEN_AXES, os.path.join(out, "model.onnx"))
+    print("token-micro: %.2f MB" % (os.path.getsize(os.path.join(out, "model.onnx")) / 1e6))
 
 
 if __name__ == "__main__":
