@@ -63,6 +63,8 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--micro-token", action="store_true",
                     help="only the micro token model committed for the token parity fixture (d=16, 1 layer)")
+    ap.add_argument("--micro-bi-span", action="store_true",
+                    help="only the micro span bi-encoder committed for the bi-encoder parity fixture (d=8)")
     a = ap.parse_args()
     torch.set_num_threads(2)
     with open(os.path.join(EMBEDDED, "gliner_config.json")) as f:
@@ -70,6 +72,8 @@ def main():
     cfg = dict(TINY, vocab_size=embedded["vocab_size"], class_token_index=embedded["class_token_index"])
     if a.micro_token:
         return micro_token(cfg, a.out)
+    if a.micro_bi_span:
+        return micro_bi_span(cfg, a.out)
 
     torch.manual_seed(17)
     out = os.path.join(a.out, "random-token")
@@ -167,6 +171,67 @@ def micro_token(cfg, out):
         model.scorer.out_mlp[3].weight.mul_(20.0)
     export(model, dummy_text_inputs(cfg), TOKEN_INPUTS, TOKEN_AXES, os.path.join(out, "model.onnx"))
     print("token-micro: %.2f MB" % (os.path.getsize(os.path.join(out, "model.onnx")) / 1e6))
+
+
+class JointBiSpan(torch.nn.Module):
+    """Upstream's default bi-encoder export (no from_labels_embeddings): the label encoder inside the
+    graph, inputs labels_input_ids / labels_attention_mask after the six span inputs."""
+
+    def __init__(self, text, labeler):
+        super().__init__()
+        self.text = text
+        self.labeler = labeler
+
+    def forward(self, input_ids, attention_mask, words_mask, text_lengths, span_idx, span_mask, labels_input_ids, labels_attention_mask):
+        return self.text(input_ids, attention_mask, words_mask, text_lengths, span_idx, span_mask,
+                         self.labeler(labels_input_ids, labels_attention_mask))
+
+
+def micro_bi_span(cfg, out):
+    """test/fixtures/bi-span-micro: a BiEncoderSpan small enough to commit, as our two graphs
+    (model.onnx with labels_embeddings, labels_encoder.onnx) and as upstream's default single-graph
+    export (upstream-default.onnx), which upstream's own BiEncoderSpanORTModel can run: the bi-encoder
+    parity fixture (test/parity/bi_model_fixture.py) runs upstream on the latter."""
+    cfg = dict(cfg, encoder_hidden_size=8, encoder_num_layers=1, encoder_num_heads=2, encoder_intermediate_size=16,
+               hidden_size=8)
+    torch.manual_seed(21)
+    os.makedirs(out, exist_ok=True)
+    config = gliner_config(cfg, "bi-span-micro", "gliner-native micro transformer (1 layer, d=8), random weights, span bi-encoder")
+    config.update({"labels_encoder": "gliner-native label encoder (2 layers, d=8, random weights, labels_encoder.onnx)",
+                   "onnx_interface": {"inputs": BI_SPAN_INPUTS, "outputs": ["logits"], "logits_shape": "[B, W, K, C]",
+                                      "labels_encoder": {"inputs": LABEL_ENCODER_INPUTS, "outputs": ["labels_embeddings"]},
+                                      "opset": 17}})
+    with open(os.path.join(out, "gliner_config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+    model = GlinerTinyBiSpan(cfg)
+    labeler = LabelEncoder(cfg)
+    with torch.no_grad():
+        model.prompt_rep_layer[3].weight.mul_(30.0)
+    model.eval()
+    labeler.eval()
+    ids = torch.tensor([[1, 100, 101, 102, 2]])
+    k = cfg["max_width"]
+    starts = torch.arange(3).repeat_interleave(k)
+    ends = starts + torch.arange(k).repeat(3)
+    span_mask = (ends < 3).unsqueeze(0)
+    span_idx = (torch.stack([starts, ends], -1) * span_mask.squeeze(0).unsqueeze(-1)).unsqueeze(0)
+    label_ids = torch.tensor([[1, 50, 2], [1, 60, 2]])
+    label_mask = torch.ones_like(label_ids)
+    with torch.no_grad():
+        emb = labeler(label_ids, label_mask)
+    text = {"input_ids": ids, "attention_mask": torch.ones_like(ids), "words_mask": torch.tensor([[0, 1, 2, 3, 0]]),
+            "text_lengths": torch.tensor([[3]]), "span_idx": span_idx, "span_mask": span_mask}
+    export(model, dict(text, labels_embeddings=emb), BI_SPAN_INPUTS, BI_SPAN_AXES, os.path.join(out, "model.onnx"))
+    export(labeler, {"input_ids": label_ids, "attention_mask": label_mask}, LABEL_ENCODER_INPUTS, LABEL_ENCODER_AXES,
+           os.path.join(out, "labels_encoder.onnx"), output="labels_embeddings")
+    joint_inputs = BI_SPAN_INPUTS[:6] + ["labels_input_ids", "labels_attention_mask"]
+    joint_axes = {k: v for k, v in BI_SPAN_AXES.items() if k != "labels_embeddings"}
+    joint_axes.update({"labels_input_ids": {0: "num_labels", 1: "label_seq_length"},
+                       "labels_attention_mask": {0: "num_labels", 1: "label_seq_length"}})
+    export(JointBiSpan(model, labeler), dict(text, labels_input_ids=label_ids, labels_attention_mask=label_mask),
+           joint_inputs, joint_axes, os.path.join(out, "upstream-default.onnx"))
+    sizes = [os.path.getsize(os.path.join(out, f)) / 1e6 for f in ("model.onnx", "labels_encoder.onnx", "upstream-default.onnx")]
+    print("bi-span-micro: %.2f + %.2f MB (upstream-default %.2f MB)" % tuple(sizes))
 
 
 if __name__ == "__main__":
