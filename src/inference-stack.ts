@@ -58,8 +58,9 @@ export function planLimits(config: Config, model: GlinerConfig): PlanLimits {
   }
   // Uni-encoders put the labels in the prompt, max_types at a time; a bi-encoder's labels are
   // embeddings beside the text, so every label of a request goes in one pass (as in Python).
-  const perPass = modelKind(model).promptLabels ? model.maxTypes : config.maxLabels;
-  return { windowWords, overlapWords: config.windowOverlapWords, labelsPerRow: config.labelsPerPass > 0 ? config.labelsPerPass : perPass };
+  const { promptLabels } = modelKind(model);
+  const perPass = promptLabels ? model.maxTypes : config.maxLabels;
+  return { windowWords, overlapWords: config.windowOverlapWords, labelsPerRow: config.labelsPerPass > 0 ? config.labelsPerPass : perPass, promptLabels };
 }
 
 export function createInferenceStack(config: Config, logger: Logger, metrics: Metrics): InferenceStack {
