@@ -24,7 +24,7 @@ export const ERROR_CODES = {
   // Start-up and CLI errors (never sent over HTTP, but coded all the same)
   CONFIG_INVALID: { status: 500, summary: 'The configuration failed validation; every violation is listed.' },
   MODEL_NOT_FOUND: { status: 500, summary: 'The model directory or hub repository does not hold a usable model.' },
-  MODEL_UNSUPPORTED: { status: 500, summary: 'The model is not a span-mode GLiNER export this server can run.' },
+  MODEL_UNSUPPORTED: { status: 500, summary: 'The model is not a GLiNER export this server can run (its kind or ONNX inputs are not supported).' },
   MODEL_DOWNLOAD_FAILED: { status: 500, summary: 'Downloading a model file from the hub failed.' },
   CHECKSUM_MISMATCH: { status: 500, summary: 'A downloaded file does not match the hash the hub gave for it.' },
   OFFLINE: { status: 500, summary: 'The model is not in the cache and offline mode forbids downloading it.' },

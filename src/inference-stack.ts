@@ -8,6 +8,7 @@ import { Batcher } from './engine/batcher.js';
 import { Engine } from './engine/engine.js';
 import type { PlanLimits } from './inference/plan.js';
 import type { Metrics } from './metrics/registry.js';
+import { modelKind } from './inference/kinds/index.js';
 import { readModelDir } from './model/files.js';
 import type { GlinerConfig } from './model/gliner-config.js';
 import { resolveModel, type ResolvedModel } from './model/store.js';
@@ -55,7 +56,11 @@ export function planLimits(config: Config, model: GlinerConfig): PlanLimits {
   if (config.windowOverlapWords <= model.maxWidth || config.windowOverlapWords >= windowWords) {
     throw new GlinerError('CONFIG_INVALID', `WINDOW_OVERLAP_WORDS must be above the model's max span width (${model.maxWidth}) and below the window (${windowWords} words); got ${config.windowOverlapWords}.`);
   }
-  return { windowWords, overlapWords: config.windowOverlapWords, labelsPerRow: config.labelsPerPass > 0 ? config.labelsPerPass : model.maxTypes };
+  // Uni-encoders put the labels in the prompt, max_types at a time; a bi-encoder's labels are
+  // embeddings beside the text, so every label of a request goes in one pass (as in Python).
+  const { promptLabels } = modelKind(model);
+  const perPass = promptLabels ? model.maxTypes : config.maxLabels;
+  return { windowWords, overlapWords: config.windowOverlapWords, labelsPerRow: config.labelsPerPass > 0 ? config.labelsPerPass : perPass, promptLabels };
 }
 
 export function createInferenceStack(config: Config, logger: Logger, metrics: Metrics): InferenceStack {
@@ -93,6 +98,10 @@ export function createInferenceStack(config: Config, logger: Logger, metrics: Me
         metrics.postprocessSeconds.observe(result.timings.postprocessSeconds);
         metrics.rowsProcessed.inc(batch.rows);
         metrics.tokensProcessed.inc(result.rows.reduce((sum, row) => sum + row.tokens, 0));
+        if (result.labelCache !== undefined) {
+          metrics.labelCacheHits.inc(result.labelCache.hits);
+          metrics.labelCacheMisses.inc(result.labelCache.misses);
+        }
         metrics.workerBusySeconds.inc(result.timings.preprocessSeconds + result.timings.inferenceSeconds + result.timings.postprocessSeconds);
       },
     },
@@ -123,6 +132,8 @@ export function createInferenceStack(config: Config, logger: Logger, metrics: Me
       },
     });
     const files = readModelDir(resolved.dir, config.modelQuantization);
+    // An unsupported kind fails here, before any worker starts; its ONNX inputs are checked in the workers.
+    modelKind(files.config, undefined, path.join(resolved.dir, 'gliner_config.json'));
     engine.setLimits(planLimits(config, files.config));
     logger.info({ model: resolved.id, dir: resolved.dir, onnx: files.onnxPath, bytes: files.onnxBytes }, 'loading model');
     const started = await InferencePool.start(
@@ -136,6 +147,7 @@ export function createInferenceStack(config: Config, logger: Logger, metrics: Me
         interOpThreads: config.interOpThreads,
         graphOptimization: config.graphOptimization,
         intraOpSpinning: config.intraOpSpinning,
+        labelCacheSize: config.labelCacheSize,
         workers: config.workers,
       },
       () => {

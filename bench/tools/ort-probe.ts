@@ -14,7 +14,7 @@ import * as ort from 'onnxruntime-node';
 import { dedupeLabels } from '../../src/inference/plan.js';
 import { modelRows } from '../raw.js';
 import { PromptEncoder } from '../../src/inference/prompt.js';
-import { buildBatch } from '../../src/inference/tensors.js';
+import { modelKind } from '../../src/inference/kinds/index.js';
 import { feedsOf } from '../../src/worker/feeds.js';
 import { readModelDir } from '../../src/model/files.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
@@ -48,6 +48,7 @@ const options: ort.InferenceSession.SessionOptions = {
   ...(values.profile === undefined ? {} : { enableProfiling: true, profileFilePrefix: values.profile }),
 };
 const session = await ort.InferenceSession.create(files.onnxPath, options);
+const kind = modelKind(files.config, session.inputNames, files.onnxPath);
 const name = values.scenario as ScenarioName;
 if (!(SCENARIO_NAMES as readonly string[]).includes(name)) throw new Error(`unknown scenario ${name}`);
 const scenario = makeScenario(name, loadCorpus(defaultDatasetsDir(PACKAGE_ROOT)));
@@ -69,15 +70,14 @@ for (let i = 0; performance.now() < stopAt || i < 3; i++) {
   const batchRows = Array.from({ length: size }, () => rows[cursor++ % rows.length]).filter((r) => r !== undefined);
   const t0 = performance.now();
   const encoded = batchRows.map((r) => encoder.encode(r.labels, r.words));
-  const b = buildBatch(encoded, files.config.maxWidth);
-  const feeds = feedsOf(b);
+  const feeds = feedsOf(kind.feeds(encoded, files.config));
   const t1 = performance.now();
   await session.run(feeds);
   const t2 = performance.now();
   if (i >= 3) {
     pre.push(t1 - t0);
     run.push(t2 - t1);
-    tokens.push(b.tokens);
+    tokens.push(feeds.input_ids?.dims[1] ?? 0);
   }
 }
 const r = summarize(run);

@@ -46,6 +46,7 @@ export const SETTINGS = {
   intraOpThreads: s('INTRA_OP_THREADS', Int(0, 0, 256), 'Threads per ONNX Runtime session. 0 = auto (cores / workers).'),
   interOpThreads: s('INTER_OP_THREADS', Int(1, 0, 64), 'Inter-operator threads per session (the graph runs sequentially, so 1 is enough).'),
   graphOptimization: s('GRAPH_OPTIMIZATION', Enum(['disabled', 'basic', 'extended', 'all'] as const, 'all'), 'ONNX Runtime graph optimisation level.'),
+  labelCacheSize: s('LABEL_CACHE_SIZE', Int(10000, 0), 'Bi-encoder models: label embeddings kept per worker (LRU by label text), so each distinct label goes through the label encoder once. 0 = no cache. Ignored by uni-encoders.'),
   intraOpSpinning: s('INTRA_OP_SPINNING', Bool(false), 'Let ONNX Runtime\'s threads spin while waiting for work: slightly lower latency on dedicated cores, but on small machines the spinning steals CPU from the HTTP thread.'),
   // --- Batching
   maxBatchRows: s('MAX_BATCH_ROWS', Int(0, 0, 4096), 'Most rows (texts or windows) in one model batch. 0 = auto: 8 on CPU, 32 on CUDA (bench/RESULTS.md). 1 disables micro-batching.'),
@@ -57,7 +58,7 @@ export const SETTINGS = {
   batchLookahead: s('BATCH_LOOKAHEAD', Int(256, 1), 'How many waiting requests the batcher looks at to fill one batch fairly within its token and padding budgets.'),
   windowWords: s('WINDOW_WORDS', Int(0, 0), 'Words per window for long texts. 0 = the model\'s max_len.'),
   windowOverlapWords: s('WINDOW_OVERLAP_WORDS', Int(32, 1), 'Words shared by neighbouring windows; must exceed the model\'s max span width.'),
-  labelsPerPass: s('LABELS_PER_PASS', Int(0, 0), 'Labels per model row; longer label lists are split into groups. 0 = the model\'s max_types.'),
+  labelsPerPass: s('LABELS_PER_PASS', Int(0, 0), 'Labels per model row; longer label lists are split into groups. 0 = the model\'s max_types for uni-encoders (labels in the prompt), all of a request\'s labels for bi-encoders.'),
   requestTimeoutMs: s('REQUEST_TIMEOUT_MS', Int(30000, 1), 'Deadline of a request: when it passes, its rows not yet run are dropped and it is answered 504 at once.'),
   // --- Request limits
   maxBodyBytes: s('MAX_BODY_BYTES', Int(1048576, 1024), 'Largest accepted request body (413 beyond).'),

@@ -125,7 +125,7 @@ export class Engine {
     const started = performance.now();
     const { limits } = this.settings;
     const labels = dedupeLabels(request.labels);
-    const groups = labelGroups(labels, limits.labelsPerRow);
+    const groups = labelGroups(labels, limits.labelsPerRow, limits.promptLabels ?? true);
     const chars = request.texts.reduce((sum, text) => sum + text.length, 0);
     const plans = chars <= INLINE_PLAN_CHARS ? request.texts.map((text) => planText(text, limits)) : undefined;
     const rows = plans === undefined

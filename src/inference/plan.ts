@@ -14,6 +14,8 @@ export interface PlanLimits {
   readonly overlapWords: number;
   /** Labels per row. */
   readonly labelsPerRow: number;
+  /** Whether labels take tokens in the row (uni-encoders' prompt); false for bi-encoders. Default true. */
+  readonly promptLabels?: boolean;
 }
 
 /** One window of a text: a run of words, where it sits in the text, and its rough token count. */
@@ -64,11 +66,12 @@ export function windowStarts(count: number, size: number, overlap: number): numb
   return starts;
 }
 
-export function labelGroups(labels: readonly string[], labelsPerRow: number): LabelGroup[] {
+/** `promptLabels` false (bi-encoders): the labels cost the row no tokens, they are embeddings beside it. */
+export function labelGroups(labels: readonly string[], labelsPerRow: number, promptLabels = true): LabelGroup[] {
   const groups: LabelGroup[] = [];
   for (let offset = 0; offset < labels.length; offset += labelsPerRow) {
     const group = labels.slice(offset, offset + labelsPerRow);
-    groups.push({ offset, labels: group, tokens: group.reduce((sum, label) => sum + 1 + estimateTokens(label), 0) });
+    groups.push({ offset, labels: group, tokens: promptLabels ? group.reduce((sum, label) => sum + 1 + estimateTokens(label), 0) : 0 });
   }
   return groups;
 }

@@ -61,19 +61,26 @@ export class PromptEncoder {
     return ids;
   }
 
-  encode(labels: readonly string[], words: readonly string[]): EncodedRow {
+  /**
+   * The row's tokens. With `prompt` (uni-encoders) the labels lead the text as above; without it
+   * (bi-encoders, whose labels go through their own encoder) the row is [CLS] w1 … wL [SEP], as
+   * upstream's BiEncoder processors tokenise the text words alone.
+   */
+  encode(labels: readonly string[], words: readonly string[], prompt = true): EncodedRow {
     const inputIds: number[] = [this.special.cls];
     const wordsMask: number[] = [0];
-    for (const label of labels) {
-      inputIds.push(this.special.ent);
-      wordsMask.push(0);
-      for (const id of this.pieces(label)) {
-        inputIds.push(id);
+    if (prompt) {
+      for (const label of labels) {
+        inputIds.push(this.special.ent);
         wordsMask.push(0);
+        for (const id of this.pieces(label)) {
+          inputIds.push(id);
+          wordsMask.push(0);
+        }
       }
+      inputIds.push(this.special.promptSep);
+      wordsMask.push(0);
     }
-    inputIds.push(this.special.promptSep);
-    wordsMask.push(0);
     // GLiNER HEAD counts only words that produced at least one sub-token, so a word the normaliser
     // deletes entirely (a lone zero-width character, say) shifts later words down, and Python then
     // reports shifted character offsets. Its text_lengths still counts every word, so the model sees

@@ -1,4 +1,5 @@
-// Batch tensors: encoded rows → the six span-mode ONNX inputs, padded and masked per row.
+// Batch tensors: encoded rows → the four text inputs every kind takes, and the six span-mode ONNX
+// inputs, padded and masked per row.
 //
 // Rows may have different lengths and different label sets: tokens are right-padded to the longest
 // row, W is the most words in any row, and span_mask marks the spans inside each row. The classes
@@ -6,17 +7,8 @@
 // when decoding (see decode.ts).
 import type { EncodedRow } from './prompt.js';
 
-export interface BatchTensors {
-  readonly batchSize: number;
-  /** T: tokens per row after padding. */
-  readonly tokens: number;
-  /** W: words per row after padding (max text length). */
-  readonly words: number;
+export interface BatchTensors extends TextTensors {
   readonly maxWidth: number;
-  readonly inputIds: BigInt64Array;
-  readonly attentionMask: BigInt64Array;
-  readonly wordsMask: BigInt64Array;
-  readonly textLengths: BigInt64Array;
   readonly spanIdx: BigInt64Array;
   /** bool tensor, one byte per span. */
   readonly spanMask: Uint8Array;
@@ -39,7 +31,20 @@ class Int64Writer {
   }
 }
 
-export function buildBatch(rows: readonly EncodedRow[], maxWidth: number): BatchTensors {
+/** The four text inputs every GLiNER kind takes: input_ids, attention_mask, words_mask, text_lengths. */
+export interface TextTensors {
+  readonly batchSize: number;
+  /** T: tokens per row after padding. */
+  readonly tokens: number;
+  /** W: words per row after padding (max text length). */
+  readonly words: number;
+  readonly inputIds: BigInt64Array;
+  readonly attentionMask: BigInt64Array;
+  readonly wordsMask: BigInt64Array;
+  readonly textLengths: BigInt64Array;
+}
+
+export function buildTextBatch(rows: readonly EncodedRow[]): TextTensors {
   const batchSize = rows.length;
   let tokens = 1;
   let words = 1;
@@ -51,15 +56,10 @@ export function buildBatch(rows: readonly EncodedRow[], maxWidth: number): Batch
   const attentionMask = new BigInt64Array(batchSize * tokens);
   const wordsMask = new BigInt64Array(batchSize * tokens);
   const textLengths = new BigInt64Array(batchSize);
-  const spans = words * maxWidth;
-  const spanIdx = new BigInt64Array(batchSize * spans * 2);
-  const spanMask = new Uint8Array(batchSize * spans);
-
   const ids = new Int64Writer(inputIds);
   const attention = new Int64Writer(attentionMask);
   const mask = new Int64Writer(wordsMask);
   const lengths = new Int64Writer(textLengths);
-  const pairs = new Int64Writer(spanIdx);
   rows.forEach((row, b) => {
     const base = b * tokens;
     row.inputIds.forEach((id, t) => {
@@ -70,6 +70,18 @@ export function buildBatch(rows: readonly EncodedRow[], maxWidth: number): Batch
       if (w !== 0) mask.set(base + t, w);
     });
     lengths.set(b, row.textLength);
+  });
+  return { batchSize, tokens, words, inputIds, attentionMask, wordsMask, textLengths };
+}
+
+export function buildBatch(rows: readonly EncodedRow[], maxWidth: number): BatchTensors {
+  const text = buildTextBatch(rows);
+  const { batchSize, words } = text;
+  const spans = words * maxWidth;
+  const spanIdx = new BigInt64Array(batchSize * spans * 2);
+  const spanMask = new Uint8Array(batchSize * spans);
+  const pairs = new Int64Writer(spanIdx);
+  rows.forEach((row, b) => {
     // Flat span index i*K + k holds the word pair (i, i+k); valid while i+k < L. Masked entries stay
     // (0, 0): the model multiplies span_idx by span_mask before gathering, so any in-range value works.
     const spanBase = b * spans;
@@ -82,8 +94,7 @@ export function buildBatch(rows: readonly EncodedRow[], maxWidth: number): Batch
       }
     }
   });
-
-  return { batchSize, tokens, words, maxWidth, inputIds, attentionMask, wordsMask, textLengths, spanIdx, spanMask };
+  return { ...text, maxWidth, spanIdx, spanMask };
 }
 
 /** Padded token count of a batch: what the batch actually costs the model. */

@@ -59,6 +59,12 @@ export class Metrics {
   readonly postprocessSeconds = new client.Histogram({
     name: 'gliner_postprocess_seconds', help: 'Span extraction, decoding and the answer\'s JSON per batch (in the worker).', buckets: seconds(0.0001, 2), registers: [this.registry],
   });
+  readonly labelCacheHits = new client.Counter({
+    name: 'gliner_label_cache_hits_total', help: 'Bi-encoder models: label embeddings found in a worker\'s label cache (LABEL_CACHE_SIZE). Stays 0 for uni-encoders.', registers: [this.registry],
+  });
+  readonly labelCacheMisses = new client.Counter({
+    name: 'gliner_label_cache_misses_total', help: 'Bi-encoder models: labels run through the label encoder because they were not in the worker\'s cache. Stays 0 for uni-encoders.', registers: [this.registry],
+  });
   readonly tokensProcessed = new client.Counter({
     name: 'gliner_tokens_processed_total', help: 'Real (unpadded) tokens run through the model.', registers: [this.registry],
   });

@@ -25,6 +25,11 @@ export interface ModelFiles {
   readonly config: GlinerConfig;
   /** Size of the ONNX file in bytes. */
   readonly onnxBytes: number;
+  /**
+   * Bi-encoders: the label encoder (`labels_encoder.onnx`, next to the model's ONNX file or at the
+   * top) and its tokenizer (`labels_tokenizer.json`, else the text tokenizer), when present.
+   */
+  readonly labelsEncoder?: { readonly onnxPath: string; readonly tokenizerJson: unknown };
 }
 
 /** The relative paths a hub download needs for this quantisation (both layouts are tried). */
@@ -60,13 +65,17 @@ function readJson(file: string, required: boolean): unknown {
 export function readModelDir(dir: string, quantization: Quantization = 'auto'): ModelFiles {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new GlinerError('MODEL_NOT_FOUND', `${dir} is not a directory`);
   const onnx = findOnnx(dir, quantization);
+  const labelsOnnx = [path.join(path.dirname(onnx.file), 'labels_encoder.onnx'), path.join(dir, 'labels_encoder.onnx')].find((f) => existsSync(f));
+  const labelsTokenizer = path.join(dir, 'labels_tokenizer.json');
+  const tokenizerJson = readJson(path.join(dir, 'tokenizer.json'), true);
   return {
     dir,
     onnxPath: onnx.file,
     quantization: onnx.quantization,
-    tokenizerJson: readJson(path.join(dir, 'tokenizer.json'), true),
+    tokenizerJson,
     tokenizerConfig: readJson(path.join(dir, 'tokenizer_config.json'), false),
     config: parseGlinerConfig(readJson(path.join(dir, 'gliner_config.json'), true), path.join(dir, 'gliner_config.json')),
     onnxBytes: statSync(onnx.file).size,
+    ...(labelsOnnx === undefined ? {} : { labelsEncoder: { onnxPath: labelsOnnx, tokenizerJson: existsSync(labelsTokenizer) ? readJson(labelsTokenizer, true) : tokenizerJson } }),
   };
 }

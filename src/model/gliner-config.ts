@@ -13,14 +13,43 @@ const GlinerConfigSchema = Type.Object(
     sep_token: Type.Optional(Type.String()),
     words_splitter_type: Type.Optional(Type.String()),
     max_types: Type.Optional(Type.Integer({ minimum: 1 })),
+    labels_encoder: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    labels_decoder: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    relations_layer: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   },
   { additionalProperties: true },
 );
 
 type RawGlinerConfig = Static<typeof GlinerConfigSchema>;
 
+/**
+ * The GLiNER architectures, named as upstream's classes are (urchade/GLiNER c2bb58d,
+ * `GLiNER._get_gliner_class` in gliner/model.py), chosen from the config the same way.
+ */
+export type GlinerKindName =
+  | 'UniEncoderSpan'
+  | 'UniEncoderToken'
+  | 'BiEncoderSpan'
+  | 'BiEncoderToken'
+  | 'UniEncoderSpanRelex'
+  | 'UniEncoderTokenRelex'
+  | 'UniEncoderSpanDecoder'
+  | 'UniEncoderTokenDecoder';
+
+/** Upstream's choice of class from the config: relations, then a labels decoder, then a labels encoder, then span mode. */
+export function kindOfConfig(raw: { span_mode?: string; labels_encoder?: string | null; labels_decoder?: string | null; relations_layer?: string | null }): GlinerKindName {
+  const token = raw.span_mode === 'token_level';
+  const present = (v: string | null | undefined): boolean => v !== undefined && v !== null;
+  if (present(raw.relations_layer)) return token ? 'UniEncoderTokenRelex' : 'UniEncoderSpanRelex';
+  if (present(raw.labels_decoder)) return token ? 'UniEncoderTokenDecoder' : 'UniEncoderSpanDecoder';
+  if (present(raw.labels_encoder)) return token ? 'BiEncoderToken' : 'BiEncoderSpan';
+  return token ? 'UniEncoderToken' : 'UniEncoderSpan';
+}
+
 /** What the pipeline needs from a model's config, with GLiNER's defaults filled in. */
 export interface GlinerConfig {
+  /** The architecture, as upstream picks it from this config (the ONNX inputs are checked when the session opens). */
+  readonly kind: GlinerKindName;
   readonly modelName: string;
   readonly spanMode: string;
   /** K: the widest span, in words, the model scores. */
@@ -40,14 +69,13 @@ export function parseGlinerConfig(json: unknown, source: string): GlinerConfig {
   }
   const raw: RawGlinerConfig = json;
   const spanMode = raw.span_mode ?? 'markerV0';
-  if (spanMode === 'token_level') {
-    throw new GlinerError('MODEL_UNSUPPORTED', `${source}: token-level GLiNER models are not supported (span mode only).`);
-  }
+  const kind = kindOfConfig(raw);
   const splitter = raw.words_splitter_type ?? 'whitespace';
   if (splitter !== 'whitespace') {
     throw new GlinerError('MODEL_UNSUPPORTED', `${source}: words_splitter_type "${splitter}" is not supported (whitespace only).`);
   }
   return Object.freeze({
+    kind,
     modelName: raw.model_name ?? 'unknown',
     spanMode,
     maxWidth: raw.max_width ?? 12,

@@ -1,15 +1,9 @@
-// The six span-mode ONNX inputs as onnxruntime tensors, from a built batch.
+// A kind's input tensors (plain typed arrays with dims) as onnxruntime tensors.
 import * as ort from 'onnxruntime-node';
-import type { BatchTensors } from '../inference/tensors.js';
+import type { TensorData } from '../inference/kinds/index.js';
 
-export function feedsOf(batch: BatchTensors): Record<string, ort.Tensor> {
-  const spans = batch.words * batch.maxWidth;
-  return {
-    input_ids: new ort.Tensor('int64', batch.inputIds, [batch.batchSize, batch.tokens]),
-    attention_mask: new ort.Tensor('int64', batch.attentionMask, [batch.batchSize, batch.tokens]),
-    words_mask: new ort.Tensor('int64', batch.wordsMask, [batch.batchSize, batch.tokens]),
-    text_lengths: new ort.Tensor('int64', batch.textLengths, [batch.batchSize, 1]),
-    span_idx: new ort.Tensor('int64', batch.spanIdx, [batch.batchSize, spans, 2]),
-    span_mask: new ort.Tensor('bool', batch.spanMask, [batch.batchSize, spans]),
-  };
+export function feedsOf(inputs: Record<string, TensorData>): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const [name, tensor] of Object.entries(inputs)) feeds[name] = new ort.Tensor(tensor.type, tensor.data, [...tensor.dims]);
+  return feeds;
 }

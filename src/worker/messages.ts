@@ -90,6 +90,8 @@ export interface BatchResult {
   /** rows × longest row: what the batch cost, padding included. */
   readonly paddedTokens: number;
   readonly workerId: number;
+  /** Bi-encoders: label-cache lookups in this batch. */
+  readonly labelCache?: { readonly hits: number; readonly misses: number };
 }
 
 export interface PlanResult {

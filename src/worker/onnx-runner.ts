@@ -1,21 +1,27 @@
-// The model runner: rows in, spans out. Owns one ONNX Runtime session, the tokenizer and the
-// tensor/decoding steps; the engine never sees tensors. The same class runs inside each pool worker
+// The model runner: rows in, spans out. Owns one ONNX Runtime session, the tokenizer and the model
+// kind (inference/kinds: its feeds and how its output becomes spans); the engine never sees tensors. The same class runs inside each pool worker
 // and in-process for the eval command and the raw benchmark.
 import * as ort from 'onnxruntime-node';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { candidatesOf } from '../inference/decode.js';
+import { GlinerError } from '../errors.js';
+import { loadTokenizer } from '../inference/tokenizer.js';
+import { modelKind, type ModelKind } from '../inference/kinds/index.js';
 import { PromptEncoder, type EncodedRow } from '../inference/prompt.js';
-import { buildBatch, paddedTokens } from '../inference/tensors.js';
+import { paddedTokens } from '../inference/tensors.js';
 import type { GlinerConfig } from '../model/gliner-config.js';
 import { readModelDir, type Quantization } from '../model/files.js';
 import { openSession, type ExecutionProvider, type SessionSettings } from '../model/session.js';
 import type { SpanList } from '../inference/spans.js';
 import { feedsOf } from './feeds.js';
+import { LabelEmbedder } from './label-embedder.js';
 import type { BatchTimings, ModelRow } from './messages.js';
 
 export interface RunnerSettings extends SessionSettings {
   readonly modelDir: string;
   readonly quantization: Quantization;
+  /** Bi-encoders: label embeddings kept per worker (LABEL_CACHE_SIZE); default 10,000. */
+  readonly labelCacheSize?: number;
 }
 
 export interface RunnerRow {
@@ -29,6 +35,8 @@ export interface RunOutput {
   readonly rows: RunnerRow[];
   readonly timings: BatchTimings;
   readonly paddedTokens: number;
+  /** Bi-encoders: label-cache lookups in this batch. */
+  readonly labelCache?: { readonly hits: number; readonly misses: number };
 }
 
 /** The narrow model interface the engine's workers depend on. */
@@ -53,18 +61,35 @@ export class OnnxRunner implements ModelRunner {
   private constructor(
     private readonly session: ort.InferenceSession,
     private readonly encoder: PromptEncoder,
+    readonly kind: ModelKind,
     readonly config: GlinerConfig,
     readonly executionProvider: ExecutionProvider,
     readonly fallbackReason: string | undefined,
     readonly onnxPath: string,
     readonly quantization: string,
+    private readonly labels: LabelEmbedder | undefined,
   ) {}
 
   static async load(settings: RunnerSettings): Promise<OnnxRunner> {
     const files = readModelDir(settings.modelDir, settings.quantization);
     const encoder = PromptEncoder.fromJson(files.tokenizerJson, files.tokenizerConfig, files.config.entToken, files.config.sepToken);
     const opened = await openSession(files.onnxPath, settings);
-    return new OnnxRunner(opened.session, encoder, files.config, opened.executionProvider, opened.fallbackReason, files.onnxPath, files.quantization);
+    let kind: ModelKind;
+    let labels: LabelEmbedder | undefined;
+    try {
+      kind = modelKind(files.config, opened.session.inputNames, files.onnxPath);
+      if (kind.labelsInput !== undefined) {
+        if (files.labelsEncoder === undefined) {
+          throw new GlinerError('MODEL_UNSUPPORTED', `${settings.modelDir}: a ${kind.name} GLiNER needs its label encoder as labels_encoder.onnx (inputs input_ids, attention_mask; output labels_embeddings), next to ${path.basename(files.onnxPath)}; there is none.`);
+        }
+        const labelSession = await openSession(files.labelsEncoder.onnxPath, settings);
+        labels = new LabelEmbedder(labelSession.session, loadTokenizer(files.labelsEncoder.tokenizerJson, undefined), settings.labelCacheSize ?? 10_000);
+      }
+    } catch (error) {
+      await opened.session.release();
+      throw error;
+    }
+    return new OnnxRunner(opened.session, encoder, kind, files.config, opened.executionProvider, opened.fallbackReason, files.onnxPath, files.quantization, labels);
   }
 
   /** A full-size pass so the first real request does not pay for allocation and kernel selection. */
@@ -73,35 +98,62 @@ export class OnnxRunner implements ModelRunner {
     const words = Array.from({ length: Math.min(this.config.maxLen, 64) }, (_, i) => (i % 7 === 0 ? 'Paris' : 'word'));
     const task: ModelRow = { words, labels: ['person', 'organization', 'location'], threshold: 0.5 };
     await this.run(Array.from({ length: rows }, () => task));
+    this.labels?.cache.take();
     return (performance.now() - started) / 1000;
   }
 
   async run(rows: readonly ModelRow[]): Promise<RunOutput> {
     const t0 = performance.now();
-    const encoded = rows.map((row) => this.encoder.encode(row.labels, row.words));
-    const batch = buildBatch(encoded, this.config.maxWidth);
-    const feeds = feedsOf(batch);
-    const t1 = performance.now();
-    const output = await this.session.run(feeds);
-    const t2 = performance.now();
-    const logits = output.logits;
-    if (logits === undefined) throw new Error('the model has no "logits" output: this is a bug in the export');
-    const dims = logits.dims;
-    const view = { data: logits.data as Float32Array, dims: [dims[0] ?? 0, dims[1] ?? 0, dims[2] ?? 0, dims[3] ?? 0] as const };
-    const results = encoded.map((row, b): RunnerRow => ({
-      spans: mapWords(candidatesOf(view, b, row.textLength, row.numLabels, rows[b]?.threshold ?? 0.5), row),
-      tokens: row.inputIds.length,
-    }));
-    logits.dispose();
-    const t3 = performance.now();
+    const encoded = rows.map((row) => this.encoder.encode(row.labels, row.words, this.kind.promptLabels));
+    const results: RunnerRow[] = new Array<RunnerRow>(rows.length);
+    let inference = 0;
+    let postprocess = 0;
+    // A bi-encoder's label embeddings are one label set per run: rows are grouped by label list.
+    for (const group of this.groups(rows)) {
+      const groupRows = group.map((i) => encoded[i] as EncodedRow);
+      const feeds = feedsOf(this.kind.feeds(groupRows, this.config));
+      if (this.labels !== undefined && this.kind.labelsInput !== undefined) {
+        const embedded = await this.labels.embed(rows[group[0] ?? 0]?.labels ?? []);
+        feeds[this.kind.labelsInput] = new ort.Tensor('float32', embedded.data, embedded.dims);
+      }
+      const t1 = performance.now();
+      const output = await this.session.run(feeds);
+      const t2 = performance.now();
+      const logits = output.logits;
+      if (logits === undefined) throw new Error('the model has no "logits" output: this is a bug in the export');
+      const view = { data: logits.data as Float32Array, dims: logits.dims };
+      groupRows.forEach((row, b) => {
+        const i = group[b] ?? 0;
+        results[i] = { spans: mapWords(this.kind.spans(view, b, row, rows[i]?.threshold ?? 0.5), row), tokens: row.inputIds.length };
+      });
+      logits.dispose();
+      inference += t2 - t1;
+      postprocess += performance.now() - t2;
+    }
+    const total = performance.now() - t0;
     return {
       rows: results,
       paddedTokens: paddedTokens(encoded),
-      timings: { preprocessSeconds: (t1 - t0) / 1000, inferenceSeconds: (t2 - t1) / 1000, postprocessSeconds: (t3 - t2) / 1000 },
+      timings: { preprocessSeconds: (total - inference - postprocess) / 1000, inferenceSeconds: inference / 1000, postprocessSeconds: postprocess / 1000 },
+      ...(this.labels === undefined ? {} : { labelCache: this.labels.cache.take() }),
     };
+  }
+
+  /** Row indices to run together: all at once, or for a bi-encoder one group per label list. */
+  private groups(rows: readonly ModelRow[]): number[][] {
+    if (this.labels === undefined) return [rows.map((_, i) => i)];
+    const byLabels = new Map<string, number[]>();
+    rows.forEach((row, i) => {
+      const key = JSON.stringify(row.labels);
+      const group = byLabels.get(key);
+      if (group === undefined) byLabels.set(key, [i]);
+      else group.push(i);
+    });
+    return [...byLabels.values()];
   }
 
   async close(): Promise<void> {
     await this.session.release();
+    await this.labels?.close();
   }
 }

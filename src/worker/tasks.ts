@@ -44,6 +44,7 @@ export async function runBatch(runner: ModelRunner, task: BatchTask, workerId: n
     rows,
     paddedTokens: output.paddedTokens,
     workerId,
+    ...(output.labelCache === undefined ? {} : { labelCache: output.labelCache }),
     timings: {
       preprocessSeconds: timings.preprocessSeconds + (t1 - t0) / 1000,
       inferenceSeconds: timings.inferenceSeconds,

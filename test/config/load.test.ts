@@ -59,7 +59,7 @@ describe('configuration', () => {
 });
 
 describe('derived engine settings', () => {
-  const model = { modelName: 'm', spanMode: 'markerV0', maxWidth: 12, maxLen: 384, entToken: '<<ENT>>', sepToken: '<<SEP>>', maxTypes: 25 };
+  const model = { kind: 'UniEncoderSpan' as const, modelName: 'm', spanMode: 'markerV0', maxWidth: 12, maxLen: 384, entToken: '<<ENT>>', sepToken: '<<SEP>>', maxTypes: 25 };
 
   it('MAX_BATCH_ROWS=0 picks the measured default per execution provider', async () => {
     const { batchRows } = await import('../../src/inference-stack.js');
@@ -70,8 +70,11 @@ describe('derived engine settings', () => {
 
   it('windows follow the model\'s max_len, and the overlap must exceed its max span width', async () => {
     const { planLimits } = await import('../../src/inference-stack.js');
-    expect(planLimits(load({}), model)).toEqual({ windowWords: 384, overlapWords: 32, labelsPerRow: 25 });
-    expect(planLimits(load({ WINDOW_WORDS: '1000', LABELS_PER_PASS: '5' }), model)).toEqual({ windowWords: 384, overlapWords: 32, labelsPerRow: 5 });
+    expect(planLimits(load({}), model)).toEqual({ windowWords: 384, overlapWords: 32, labelsPerRow: 25, promptLabels: true });
+    expect(planLimits(load({ WINDOW_WORDS: '1000', LABELS_PER_PASS: '5' }), model)).toEqual({ windowWords: 384, overlapWords: 32, labelsPerRow: 5, promptLabels: true });
     expect(() => planLimits(load({ WINDOW_OVERLAP_WORDS: '12' }), model)).toThrow(GlinerError);
+    // A bi-encoder takes all of a request's labels in one pass (up to MAX_LABELS), unless LABELS_PER_PASS says otherwise.
+    expect(planLimits(load({}), { ...model, kind: 'BiEncoderSpan' })).toEqual({ windowWords: 384, overlapWords: 32, labelsPerRow: 100, promptLabels: false });
+    expect(planLimits(load({ LABELS_PER_PASS: '7' }), { ...model, kind: 'BiEncoderSpan' }).labelsPerRow).toBe(7);
   });
 });

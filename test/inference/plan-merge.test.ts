@@ -41,6 +41,11 @@ describe('planning', () => {
     expect(labelGroups(['a', 'b', 'c'], 2).map((g) => [g.offset, g.labels])).toEqual([[0, ['a', 'b']], [2, ['c']]]);
   });
 
+  it('labels cost a row tokens in a prompt (uni-encoders), none beside it (bi-encoders)', () => {
+    expect(labelGroups(['person', 'location'], 25)[0]?.tokens).toBeGreaterThan(2);
+    expect(labelGroups(['person', 'location'], 25, false)[0]?.tokens).toBe(0);
+  });
+
   it('plans nothing for blank texts', () => {
     expect(planText('  \n\t', limits).windows).toEqual([]);
   });

@@ -144,11 +144,12 @@ class RustTokenizer:
     def __len__(self):
         return self.tok.get_vocab_size(with_added_tokens=True)
 
-    def __call__(self, word_lists, is_split_into_words, return_tensors, truncation, padding):
+    def __call__(self, word_lists, is_split_into_words=False, return_tensors="pt", truncation=True, padding="longest"):
         import torch
 
-        assert is_split_into_words and return_tensors == "pt" and padding == "longest"
-        encodings = self.tok.encode_batch(word_lists, is_pretokenized=True, add_special_tokens=True)
+        # Pre-tokenized word lists (the text), or plain strings (a bi-encoder's labels_tokenizer call).
+        assert return_tensors == "pt" and padding == "longest"
+        encodings = self.tok.encode_batch(word_lists, is_pretokenized=is_split_into_words, add_special_tokens=True)
         width = max(len(e.ids) for e in encodings)
         ids, mask, word_ids = [], [], []
         for e in encodings:

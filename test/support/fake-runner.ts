@@ -13,7 +13,7 @@ import { runBatch, runMerge, runPlan } from '../../src/worker/tasks.js';
 const capital = (word: string | undefined): boolean => word !== undefined && /^\p{Lu}/u.test(word);
 
 export class FakeRunner implements ModelRunner {
-  readonly config: GlinerConfig = { modelName: 'fake', spanMode: 'markerV0', maxWidth: 12, maxLen: 384, entToken: '<<ENT>>', sepToken: '<<SEP>>', maxTypes: 25 };
+  readonly config: GlinerConfig = { kind: 'UniEncoderSpan', modelName: 'fake', spanMode: 'markerV0', maxWidth: 12, maxLen: 384, entToken: '<<ENT>>', sepToken: '<<SEP>>', maxTypes: 25 };
   calls = 0;
   /** Every row the runner was given, in order. */
   readonly seen: ModelRow[] = [];
