@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { PACKAGE_ROOT } from '../src/paths.js';
 import { defaultDatasetsDir, loadCorpus } from './corpus.js';
 import { closedLoopHttp, openLoopHttp, RequestCounter, type LoadResult, type Target } from './load.js';
-import { diffHistogram, histogram, mean, parseProm, total, type Scrape } from './prom.js';
+import { diffHistogram, histogram, mean, parseProm, quantile, total, type Scrape } from './prom.js';
 import { makeScenario } from './scenarios.js';
 import { summarize } from './stats.js';
 
@@ -43,7 +43,7 @@ async function scrape(): Promise<Scrape> {
   return parseProm(await (await fetch(`${adminUrl}/metrics`)).text());
 }
 
-const summary = (load: LoadResult) => ({ rps: Number(load.throughputRps.toFixed(2)), p50: Math.round(load.latency.p50), p99: Math.round(load.latency.p99), ok: load.ok, errors: load.errors });
+const summary = (load: LoadResult) => ({ rps: Number(load.throughputRps.toFixed(2)), p50: Math.round(load.latency.p50), p99: Math.round(load.latency.p99), ok: load.ok, errors: load.errors, serverQueueMeanMs: Math.round(load.serverQueueMs ?? NaN), serverTotalMeanMs: Math.round(load.serverTotalMs ?? NaN) });
 
 async function fairness() {
   const alone = await closedLoopHttp(target, short, counter, Number(values['short-concurrency']), seconds, 60);
@@ -58,14 +58,23 @@ async function fairness() {
   return { shortAlone: summary(alone), shortWithLong: summary(withLong), long: summary(longLoad), meanBatchMs: Math.round(batchMs), targetP99Ms: Math.round(target99), met: withLong.latency.p99 <= target99 };
 }
 
+/** Server-side latency of answered (200) predictions between two scrapes (power-of-two buckets: coarse). */
+function answered(before: Scrape, after: Scrape) {
+  const only = (scrape: Scrape): Scrape => scrape.filter((s) => s.labels.status === '200' && s.labels.route === '/api/v1/predict');
+  const h = diffHistogram(histogram(only(after), 'gliner_http_request_duration_seconds'), histogram(only(before), 'gliner_http_request_duration_seconds'));
+  return { serverP50Ms: Math.round(quantile(h, 0.5) * 1000), serverP99Ms: Math.round(quantile(h, 0.99) * 1000) };
+}
+
 async function overload() {
   const capacity = await closedLoopHttp(target, short, counter, 16, Math.max(3, seconds / 3), 60);
   const rate = Math.round(capacity.throughputRps * Number(values['overload-factor']));
-  const rssBefore = total(await scrape(), 'process_resident_memory_bytes') / 2 ** 20;
+  const before = await scrape();
+  const rssBefore = total(before, 'process_resident_memory_bytes') / 2 ** 20;
   const load = await openLoopHttp(target, short, counter, rate, seconds, 10);
-  const rssAfter = total(await scrape(), 'process_resident_memory_bytes') / 2 ** 20;
+  const after = await scrape();
+  const rssAfter = total(after, 'process_resident_memory_bytes') / 2 ** 20;
   const sent = load.responses + Object.entries(load.errors).filter(([k]) => !/^\d+$/.test(k) && !/^[A-Z_]+$/.test(k)).reduce((sum, [, n]) => sum + n, 0);
-  return { capacityRps: Number(capacity.throughputRps.toFixed(1)), offeredRps: rate, ...summary(load), sent, noAnswerIn10s: sent - load.responses, rssMb: [Math.round(rssBefore), Math.round(rssAfter)] };
+  return { capacityRps: Number(capacity.throughputRps.toFixed(1)), offeredRps: rate, ...summary(load), ...answered(before, after), sent, noAnswerIn10s: sent - load.responses, rssMb: [Math.round(rssBefore), Math.round(rssAfter)] };
 }
 
 async function health() {

@@ -1,7 +1,7 @@
 // The fair row queue: rows wait per request, requests per tenant (API key), and batches are filled
-// round-robin — one row from each tenant in turn, within a tenant one row from each request in
-// turn — so a short request is never queued behind every window of a long document, and one key's
-// batch job cannot starve another key's interactive traffic. Cancelled or expired requests leave
+// round-robin over tenants, within a tenant least recently served request first — so a short request
+// is never queued behind every window of a long document, and one key's batch job cannot starve
+// another key's interactive traffic. Cancelled or expired requests leave
 // the queue whole, at once.
 import type { RowResult, RowTask } from '../worker/messages.js';
 import type { GlinerError } from '../errors.js';
@@ -50,9 +50,12 @@ export class RequestRows {
 }
 
 class Tenant {
-  /** Requests with rows waiting, in round-robin order. */
+  /**
+   * Requests with rows waiting, least recently served first: a new request joins at the end, and a
+   * request that had rows dispatched moves to the end — round-robin for long documents, arrival
+   * order for one-row requests.
+   */
   requests: RequestRows[] = [];
-  cursor = 0;
   rows = 0;
 }
 
@@ -128,10 +131,7 @@ export class FairQueue {
     const tenant = this.tenants.get(request.tenant);
     if (tenant !== undefined) {
       const at = tenant.requests.indexOf(request);
-      if (at >= 0) {
-        tenant.requests.splice(at, 1);
-        if (tenant.cursor > at) tenant.cursor--;
-      }
+      if (at >= 0) tenant.requests.splice(at, 1);
       tenant.rows -= left.length;
       this.total -= left.length;
       this.forgetIfEmpty(request.tenant, tenant);
@@ -145,8 +145,8 @@ export class FairQueue {
   }
 
   /**
-   * Fill one batch. The requests looked at (at most `lookahead`) are listed round-robin: tenants in
-   * turn, and within a tenant its requests in turn. The anchor (first row) is the shortest waiting
+   * Fill one batch. The requests looked at (at most `lookahead`) are listed round-robin over tenants,
+   * each tenant's least recently served first. The anchor (first row) is the shortest waiting
    * row — short requests do not wait behind long windows — unless a request has not been served for
    * `ageLimitMs`, which then goes first (the oldest such), so long documents keep moving. The batch is
    * then filled with the rows closest in length to the anchor (less padding), ties going to requests
@@ -156,7 +156,7 @@ export class FairQueue {
    */
   take(limits: BatchLimits, now: number, dead: (request: RequestRows) => boolean): { rows: QueuedRow[]; dead: RequestRows[] } {
     const condemned: RequestRows[] = [];
-    const candidates: { request: RequestRows; tenant: Tenant; index: number }[] = [];
+    const candidates: { request: RequestRows }[] = [];
     // Round-robin listing: the k-th request of every tenant before the (k+1)-th of any.
     const ring = this.ring.map((_, t) => this.tenants.get(this.ring[(this.ringCursor + t) % this.ring.length] ?? '')).filter((t): t is Tenant => t !== undefined);
     for (let k = 0; candidates.length < limits.lookahead; k++) {
@@ -164,10 +164,9 @@ export class FairQueue {
       for (const tenant of ring) {
         if (k >= tenant.requests.length || candidates.length >= limits.lookahead) continue;
         any = true;
-        const index = (tenant.cursor + k) % tenant.requests.length;
-        const request = tenant.requests[index] as RequestRows;
+        const request = tenant.requests[k] as RequestRows;
         if (dead(request)) condemned.push(request);
-        else candidates.push({ request, tenant, index });
+        else candidates.push({ request });
       }
       if (!any) break;
     }
@@ -190,7 +189,6 @@ export class FairQueue {
       taken.set(c.request, (taken.get(c.request) ?? 0) + 1);
       longest = Math.max(longest, row.tokens);
       total += row.tokens;
-      c.tenant.cursor = (c.index + 1) % c.tenant.requests.length;
     };
 
     // The anchor.
@@ -209,15 +207,18 @@ export class FairQueue {
     pick(anchor);
     const target = picks[0]?.tokens ?? 0;
 
-    // The fill: closest in length first.
+    // The fill: closest in length first. Behind an old anchor (the queue is backing up), other old
+    // requests come first, so that under overload the queue drains in arrival order and the wait that
+    // admission estimated holds.
+    const old = (request: RequestRows): number => (aged && now - request.servedAt <= limits.ageLimitMs ? 1 : 0);
     while (picks.length < limits.maxRows) {
       let best: (typeof candidates)[number] | undefined;
-      let bestKey: [number, number] = [Infinity, Infinity];
+      let bestKey: [number, number, number] = [Infinity, Infinity, Infinity];
       for (const c of candidates) {
         const row = next(c.request);
         if (row === undefined || !fits(row.tokens)) continue;
-        const key: [number, number] = [Math.abs(row.tokens - target), taken.get(c.request) ?? 0];
-        if (key[0] < bestKey[0] || (key[0] === bestKey[0] && key[1] < bestKey[1])) {
+        const key: [number, number, number] = [old(c.request), Math.abs(row.tokens - target), taken.get(c.request) ?? 0];
+        if (key[0] < bestKey[0] || (key[0] === bestKey[0] && (key[1] < bestKey[1] || (key[1] === bestKey[1] && key[2] < bestKey[2])))) {
           best = c;
           bestKey = key;
         }
@@ -240,17 +241,12 @@ export class FairQueue {
     if (tenant === undefined) return;
     tenant.rows -= n;
     this.total -= n;
+    const at = tenant.requests.indexOf(request);
+    if (at >= 0) tenant.requests.splice(at, 1);
     if (request.waiting === 0) {
       request.rows = [];
       request.head = 0;
-      const at = tenant.requests.indexOf(request);
-      if (at >= 0) {
-        tenant.requests.splice(at, 1);
-        if (tenant.cursor > at) tenant.cursor--;
-      }
-    }
-    if (tenant.requests.length > 0) tenant.cursor %= tenant.requests.length;
-    else tenant.cursor = 0;
+    } else tenant.requests.push(request); // served: to the back of its tenant's line
     this.forgetIfEmpty(request.tenant, tenant);
   }
 
