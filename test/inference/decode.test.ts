@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { candidatesOf, decodeSpans, greedySearch, type DecodeOptions, type SpanCandidate } from '../../src/inference/decode.js';
 import { bestLabelPerSpan, candidatesFrom, spanListOf, topSpans } from '../../src/inference/spans.js';
 import { greedySearchReference } from '../support/greedy-reference.js';
+// A seeded generator (the bench's mulberry32), so a failure names its case.
+import { rng } from '../../bench/corpus.js';
 
 const logit = (p: number): number => Math.log(p / (1 - p));
 
@@ -79,18 +81,6 @@ describe('greedySearch (GLiNER greedy_search)', () => {
 });
 
 const MODES: DecodeOptions[] = [false, true].flatMap((flatNer) => [false, true].map((multiLabel) => ({ threshold: 0.5, flatNer, multiLabel })));
-
-/** A seeded generator (mulberry32), so a failure names its case. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Random candidates in row-major order, as rows yield them: scores from a few values, so ties are common. */
 function randomCandidates(random: () => number, words: number, maxWidth: number, labels: number, density: number): SpanCandidate[] {
