@@ -146,9 +146,10 @@ export class FairQueue {
 
   /**
    * Fill one batch. The requests looked at (at most `lookahead`) are listed round-robin over tenants,
-   * each tenant's least recently served first. The anchor (first row) is the shortest waiting
-   * row — short requests do not wait behind long windows — unless a request has not been served for
-   * `ageLimitMs`, which then goes first (the oldest such), so long documents keep moving. The batch is
+   * each tenant's least recently served first. The anchor (first row) is the longest-waiting request,
+   * or the shortest waiting row when it is under half as long (short requests do not wait behind long
+   * windows) — unless a request has not been served for `ageLimitMs`, which then goes first (the
+   * oldest such), so long documents keep moving. The batch is
    * then filled with the rows closest in length to the anchor (less padding), ties going to requests
    * with fewer rows in this batch and then to the round-robin order, within the row cap, the token
    * budget (padding counted) and the padding share. Requests that `dead` condemns are skipped and
@@ -191,8 +192,12 @@ export class FairQueue {
       total += row.tokens;
     };
 
-    // The anchor.
+    // The anchor. Among rows of comparable length (the shortest at least half the longest-waiting
+    // one) it is simply the longest-waiting request: arrival order keeps the tail of uniform traffic
+    // short. Only when much shorter rows wait does the shortest go first.
     let anchor: (typeof candidates)[number] | undefined;
+    let shortest: (typeof candidates)[number] | undefined;
+    let waiting: (typeof candidates)[number] | undefined;
     let aged = false;
     for (const c of candidates) {
       const head = next(c.request);
@@ -201,7 +206,13 @@ export class FairQueue {
       if (old && (!aged || c.request.servedAt < (anchor?.request.servedAt ?? Infinity))) {
         anchor = c;
         aged = true;
-      } else if (!aged && (anchor === undefined || head.tokens < (next(anchor.request)?.tokens ?? Infinity))) anchor = c;
+      }
+      if (shortest === undefined || head.tokens < (next(shortest.request)?.tokens ?? Infinity)) shortest = c;
+      if (waiting === undefined || c.request.servedAt < waiting.request.servedAt) waiting = c;
+    }
+    if (!aged) {
+      const comparable = shortest !== undefined && waiting !== undefined && 2 * (next(shortest.request)?.tokens ?? 0) >= (next(waiting.request)?.tokens ?? 0);
+      anchor = comparable ? waiting : shortest;
     }
     if (anchor === undefined) return { rows: picks, dead: condemned };
     pick(anchor);
