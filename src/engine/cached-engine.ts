@@ -7,7 +7,7 @@
 import { GlinerError } from '../errors.js';
 import type { TextAnswer } from '../worker/messages.js';
 import { AnswerStore, keyer, type CacheEvents } from './cache.js';
-import type { PredictContext, PredictRequest, PredictResult, Submission, WindowUpdate } from './engine.js';
+import { EMPTY_ANSWER, type PredictContext, type PredictRequest, type PredictResult, type Submission, type WindowUpdate } from './engine.js';
 
 export type CacheStatus = 'hit' | 'miss' | 'shared';
 
@@ -140,7 +140,7 @@ export class CachedEngine implements Predictor {
     this.count(statuses, noCache);
 
     const ownAnswers = run.map((_, j) => {
-      const answer = (ownResult as Promise<PredictResult>).then((result) => result.texts[j] ?? { json: '[]', count: 0, truncated: false });
+      const answer = (ownResult as Promise<PredictResult>).then((result) => result.texts[j] ?? EMPTY_ANSWER);
       answer.catch(() => undefined);
       const key = keys[run[j] ?? 0] ?? '';
       const flight: Flight = { answer, run: own as Run };

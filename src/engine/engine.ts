@@ -74,7 +74,8 @@ export interface EngineSettings {
 
 export type RejectReason = 'overload' | 'draining' | 'queue_wait' | 'key_quota' | 'worker_crash';
 
-const EMPTY_ANSWER: TextAnswer = { json: '[]', count: 0, truncated: false };
+/** The answer of a text with no words (or of a missing one). */
+export const EMPTY_ANSWER: TextAnswer = { json: '[]', count: 0, truncated: false };
 
 /** Rows a text of `chars` characters will need, before anyone has split it (admission of long texts). */
 function roughRows(chars: number, limits: PlanLimits, groups: number): number {

@@ -12,6 +12,7 @@ import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
 import type { Logger } from 'pino';
 import { asGlinerError, errorBody, GlinerError } from '../errors.js';
 import type { CachedSubmission, Predictor } from '../engine/cached-engine.js';
+import { EMPTY_ANSWER } from '../engine/engine.js';
 import type { Metrics } from '../metrics/registry.js';
 import { captureHeaders, remoteAddress, requestIdOf } from './context.js';
 import { sendError, type Exchange } from './respond.js';
@@ -106,7 +107,7 @@ export function registerStream(app: TemplatedApp, deps: StreamDeps): StreamHandl
       conn.submissions.add(submission);
       submission.result.then(
         (result) => {
-          const answer = result.texts[0] ?? { json: '[]', count: 0, truncated: false };
+          const answer = result.texts[0] ?? EMPTY_ANSWER;
           deps.logger.debug({ connId: conn.connId, chars: message.text.length, labels: message.labels.length, entities: answer.count, truncated: answer.truncated, batches: result.batchIds, totalMs: Math.round(result.timings.totalSeconds * 1e4) / 10 }, 'stream message');
           sendText(ws, `{"id":${JSON.stringify(id ?? null)},${answerMembers(answer, deps.metrics)},"done":true,"processing_time":${result.timings.totalSeconds}}`);
         },

@@ -92,7 +92,3 @@ export function planText(text: string, limits: PlanLimits): TextPlan {
   return { totalWords: words.length, windows };
 }
 
-/** Rough token count of a text nobody has split yet (admission of long texts before planning). */
-export function roughTokens(chars: number): number {
-  return Math.ceil(chars / 4);
-}

@@ -55,8 +55,6 @@ export class SpanListBuilder {
   }
 }
 
-export const EMPTY_SPANS: SpanList = { length: 0, start: new Int32Array(0), end: new Int32Array(0), label: new Int32Array(0), score: new Float32Array(0) };
-
 export function spanListOf(spans: readonly SpanCandidate[]): SpanList {
   const builder = new SpanListBuilder(Math.max(1, spans.length));
   for (const span of spans) builder.push(span.start, span.end, span.label, span.score);

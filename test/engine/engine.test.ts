@@ -92,8 +92,7 @@ describe('Engine', () => {
     const gate = new Promise<void>((resolve) => { release = resolve; });
     const slow = { config: runner.config, close: () => runner.close(), run: async (rows: Parameters<FakeRunner['run']>[0]) => { await gate; return runner.run(rows); } };
     const dropped: string[] = [];
-    const { engine: e, batcher } = inProcess(slow, { limits: { windowWords: 20, overlapWords: 13, labelsPerRow: 2 }, maxEntities: 100 }, { maxBatchRows: 1 });
-    (batcher as unknown as { events: { dropped: (r: string, n: number) => void } }).events.dropped = (reason, rows) => dropped.push(`${reason}:${rows}`);
+    const { engine: e, batcher } = inProcess(slow, { limits: { windowWords: 20, overlapWords: 13, labelsPerRow: 2 }, maxEntities: 100 }, { maxBatchRows: 1 }, undefined, { dropped: (reason, rows) => dropped.push(`${reason}:${rows}`) });
     const busy = e.submit({ texts: ['Ann'], labels: ['person'], options: opts }, { timeoutMs: 60_000 }).result;
     const long = Array.from({ length: 100 }, () => 'w').join(' ');
     const started = Date.now();

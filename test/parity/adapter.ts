@@ -73,3 +73,24 @@ export async function recognise(runner: OnnxRunner, request: ParityRequest): Pro
   }
   return results;
 }
+
+/** An entity as GLiNER's Python reports it in the kind fixtures. */
+export interface PyEntity { start: number; end: number; text: string; label: string; score: number }
+/** One fixture group: texts run one at a time with its labels and decoding options. */
+export interface PyGroup { id: string; flat_ner: boolean; multi_label: boolean; threshold: number; labels: string[]; texts: string[]; expected: PyEntity[][] }
+
+/** Where our answers for a group differ from Python's: spans and labels exactly, scores within 1e-6. */
+export async function groupProblems(runner: OnnxRunner, group: PyGroup): Promise<string[]> {
+  const problems: string[] = [];
+  const key = (e: PyEntity): string => `${e.start}-${e.end} ${JSON.stringify(e.text)} ${e.label}`;
+  for (let i = 0; i < group.texts.length; i++) {
+    const [ours] = await recognise(runner, { texts: [group.texts[i] ?? ''], labels: group.labels, threshold: group.threshold, options: { threshold: group.threshold, flatNer: group.flat_ner, multiLabel: group.multi_label } });
+    const got = (ours ?? []).map((e) => ({ start: e.start, end: e.end, text: e.text, label: e.entity_type, score: e.score }));
+    const want = group.expected[i] ?? [];
+    if (JSON.stringify(got.map(key)) !== JSON.stringify(want.map(key))) problems.push(`text ${i}: ours ${JSON.stringify(got.map(key)).slice(0, 300)} python ${JSON.stringify(want.map(key)).slice(0, 300)}`);
+    else got.forEach((e, k) => {
+      if (!(Math.abs(e.score - (want[k]?.score ?? NaN)) <= 1e-6)) problems.push(`text ${i} ${key(e)}: score ${e.score} vs ${want[k]?.score}`);
+    });
+  }
+  return problems;
+}

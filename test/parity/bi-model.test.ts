@@ -9,11 +9,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OnnxRunner } from '../../src/worker/onnx-runner.js';
 import { EMBEDDED_MODEL, ROOT } from '../support/paths.js';
-import { recognise } from './adapter.js';
+import { groupProblems, recognise, type PyGroup } from './adapter.js';
 
-interface PyEntity { start: number; end: number; text: string; label: string; score: number }
-interface Group { id: string; flat_ner: boolean; multi_label: boolean; threshold: number; labels: string[]; texts: string[]; expected: PyEntity[][] }
-interface Fixture { upstream: { commit: string }; groups: Group[] }
+interface Fixture { upstream: { commit: string }; groups: PyGroup[] }
 
 const fixture = JSON.parse(readFileSync(path.join(ROOT, 'test/fixtures/bi-model-parity.json'), 'utf8')) as Fixture;
 let dir: string;
@@ -40,17 +38,7 @@ describe('span bi-encoder: parity with upstream BiEncoderSpanGLiNER.inference', 
   });
 
   it.each(fixture.groups.map((g) => [g.id, g] as const))('%s: same entities, scores within 1e-6', async (_id, group) => {
-    const problems: string[] = [];
-    for (let i = 0; i < group.texts.length; i++) {
-      const [ours] = await recognise(runner, { texts: [group.texts[i] ?? ''], labels: group.labels, threshold: group.threshold, options: { threshold: group.threshold, flatNer: group.flat_ner, multiLabel: group.multi_label } });
-      const got = (ours ?? []).map((e) => ({ start: e.start, end: e.end, text: e.text, label: e.entity_type, score: e.score }));
-      const want = group.expected[i] ?? [];
-      const key = (e: PyEntity): string => `${e.start}-${e.end} ${JSON.stringify(e.text)} ${e.label}`;
-      if (JSON.stringify(got.map(key)) !== JSON.stringify(want.map(key))) problems.push(`text ${i}: ours ${JSON.stringify(got.map(key)).slice(0, 300)} python ${JSON.stringify(want.map(key)).slice(0, 300)}`);
-      else got.forEach((e, k) => {
-        if (!(Math.abs(e.score - (want[k]?.score ?? NaN)) <= 1e-6)) problems.push(`text ${i} ${key(e)}: score ${e.score} vs ${want[k]?.score}`);
-      });
-    }
+    const problems = await groupProblems(runner, group);
     expect(problems).toEqual([]);
   });
 

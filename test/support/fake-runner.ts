@@ -2,7 +2,7 @@
 // label (score 0.9), a capitalised pair is one span of the second label (score 0.95). Implements
 // the same ModelRunner interface as OnnxRunner and passes the same contract suite. `inProcess`
 // wires an engine to it the way the pool wires the real workers, without threads.
-import { Batcher, type BatcherSettings } from '../../src/engine/batcher.js';
+import { Batcher, type BatcherEvents, type BatcherSettings } from '../../src/engine/batcher.js';
 import { Engine, type EngineSettings, type RejectReason } from '../../src/engine/engine.js';
 import { SpanListBuilder } from '../../src/inference/spans.js';
 import type { GlinerConfig } from '../../src/model/gliner-config.js';
@@ -42,12 +42,12 @@ export class FakeRunner implements ModelRunner {
 export const TEST_BATCHER: BatcherSettings = { maxBatchRows: 8, maxBatchTokens: 100_000, maxBatchPadding: 1, maxQueueRows: 1000, maxQueueRowsPerKey: 0, maxQueueWaitSeconds: 0, lookahead: 64, maxInflight: 1 };
 
 /** An engine over `runner`, its batcher dispatching in-process as the pool's workers would. */
-export function inProcess(runner: ModelRunner, settings: EngineSettings, batcher: Partial<BatcherSettings> = {}, onBatch?: (rows: readonly RowTask[]) => void) {
+export function inProcess(runner: ModelRunner, settings: EngineSettings, batcher: Partial<BatcherSettings> = {}, onBatch?: (rows: readonly RowTask[]) => void, events: BatcherEvents = {}) {
   const rejected: RejectReason[] = [];
   const b = new Batcher({ ...TEST_BATCHER, ...batcher }, (id, rows) => {
     onBatch?.(rows);
     return runBatch(runner, { kind: 'batch', batchId: id, rows }, 1);
-  });
+  }, events);
   const engine = new Engine(b, settings, (reason) => rejected.push(reason));
   engine.setWorkers({ plan: (task) => Promise.resolve(runPlan(task)), merge: (task) => Promise.resolve(runMerge(task)) });
   return { engine, batcher: b, rejected };

@@ -2,7 +2,7 @@
 // answer entities with per-stage timing headers (and X-Cache when the result cache is on).
 import { GlinerError } from '../../errors.js';
 import { requestCacheStatus, type CachedResult, type Predictor } from '../../engine/cached-engine.js';
-import type { PredictResult } from '../../engine/engine.js';
+import { EMPTY_ANSWER, type PredictResult } from '../../engine/engine.js';
 import type { DecodeOptions } from '../../inference/decode.js';
 import type { Metrics } from '../../metrics/registry.js';
 import type { HeaderBag, RequestContext } from '../context.js';
@@ -119,7 +119,7 @@ export function predictRoutes(deps: PredictDeps): Route[] {
         checkText(body.text, deps.limits);
         checkLabels(labels, deps.limits, field);
         const result = await run(deps, ctx, [body.text], labels, decodeOptions(body));
-        const answer = result.texts[0] ?? { json: '[]', count: 0, truncated: false };
+        const answer = result.texts[0] ?? EMPTY_ANSWER;
         const json = `{${answerMembers(answer, deps.metrics)},"processing_time":${result.timings.totalSeconds},"model":${JSON.stringify(modelId())}}`;
         send(ctx.ex, 200, json, 'application/json', [...timingHeaders(result), ...cacheHeaders(result)]);
       },
