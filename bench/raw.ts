@@ -2,7 +2,9 @@
 // (planText with the server's limits), run straight through onnxruntime-node by the server's own
 // OnnxRunner — no HTTP, no JSON, no batcher. Thread settings are the server's: WORKERS sessions
 // (worker threads) of INTRA_OP_THREADS each, resolved by the pool's own resolveThreads(), so the
-// ceiling is what this machine can do with this model under the same thread budget.
+// ceiling is what this machine can do with this model under the same thread budget. The single-row
+// latency runs on the settings of the server's solo session when it has one (SOLO_SESSION), since
+// that is where a lone request runs.
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +21,8 @@ import { summarize, type LatencySummary } from './stats.js';
 
 export interface RawOptions {
   readonly runner: RunnerSettings;
+  /** Session settings for the single-row latency (the server's solo session, when it has one); default `runner`. */
+  readonly singleRunner?: RunnerSettings;
   /** Worker threads (sessions), each with runner.intraOpThreads threads. */
   readonly workers: number;
   readonly limits: PlanLimits;
@@ -209,9 +213,14 @@ export async function runRaw(scenario: Scenario, options: RawOptions): Promise<R
   const totalSteps = options.batchSizes.length + 1;
   try {
     await Promise.all(workers.map((w) => w.ready));
-    const first = workers[0] as RawWorker;
-
-    const { singleMs, singleInference } = await measureSingle(first, rows, options);
+    const single = options.singleRunner === undefined ? (workers[0] as RawWorker) : new RawWorker(options.singleRunner);
+    let measured: Awaited<ReturnType<typeof measureSingle>>;
+    try {
+      measured = await single.ready.then(() => measureSingle(single, rows, options));
+    } finally {
+      if (options.singleRunner !== undefined) await single.close();
+    }
+    const { singleMs, singleInference } = measured;
     options.onProgress?.(1, totalSteps);
 
     const points: RawPoint[] = [];

@@ -63,9 +63,7 @@ export async function runBench(options: BenchOptions, cliPath: string, commandLi
   const baseEnv: Record<string, string> = { ...options.serverEnv };
   const config = configFor(baseEnv);
   const threads = resolveThreads({
-    workers: config.workers, intraOpThreads: config.intraOpThreads, executionProvider: config.executionProvider,
-    modelDir: '', quantization: config.modelQuantization, cudaFallback: config.cudaFallback, cudaDeviceId: config.cudaDeviceId,
-    interOpThreads: config.interOpThreads, graphOptimization: config.graphOptimization, intraOpSpinning: config.intraOpSpinning,
+    workers: config.workers, intraOpThreads: config.intraOpThreads, executionProvider: config.executionProvider, soloSession: config.soloSession,
   });
 
   // Planned steps, for the progress bar.
@@ -95,11 +93,14 @@ export async function runBench(options: BenchOptions, cliPath: string, commandLi
       cudaFallback: config.cudaFallback, cudaDeviceId: config.cudaDeviceId, intraOpThreads: threads.intraOpThreads,
       interOpThreads: config.interOpThreads, graphOptimization: config.graphOptimization, intraOpSpinning: config.intraOpSpinning,
     } as const;
+    // A lone row runs on the server's solo session when it has one: the single-row figures use its settings.
+    const singleRunner = threads.soloThreads > 0 ? { ...runner, intraOpThreads: threads.soloThreads, intraOpSpinning: true, forceSpinningStop: true } : runner;
     const limits = planLimits(config, files.config);
-    rawSession = () => openRawSingle(scenario(options.rawScenario), { runner, limits, requests: 2048 });
-    rawAgain = () => rawSingleRow(scenario(options.rawScenario), { runner, limits, seconds: options.rawSeconds, singleRows: 200, requests: 2048 });
+    rawSession = () => openRawSingle(scenario(options.rawScenario), { runner: singleRunner, limits, requests: 2048 });
+    rawAgain = () => rawSingleRow(scenario(options.rawScenario), { runner: singleRunner, limits, seconds: options.rawSeconds, singleRows: 200, requests: 2048 });
     raw = await runRaw(scenario(options.rawScenario), {
       runner,
+      singleRunner,
       workers: threads.workers,
       limits,
       batchSizes: options.rawBatchSizes,

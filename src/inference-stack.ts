@@ -39,10 +39,14 @@ function displayId(resolved: ResolvedModel): string {
   return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : path.basename(resolved.dir);
 }
 
-/** MAX_BATCH_ROWS, with 0 meaning the measured default for the provider. */
+/**
+ * MAX_BATCH_ROWS, with 0 meaning the measured default for the provider. On CPU a row alone is as
+ * efficient as a batch (the GEMMs are compute-bound at batch 1) and a batch pays for padding, so each
+ * session runs one row at a time and concurrency comes from the sessions (bench/RESULTS.md).
+ */
 export function batchRows(config: Config): number {
   if (config.maxBatchRows > 0) return config.maxBatchRows;
-  return config.executionProvider === 'cuda' ? 32 : 8;
+  return config.executionProvider === 'cuda' ? 32 : 1;
 }
 
 /** MAX_BATCH_TOKENS, with 0 meaning the measured default for the provider. */
@@ -77,9 +81,9 @@ export function createInferenceStack(config: Config, logger: Logger, metrics: Me
       lookahead: config.batchLookahead,
       maxInflight: 1, // raised to the worker count once the pool is up
     },
-    (batchId, rows) => {
+    (batchId, rows, solo) => {
       if (pool === undefined) return Promise.reject(new GlinerError('NOT_READY', 'The model is still loading.'));
-      return pool.run({ kind: 'batch', batchId, rows });
+      return pool.run({ kind: 'batch', batchId, rows }, undefined, solo);
     },
     {
       queueDepth: (rows) => metrics.queueDepth.set(rows),
@@ -92,6 +96,7 @@ export function createInferenceStack(config: Config, logger: Logger, metrics: Me
       batchDone: (batch) => {
         const { result } = batch;
         metrics.batchRows.observe(batch.rows);
+        if (batch.solo) metrics.soloBatches.inc();
         metrics.batchTokens.observe(result.paddedTokens);
         metrics.inferenceSeconds.observe(result.timings.inferenceSeconds);
         metrics.preprocessSeconds.observe(result.timings.preprocessSeconds);
@@ -149,6 +154,7 @@ export function createInferenceStack(config: Config, logger: Logger, metrics: Me
         intraOpSpinning: config.intraOpSpinning,
         labelCacheSize: config.labelCacheSize,
         workers: config.workers,
+        soloSession: config.soloSession,
       },
       () => {
         if (!closed) {
@@ -163,7 +169,7 @@ export function createInferenceStack(config: Config, logger: Logger, metrics: Me
     }
     pool = started;
     engine.setWorkers({ plan: (task) => started.run(task), merge: (task, transfer) => started.run(task, transfer) });
-    batcher.setMaxInflight(started.size);
+    batcher.setMaxInflight(started.size, started.soloThreads > 0);
     const first = started.workers[0];
     const summary: ModelSummary = {
       id: displayId(resolved),
@@ -173,6 +179,8 @@ export function createInferenceStack(config: Config, logger: Logger, metrics: Me
       quantization: first?.quantization ?? files.quantization,
       ...(first?.fallbackReason === undefined ? {} : { fallbackReason: first.fallbackReason }),
       workers: started.size,
+      intraOpThreads: started.intraOpThreads,
+      soloThreads: started.soloThreads,
     };
     metrics.workers.set(started.size);
     metrics.modelInfo.set({ model: summary.id, revision: summary.revision, execution_provider: summary.executionProvider, requested_provider: summary.requestedProvider, quantization: summary.quantization }, 1);

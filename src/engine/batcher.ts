@@ -3,7 +3,10 @@
 // text) that go first, since each one completes or unblocks a request.
 //
 // Work-conserving: whenever a worker slot is free and work is waiting, it leaves at once — there is
-// no timer, so a lone request never waits for company. Under load rows pile up while every worker is
+// no timer, so a lone request never waits for company. What waits is spread over the free workers
+// (two free workers and six rows: two batches of three). A single row that is the only work in the
+// server (nothing running, nothing left waiting) goes to the solo session when the pool has one:
+// every core for a lone request; everything else goes to the shared sessions, one batch per worker. Under load rows pile up while every worker is
 // busy, and the next batch takes as many as fit: up to a row cap and a token budget that counts
 // padding (rows × longest row), refusing a row that would make more than a set share of the batch
 // padding. Between batches, requests whose deadline passed or whose client left are dropped whole.
@@ -31,6 +34,8 @@ export interface BatcherSettings {
   readonly lookahead: number;
   /** Batches in flight at once (one per worker). */
   readonly maxInflight: number;
+  /** Whether the pool has a solo session for lone batches. */
+  readonly solo?: boolean;
 }
 
 export type DropReason = 'deadline' | 'disconnect';
@@ -45,7 +50,8 @@ export interface BatcherEvents {
   rowCost?(seconds: number): void;
 }
 
-export type Dispatch = (batchId: number, rows: readonly RowTask[]) => Promise<BatchResult>;
+/** Run a batch; `solo`: on the solo session (the batch is the only work in the server). */
+export type Dispatch = (batchId: number, rows: readonly RowTask[], solo: boolean) => Promise<BatchResult>;
 
 /** Why admission refused, and when to come back. */
 export interface Refusal {
@@ -83,9 +89,9 @@ export class Batcher {
     this.settings = settings;
   }
 
-  /** One batch in flight per worker: set once the pool is up and its size known. */
-  setMaxInflight(batches: number): void {
-    this.settings = { ...this.settings, maxInflight: batches };
+  /** One batch in flight per worker, and whether lone batches have a solo session: set once the pool is up. */
+  setMaxInflight(batches: number, solo = this.settings.solo ?? false): void {
+    this.settings = { ...this.settings, maxInflight: batches, solo };
     this.pump();
   }
 
@@ -167,7 +173,10 @@ export class Batcher {
       }
       const batch = this.take();
       if (batch.length === 0) break;
-      this.run(batch);
+      // The solo session takes a batch that is the only work in the server: with every worker free,
+      // take() leaves rows behind unless there was a single one, so this is a lone request's row.
+      // Larger lone work is spread over the shared sessions instead.
+      this.run(batch, this.settings.solo === true && this.inflight === 0 && this.queue.rows === 0 && this.helpers.length === 0);
     }
     this.events.queueDepth?.(this.queue.rows);
     if (this.isIdle()) {
@@ -186,11 +195,14 @@ export class Batcher {
   /** Pick the next batch out of the queue, dropping dead requests met on the way. */
   private take(): QueuedRow[] {
     const now = this.now();
-    const { maxBatchRows, maxBatchTokens, maxBatchPadding, lookahead } = this.settings;
+    const { maxBatchRows, maxBatchTokens, maxBatchPadding, lookahead, maxInflight } = this.settings;
+    // Spread what is waiting over the free workers instead of giving one of them everything.
+    const free = Math.max(1, maxInflight - this.inflight);
+    const maxRows = Math.max(1, Math.min(maxBatchRows, Math.ceil(this.queue.rows / free)));
     // A request waits at most about two batches' time before it anchors one (a second until measured).
     const ageLimitMs = this.secondsPerRow === undefined ? 1000 : Math.max(50, 2000 * this.secondsPerRow * maxBatchRows);
     const { rows, dead } = this.queue.take(
-      { maxRows: maxBatchRows, maxTokens: maxBatchTokens, maxPadding: maxBatchPadding, lookahead, ageLimitMs },
+      { maxRows, maxTokens: maxBatchTokens, maxPadding: maxBatchPadding, lookahead, ageLimitMs },
       now,
       (request) => this.dead(request.ticket, now),
     );
@@ -223,7 +235,7 @@ export class Batcher {
     });
   }
 
-  private run(rows: QueuedRow[]): void {
+  private run(rows: QueuedRow[], solo: boolean): void {
     const id = this.nextBatchId++;
     const started = this.now();
     let queueSeconds = 0;
@@ -233,10 +245,12 @@ export class Batcher {
       this.events.rowWaited?.(waited);
     }
     this.inflight++;
-    this.dispatch(id, rows.map((row) => row.task)).then(
+    this.dispatch(id, rows.map((row) => row.task), solo).then(
       (result) => {
-        this.measure(rows.length, (this.now() - started) / 1000);
-        const batch: DispatchedBatch = { id, rows: rows.length, queueSeconds, result };
+        // The wait estimate is for the shared sessions (the queue is served by them); a solo batch
+        // runs only when nothing waits, faster than a shared one, and would make the estimate low.
+        if (!solo) this.measure(rows.length, (this.now() - started) / 1000);
+        const batch: DispatchedBatch = { id, rows: rows.length, queueSeconds, solo, result };
         this.events.batchDone?.(batch);
         rows.forEach((row, i) => {
           const rowResult = result.rows[i];

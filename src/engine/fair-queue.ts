@@ -17,6 +17,8 @@ export interface DispatchedBatch {
   readonly rows: number;
   /** Longest wait among the batch's rows, in seconds. */
   readonly queueSeconds: number;
+  /** Ran on the solo session (the only work in the server at the time). */
+  readonly solo: boolean;
   readonly result: import('../worker/messages.js').BatchResult;
 }
 

@@ -9,6 +9,10 @@ export interface ModelSummary {
   readonly quantization: string;
   readonly fallbackReason?: string;
   readonly workers: number;
+  /** ONNX Runtime threads of each worker's session. */
+  readonly intraOpThreads: number;
+  /** Threads of the solo session (SOLO_SESSION); 0 = none. */
+  readonly soloThreads: number;
 }
 
 export class ServerState {

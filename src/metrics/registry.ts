@@ -75,7 +75,10 @@ export class Metrics {
     name: 'gliner_worker_busy_seconds_total', help: 'Seconds workers spent running batches; rate() / gliner_workers is utilisation.', registers: [this.registry],
   });
   readonly workers = new client.Gauge({
-    name: 'gliner_workers', help: 'Inference worker threads in the pool.', registers: [this.registry],
+    name: 'gliner_workers', help: 'Inference worker threads in the pool (the solo session\'s worker not counted).', registers: [this.registry],
+  });
+  readonly soloBatches = new client.Counter({
+    name: 'gliner_solo_batches_total', help: 'Batches run on the solo session (SOLO_SESSION): each was the only work in the server when it started. Stays 0 without a solo session.', registers: [this.registry],
   });
   readonly workerRestarts = new client.Counter({
     name: 'gliner_worker_restarts_total', help: 'Workers that died and were replaced.', registers: [this.registry],

@@ -20,6 +20,8 @@ export interface SessionSettings {
   readonly cudaDeviceId: number;
   /** Let intra-op threads spin between work items (ORT's default); off by default here. */
   readonly intraOpSpinning: boolean;
+  /** With spinning on: stop it at the end of every run(), so idle threads never spin between requests. */
+  readonly forceSpinningStop?: boolean;
 }
 
 export interface OpenedSession {
@@ -40,9 +42,10 @@ function options(settings: SessionSettings, provider: ExecutionProvider): ort.In
     ...(settings.intraOpThreads > 0 ? { intraOpNumThreads: settings.intraOpThreads } : {}),
     ...(settings.interOpThreads > 0 ? { interOpNumThreads: settings.interOpThreads } : {}),
     logSeverityLevel: 3,
-    // Session config entry session.intra_op.allow_spinning: spinning threads would compete with the
-    // event loop thread for the cores on small machines.
-    extra: { session: { intra_op: { allow_spinning: settings.intraOpSpinning ? '1' : '0' } } },
+    // Session config entries session.intra_op.allow_spinning and session.force_spinning_stop:
+    // spinning threads would compete with the event loop thread for the cores on small machines, so
+    // they spin, if at all, only inside a run().
+    extra: { session: { intra_op: { allow_spinning: settings.intraOpSpinning ? '1' : '0' }, ...(settings.forceSpinningStop === true ? { force_spinning_stop: '1' } : {}) } },
   };
 }
 

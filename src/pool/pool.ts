@@ -1,6 +1,14 @@
-// The worker pool: a fixed set of piscina threads, each owning one ONNX Runtime session.
-// The engine hands it whole batches (and the planning and merging of long texts); a worker that dies is replaced by piscina and the batch it
-// held fails with WORKER_CRASHED (never hangs).
+// The worker pool: a fixed set of piscina threads, each owning one ONNX Runtime session, and on CPU
+// one more thread whose session has every core (the solo session, SOLO_SESSION). The engine hands it
+// whole batches (and the planning and merging of long texts); a worker that dies is replaced by
+// piscina and the batch it held fails with WORKER_CRASHED (never hangs).
+//
+// Why two kinds of session: on a small CPU one session with all the cores answers a lone request
+// fastest, while under load several sessions with fewer threads each do more rows per second (on 2
+// cores two 1-thread sessions ran 1.45× the rows of one 2-thread session, and two 2-thread sessions
+// fighting over 2 cores only 1.2×; bench/RESULTS.md). ONNX Runtime fixes a session's threads when
+// it is created, so the pool keeps both and the batcher picks: the solo session when a batch is the
+// only work in the server, the shared ones otherwise.
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -9,17 +17,34 @@ import { ERROR_CODES, GlinerError, type ErrorCode } from '../errors.js';
 import type { BatchResult, BatchTask, MergeTask, PlanResult, PlanTask, TextAnswer, WorkerInfo } from '../worker/messages.js';
 import type { RunnerSettings } from '../worker/onnx-runner.js';
 
+export type SoloSession = 'auto' | 'on' | 'off';
+
 export interface PoolSettings extends RunnerSettings {
   /** Worker threads; 0 = auto. */
   readonly workers: number;
+  /** The extra all-cores session for lone batches (CPU only). */
+  readonly soloSession?: SoloSession;
 }
 
-/** Defaults from the cores and the provider: CPU splits cores between sessions, CUDA uses one. */
-export function resolveThreads(settings: PoolSettings): { workers: number; intraOpThreads: number } {
-  const cores = availableParallelism();
-  const workers = settings.workers > 0 ? settings.workers : settings.executionProvider === 'cuda' ? 1 : Math.max(1, Math.floor(cores / 2));
+export interface ThreadPlan {
+  readonly workers: number;
+  readonly intraOpThreads: number;
+  /** Threads of the solo session; 0 = no solo session. */
+  readonly soloThreads: number;
+}
+
+/**
+ * Defaults from the cores and the provider. CPU: at least two sessions (one per 2 cores), splitting
+ * the cores between them, plus a solo session with all the cores when the shared ones have fewer;
+ * CUDA: one session, no solo session.
+ */
+export function resolveThreads(settings: Pick<PoolSettings, 'workers' | 'intraOpThreads' | 'executionProvider' | 'soloSession'>, cores = availableParallelism()): ThreadPlan {
+  const cuda = settings.executionProvider === 'cuda';
+  const workers = settings.workers > 0 ? settings.workers : cuda || cores < 2 ? 1 : Math.max(2, Math.floor(cores / 2));
   const intraOpThreads = settings.intraOpThreads > 0 ? settings.intraOpThreads : Math.max(1, Math.floor(cores / workers));
-  return { workers, intraOpThreads };
+  const solo = settings.soloSession ?? 'auto';
+  const wanted = solo === 'on' || (solo === 'auto' && workers >= 2 && intraOpThreads < cores);
+  return { workers, intraOpThreads, soloThreads: wanted && !cuda ? cores : 0 };
 }
 
 function workerEntry(): { filename: string; execArgv: string[] } {
@@ -38,57 +63,76 @@ function fromWorkerError(error: unknown): GlinerError {
   return new GlinerError('MODEL_NOT_FOUND', `model failed to load: ${message}`, { cause: error });
 }
 
+function threadPool(settings: RunnerSettings, threads: number, onWorkerExit?: () => void): Piscina {
+  const entry = workerEntry();
+  const piscina = new Piscina({
+    filename: entry.filename,
+    execArgv: entry.execArgv,
+    workerData: settings,
+    minThreads: threads,
+    maxThreads: threads,
+    concurrentTasksPerWorker: 1,
+    // The engine owns queueing (bounded, deadline-aware); piscina must never hold a backlog.
+    maxQueue: threads * 2,
+    idleTimeout: Number.MAX_SAFE_INTEGER,
+  });
+  piscina.on('workerDestroy', () => onWorkerExit?.());
+  // Errors of worker threads surface on the task that was running; nothing else to do here.
+  piscina.on('error', () => undefined);
+  return piscina;
+}
+
 export class InferencePool {
   private constructor(
     private readonly piscina: Piscina,
+    private readonly solo: Piscina | undefined,
     readonly size: number,
     readonly workers: readonly WorkerInfo[],
+    /** ONNX Runtime threads of each shared session. */
+    readonly intraOpThreads: number,
+    /** Threads of the solo session; 0 = none. */
+    readonly soloThreads: number,
   ) {}
 
   /** Start every worker and wait until each has loaded and warmed up its model. */
   static async start(settings: PoolSettings, onWorkerExit?: () => void): Promise<InferencePool> {
-    const { workers, intraOpThreads } = resolveThreads(settings);
-    const entry = workerEntry();
-    const piscina = new Piscina({
-      filename: entry.filename,
-      execArgv: entry.execArgv,
-      workerData: { ...settings, intraOpThreads } satisfies RunnerSettings,
-      minThreads: workers,
-      maxThreads: workers,
-      concurrentTasksPerWorker: 1,
-      // The engine owns queueing (bounded, deadline-aware); piscina must never hold a backlog.
-      maxQueue: workers * 2,
-      idleTimeout: Number.MAX_SAFE_INTEGER,
-    });
-    piscina.on('workerDestroy', () => onWorkerExit?.());
-    // Errors of worker threads surface on the task that was running; nothing else to do here.
-    piscina.on('error', () => undefined);
+    const { workers, intraOpThreads, soloThreads } = resolveThreads(settings);
+    const { workers: _workers, soloSession: _solo, ...runner } = settings;
+    const piscina = threadPool({ ...runner, intraOpThreads }, workers, onWorkerExit);
+    // The solo session spins inside a run (a lone request's operators follow each other without a
+    // wake-up between them) and stops at its end, so it never spins while the shared sessions work.
+    const solo = soloThreads > 0 ? threadPool({ ...runner, intraOpThreads: soloThreads, intraOpSpinning: true, forceSpinningStop: true }, 1, onWorkerExit) : undefined;
     try {
-      const infos = (await Promise.all(Array.from({ length: workers }, () => piscina.run({ kind: 'info' })))) as WorkerInfo[];
-      return new InferencePool(piscina, workers, infos);
+      const [infos] = await Promise.all([
+        Promise.all(Array.from({ length: workers }, () => piscina.run({ kind: 'info' }))) as Promise<WorkerInfo[]>,
+        solo?.run({ kind: 'info' }),
+      ]);
+      return new InferencePool(piscina, solo, workers, infos, intraOpThreads, soloThreads);
     } catch (error) {
-      await piscina.destroy();
+      await Promise.all([piscina.destroy(), solo?.destroy()]);
       throw fromWorkerError(error);
     }
   }
 
-  run(task: BatchTask): Promise<BatchResult>;
+  /** Run a batch; `solo` sends it to the solo session (falling back to a shared one without it). */
+  run(task: BatchTask, transferList?: undefined, solo?: boolean): Promise<BatchResult>;
   run(task: PlanTask): Promise<PlanResult>;
   run(task: MergeTask, transferList?: ArrayBuffer[]): Promise<TextAnswer>;
-  async run(task: BatchTask | PlanTask | MergeTask, transferList?: ArrayBuffer[]): Promise<BatchResult | PlanResult | TextAnswer> {
+  async run(task: BatchTask | PlanTask | MergeTask, transferList?: ArrayBuffer[], solo = false): Promise<BatchResult | PlanResult | TextAnswer> {
+    const piscina = solo && this.solo !== undefined ? this.solo : this.piscina;
     try {
-      return (await this.piscina.run(task, transferList === undefined ? {} : { transferList })) as BatchResult | PlanResult | TextAnswer;
+      return (await piscina.run(task, transferList === undefined ? {} : { transferList })) as BatchResult | PlanResult | TextAnswer;
     } catch (error) {
       throw new GlinerError('WORKER_CRASHED', 'The inference worker failed while running this request.', { cause: error });
     }
   }
 
-  /** Worker threads, for tests that need to kill one. */
+  /** Worker threads of the shared sessions, for tests that need to kill one. */
   get threads(): readonly { terminate(): Promise<number> }[] {
     return this.piscina.threads;
   }
 
   async close(): Promise<void> {
-    await this.piscina.close();
+    await Promise.all([this.piscina.close(), this.solo?.close()]);
   }
 }

@@ -63,9 +63,22 @@ describe('derived engine settings', () => {
 
   it('MAX_BATCH_ROWS=0 picks the measured default per execution provider', async () => {
     const { batchRows } = await import('../../src/inference-stack.js');
-    expect(batchRows(load({}))).toBe(8);
+    expect(batchRows(load({}))).toBe(1);
     expect(batchRows(load({ EXECUTION_PROVIDER: 'cuda' }))).toBe(32);
     expect(batchRows(load({ MAX_BATCH_ROWS: '3' }))).toBe(3);
+  });
+
+  it('threads: on CPU at least two sessions splitting the cores, and a solo session with all of them; one session on CUDA', async () => {
+    const { resolveThreads } = await import('../../src/pool/pool.js');
+    const cpu = { workers: 0, intraOpThreads: 0, executionProvider: 'cpu' as const };
+    expect(resolveThreads(cpu, 2)).toEqual({ workers: 2, intraOpThreads: 1, soloThreads: 2 });
+    expect(resolveThreads(cpu, 8)).toEqual({ workers: 4, intraOpThreads: 2, soloThreads: 8 });
+    expect(resolveThreads(cpu, 1)).toEqual({ workers: 1, intraOpThreads: 1, soloThreads: 0 });
+    // Wide sessions already have every core: a solo session would add nothing.
+    expect(resolveThreads({ ...cpu, workers: 1 }, 2)).toEqual({ workers: 1, intraOpThreads: 2, soloThreads: 0 });
+    expect(resolveThreads({ ...cpu, soloSession: 'off' }, 2)).toEqual({ workers: 2, intraOpThreads: 1, soloThreads: 0 });
+    expect(resolveThreads({ ...cpu, workers: 1, soloSession: 'on' }, 2)).toEqual({ workers: 1, intraOpThreads: 2, soloThreads: 2 });
+    expect(resolveThreads({ ...cpu, executionProvider: 'cuda', soloSession: 'on' }, 8)).toEqual({ workers: 1, intraOpThreads: 8, soloThreads: 0 });
   });
 
   it('windows follow the model\'s max_len, and the overlap must exceed its max span width', async () => {

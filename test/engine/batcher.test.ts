@@ -9,6 +9,7 @@ const settings: BatcherSettings = { maxBatchRows: 4, maxBatchTokens: 400, maxBat
 
 interface Pending {
   rows: readonly RowTask[];
+  solo: boolean;
   finish(): void;
   fail(error: Error): void;
 }
@@ -19,9 +20,10 @@ function harness(overrides: Partial<BatcherSettings> = {}) {
   const dropped: string[] = [];
   const batcher = new Batcher(
     { ...settings, ...overrides },
-    (_id, rows) => new Promise<BatchResult>((resolve, reject) => {
+    (_id, rows, solo) => new Promise<BatchResult>((resolve, reject) => {
       dispatched.push({
         rows,
+        solo,
         finish: () => resolve({ rows: rows.map(() => ({ kind: 'answer', tokens: 1, answer: { json: '[]', count: 0, truncated: false } })), timings: { preprocessSeconds: 0, inferenceSeconds: 0.001, postprocessSeconds: 0 }, paddedTokens: rows.length, workerId: 1 }),
         fail: reject,
       });
@@ -225,6 +227,35 @@ describe('Batcher', () => {
     const h = harness({ maxInflight: 2, maxBatchRows: 1 });
     h.request([['a', 10], ['b', 10], ['c', 10]]);
     expect(h.dispatched).toHaveLength(2);
+  });
+
+  it('spreads waiting rows over the free workers instead of filling one batch', () => {
+    const h = harness({ maxInflight: 1, maxBatchRows: 8 });
+    h.each(['a', 'b', 'c', 'd', 'e', 'f', 'g']);
+    h.batcher.setMaxInflight(3);
+    // 'a' left alone on the only worker; with two more free, the six that waited go three and three.
+    expect(h.dispatched.map((p) => p.rows.length)).toEqual([1, 3, 3]);
+  });
+
+  it('sends a lone row to the solo session, and nothing else', async () => {
+    const h = harness({ maxInflight: 2, maxBatchRows: 8, solo: true });
+    h.each(['lone']);
+    expect(h.dispatched.map((p) => p.solo)).toEqual([true]);
+    // Work that arrives while the solo batch runs goes to a shared session.
+    h.each(['second']);
+    expect(h.dispatched.map((p) => p.solo)).toEqual([true, false]);
+    await h.next();
+    h.dispatched[0]?.finish();
+    await h.settle();
+    // Two rows arriving together (one request) are spread over the shared sessions, one each.
+    h.request([['x', 10], ['y', 10]]);
+    expect(h.dispatched.slice(2).map((p) => [h.names(p), p.solo])).toEqual([[['x'], false], [['y'], false]]);
+  });
+
+  it('never uses a solo session it was not given', () => {
+    const h = harness({ maxInflight: 2 });
+    h.each(['lone']);
+    expect(h.dispatched.map((p) => p.solo)).toEqual([false]);
   });
 });
 

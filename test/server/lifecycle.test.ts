@@ -10,7 +10,8 @@ const words = (n: number): string => Array.from({ length: n }, (_, i) => ['Ada',
 
 describe('graceful shutdown', () => {
   it('SIGTERM with 200 requests in flight: every one gets its full answer, then exit 0', async () => {
-    const srv = await startServer({ env: { MODEL: TEST_MODEL, API_KEYS: KEY, RATE_LIMIT_PER_SECOND: '0', MAX_BATCH_ROWS: '8', SHUTDOWN_GRACE_MS: '90000' } });
+    // One 1-thread session, so that the 200 requests are still in flight when SIGTERM comes.
+    const srv = await startServer({ env: { MODEL: TEST_MODEL, API_KEYS: KEY, RATE_LIMIT_PER_SECOND: '0', MAX_BATCH_ROWS: '8', WORKERS: '1', INTRA_OP_THREADS: '1', SOLO_SESSION: 'off', SHUTDOWN_GRACE_MS: '90000' } });
     const text = `${words(30)} I work at Microsoft based in Seattle, Washington.`;
     const requests = Array.from({ length: 200 }, (_, i) => post(`${srv.url}/api/v1/predict`, { text: `${i} ${text}`, labels: ['organization', 'location', 'person'] }, auth));
     await eventually(async () => metricValue((await get(`${srv.adminUrl}/metrics`)).text, 'gliner_http_requests_in_flight') >= 200, 20_000);
