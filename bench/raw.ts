@@ -110,7 +110,7 @@ function startWorker(settings: RunnerSettings): Worker {
   return new Worker(`import(${JSON.stringify(api)}).then(({ register }) => { register(); return import(${JSON.stringify(ts)}); });`, { eval: true, workerData: settings });
 }
 
-class RawWorker {
+export class RawWorker {
   private readonly worker: Worker;
   private pending: ((reply: RawReply) => void) | undefined;
   readonly ready: Promise<number>;

@@ -35,16 +35,19 @@ export interface ThreadPlan {
 
 /**
  * Defaults from the cores and the provider. CPU: at least two sessions (one per 2 cores), splitting
- * the cores between them, plus a solo session with all the cores when the shared ones have fewer;
- * CUDA: one session, no solo session.
+ * the cores between them, plus a solo session with the threads of all of them together (at most one
+ * per core) when that is more than one session has; CUDA: one session, no solo session. The solo
+ * session never has more threads than the shared sessions together, so WORKERS × INTRA_OP_THREADS
+ * stays the CPU budget (a container sees the host's cores, not its CPU limit).
  */
 export function resolveThreads(settings: Pick<PoolSettings, 'workers' | 'intraOpThreads' | 'executionProvider' | 'soloSession'>, cores = availableParallelism()): ThreadPlan {
   const cuda = settings.executionProvider === 'cuda';
   const workers = settings.workers > 0 ? settings.workers : cuda || cores < 2 ? 1 : Math.max(2, Math.floor(cores / 2));
   const intraOpThreads = settings.intraOpThreads > 0 ? settings.intraOpThreads : Math.max(1, Math.floor(cores / workers));
   const solo = settings.soloSession ?? 'auto';
-  const wanted = solo === 'on' || (solo === 'auto' && workers >= 2 && intraOpThreads < cores);
-  return { workers, intraOpThreads, soloThreads: wanted && !cuda ? cores : 0 };
+  const soloThreads = Math.min(cores, workers * intraOpThreads);
+  const wanted = solo === 'on' || (solo === 'auto' && soloThreads > intraOpThreads);
+  return { workers, intraOpThreads, soloThreads: wanted && !cuda ? soloThreads : 0 };
 }
 
 function workerEntry(): { filename: string; execArgv: string[] } {

@@ -68,7 +68,7 @@ describe('derived engine settings', () => {
     expect(batchRows(load({ MAX_BATCH_ROWS: '3' }))).toBe(3);
   });
 
-  it('threads: on CPU at least two sessions splitting the cores, and a solo session with all of them; one session on CUDA', async () => {
+  it('threads: on CPU at least two sessions splitting the cores, and a solo session with the threads of all of them; one session on CUDA', async () => {
     const { resolveThreads } = await import('../../src/pool/pool.js');
     const cpu = { workers: 0, intraOpThreads: 0, executionProvider: 'cpu' as const };
     expect(resolveThreads(cpu, 2)).toEqual({ workers: 2, intraOpThreads: 1, soloThreads: 2 });
@@ -79,6 +79,9 @@ describe('derived engine settings', () => {
     expect(resolveThreads({ ...cpu, soloSession: 'off' }, 2)).toEqual({ workers: 2, intraOpThreads: 1, soloThreads: 0 });
     expect(resolveThreads({ ...cpu, workers: 1, soloSession: 'on' }, 2)).toEqual({ workers: 1, intraOpThreads: 2, soloThreads: 2 });
     expect(resolveThreads({ ...cpu, executionProvider: 'cuda', soloSession: 'on' }, 8)).toEqual({ workers: 1, intraOpThreads: 8, soloThreads: 0 });
+    // Set threads on a big host (a container sees the host's cores): the solo session stays within WORKERS × INTRA_OP_THREADS.
+    expect(resolveThreads({ ...cpu, workers: 2, intraOpThreads: 2 }, 64)).toEqual({ workers: 2, intraOpThreads: 2, soloThreads: 4 });
+    expect(resolveThreads({ ...cpu, workers: 1, intraOpThreads: 2 }, 64)).toEqual({ workers: 1, intraOpThreads: 2, soloThreads: 0 });
   });
 
   it('windows follow the model\'s max_len, and the overlap must exceed its max span width', async () => {

@@ -1,0 +1,85 @@
+// Thread layouts: how should a machine's cores be split between ONNX Runtime sessions? Runs the
+// short scenario's rows, one row per run() (the CPU default, MAX_BATCH_ROWS=1), through several
+// layouts of sessions side by side — one wide session, one per core, wide + narrow together, with
+// and without spinning — in interleaved slices, so that a drifting shared host affects each alike.
+// Each layout's sessions run concurrently (closed loop, one row in flight per session); it prints
+// rows/s and the per-row p50 of every slice. Not part of the bench CLI; from the repository root:
+//
+//   npx tsx bench/tools/thread-layouts.ts [--model DIR] [--rounds 4] [--seconds 3]
+//
+// The layouts behind SOLO_SESSION and the WORKERS default (src/pool/pool.ts, bench/RESULTS.md).
+import { performance } from 'node:perf_hooks';
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import { PACKAGE_ROOT } from '../../src/paths.js';
+import type { ModelRow } from '../../src/worker/messages.js';
+import type { RunnerSettings } from '../../src/worker/onnx-runner.js';
+import { defaultDatasetsDir, loadCorpus } from '../corpus.js';
+import { RawWorker, scenarioRows } from '../raw.js';
+import { makeScenario } from '../scenarios.js';
+
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string', default: 'native-models/gliner-tiny' },
+    rounds: { type: 'string', default: '4' },
+    seconds: { type: 'string', default: '3' },
+  },
+});
+
+const cores = availableParallelism();
+type Session = Partial<Pick<RunnerSettings, 'intraOpThreads' | 'intraOpSpinning' | 'forceSpinningStop'>>;
+const wide: Session = { intraOpThreads: cores };
+const narrow: Session = { intraOpThreads: 1 };
+const layouts: Record<string, Session[]> = {
+  [`1×${cores}`]: [wide],
+  [`1×${cores} spinning`]: [{ ...wide, intraOpSpinning: true }],
+  [`1×${cores} spinning, stopped after each run`]: [{ ...wide, intraOpSpinning: true, forceSpinningStop: true }],
+  [`${cores}×1`]: Array.from({ length: cores }, () => narrow),
+  [`${cores}×${cores} (oversubscribed)`]: Array.from({ length: cores }, () => wide),
+  [`1×${cores} + ${cores - 1}×1 together`]: [wide, ...Array.from({ length: cores - 1 }, () => narrow)],
+  [`1×${cores} spinning-stopped + ${cores - 1}×1 together`]: [{ ...wide, intraOpSpinning: true, forceSpinningStop: true }, ...Array.from({ length: cores - 1 }, () => narrow)],
+};
+
+const base: RunnerSettings = {
+  modelDir: values.model, quantization: 'auto', executionProvider: 'cpu', cudaFallback: 'fail', cudaDeviceId: 0,
+  intraOpThreads: 1, interOpThreads: 1, graphOptimization: 'all', intraOpSpinning: false,
+};
+const corpus = loadCorpus(defaultDatasetsDir(PACKAGE_ROOT), 1, PACKAGE_ROOT);
+const { rows } = scenarioRows(makeScenario('short', corpus), 600, { windowWords: 384, overlapWords: 32, labelsPerRow: 25, promptLabels: true });
+let cursor = 0;
+const nextRow = (): ModelRow[] => {
+  const { words, labels, threshold } = rows[cursor++ % rows.length] as ModelRow;
+  return [{ words, labels, threshold }];
+};
+
+const pools = new Map<string, RawWorker[]>();
+for (const [name, sessions] of Object.entries(layouts)) {
+  const workers = sessions.map((s) => new RawWorker({ ...base, ...s }));
+  await Promise.all(workers.map((w) => w.ready));
+  pools.set(name, workers);
+}
+const results = new Map<string, { rowsPerSecond: number; p50: number }[]>();
+for (let round = 0; round < Number(values.rounds); round++) {
+  for (const [name, workers] of pools) {
+    const latencies: number[] = [];
+    const started = performance.now();
+    const stopAt = started + Number(values.seconds) * 1000;
+    await Promise.all(workers.map(async (worker) => {
+      while (performance.now() < stopAt) latencies.push((await worker.run(nextRow())).ms);
+    }));
+    latencies.sort((a, b) => a - b);
+    const slices = results.get(name) ?? [];
+    slices.push({ rowsPerSecond: latencies.length / ((performance.now() - started) / 1000), p50: latencies[Math.floor(latencies.length / 2)] ?? NaN });
+    results.set(name, slices);
+  }
+}
+await Promise.all([...pools.values()].flat().map((w) => w.close()));
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+console.log(`${values.model}, ${cores} cores, ${values.rounds} interleaved rounds of ${values.seconds} s per layout\n`);
+console.log('| layout | rows/s (median) | rows/s per round | p50 ms per row (median) |');
+console.log('| --- | ---: | --- | ---: |');
+for (const [name, slices] of results) {
+  const rps = slices.map((s) => s.rowsPerSecond);
+  console.log(`| ${name} | ${median(rps).toFixed(1)} | ${rps.map((x) => x.toFixed(1)).join(' ')} | ${median(slices.map((s) => s.p50)).toFixed(2)} |`);
+}
