@@ -267,21 +267,24 @@ class RequestRun {
       return results.flatMap((result, g) => (result.kind === 'spans' ? [{ wordOffset: window.wordOffset, wordCount: window.wordCount, labelOffset: this.groups[g]?.offset ?? 0, spans: result.spans }] : []));
     };
     const onWindow = this.context.onWindow;
+    const updates: Promise<void>[] = [];
     if (onWindow !== undefined) {
       windows.forEach((rows, w) => {
         const window = plan.windows[w];
         if (window === undefined) return;
-        Promise.all(rows)
+        updates.push(Promise.all(rows)
           .then((done) => this.merge(text.slice(window.utf16Start, window.utf16End), spansOf(done, w), { word: window.wordOffset, codePoint: window.codePoint, totalWords: plan.totalWords }, false))
           .then((answer) => {
             if (!this.cancelled) onWindow({ text: textIndex, window: w, windows: plan.windows.length, answer });
-          }, () => undefined); // the request's own promise reports the failure
+          }, () => undefined)); // the request's own promise reports the failure
       });
     }
     const done = await Promise.all(windows.map((rows) => Promise.all(rows)));
     const clipped = done.some((results) => results.some((result) => result.kind === 'spans' && result.clipped));
     // Window merges (streaming) read the same buffers: hand them over only when nothing else will.
     const answer = await this.merge(text, done.flatMap(spansOf), { word: 0, codePoint: 0, totalWords: plan.totalWords }, onWindow === undefined);
+    // Window merges run on any free worker, beside the final one: every update goes out before the answer.
+    await Promise.all(updates);
     return clipped && !answer.truncated ? { ...answer, truncated: true } : answer;
   }
 

@@ -5,8 +5,8 @@
 //
 // Why two kinds of session: on a small CPU one session with all the cores answers a lone request
 // fastest, while under load several sessions with fewer threads each do more rows per second (on 2
-// cores two 1-thread sessions ran 1.45× the rows of one 2-thread session, and two 2-thread sessions
-// fighting over 2 cores only 1.2×; bench/RESULTS.md). ONNX Runtime fixes a session's threads when
+// cores two 1-thread sessions ran 1.26–1.48× the rows of one 2-thread session, two 2-thread sessions
+// fighting over 2 cores only 1.2×; bench/tools/thread-layouts.ts, bench/RESULTS.md). ONNX Runtime fixes a session's threads when
 // it is created, so the pool keeps both and the batcher picks: the solo session when a batch is the
 // only work in the server, the shared ones otherwise.
 import { existsSync } from 'node:fs';

@@ -60,6 +60,24 @@ describe('Engine', () => {
     expect(entities(result).map((x) => x.start)).toEqual([100]);
   });
 
+  it('sends every window update before the merged result, even when the final merge finishes first', async () => {
+    // Two workers: a window's merge and the final merge run side by side; window merges are slow here.
+    const runner = new FakeRunner();
+    const { engine: e } = inProcess(runner, { limits: { windowWords: 20, overlapWords: 13, labelsPerRow: 2 }, maxEntities: 1000 }, { maxInflight: 2 });
+    const { runMerge } = await import('../../src/worker/tasks.js');
+    e.setWorkers({
+      plan: () => Promise.reject(new Error('not used')),
+      merge: (task) => new Promise((resolve) => setTimeout(() => resolve(runMerge(task)), task.segment.word === 0 && task.segment.totalWords === task.text.split(' ').length ? 0 : 30)),
+    });
+    const updates: WindowUpdate[] = [];
+    const text = Array.from({ length: 60 }, (_, i) => (i === 50 ? 'Zed' : 'w')).join(' ');
+    const result = await e.submit({ texts: [text], labels: ['person'], options: opts }, { timeoutMs: 10_000, onWindow: (u) => updates.push(u) }).result;
+    // No setImmediate here: by the time the answer resolves, every window has been reported.
+    expect(updates.length).toBeGreaterThan(1);
+    expect(updates).toHaveLength(updates[0]?.windows ?? -1);
+    expect(entities(result).map((x) => x.start)).toEqual([100]);
+  });
+
   it('caps the entities of a text and says so', async () => {
     const { e } = engine({ maxEntities: 3 });
     const text = 'Ann Bob Cy Dee Eve and Fay';
