@@ -181,6 +181,9 @@ export interface PeerComparison {
   readonly peerP99Ms: number;
   /** ours ÷ peer p99 (< 1: our tail is shorter). */
   readonly p99Ratio: number;
+  /** Answers that were not a success, by status ("503": n, "timeout": n): req/s counts successes only. */
+  readonly oursErrors: Readonly<Record<string, number>>;
+  readonly peerErrors: Readonly<Record<string, number>>;
 }
 
 export interface PeerRecord {
@@ -207,6 +210,8 @@ export function comparePeer(points: readonly PointRecord[], ours: string, peer: 
       oursP99Ms: o.latencyMs.p99,
       peerP99Ms: p.latencyMs.p99,
       p99Ratio: p.latencyMs.p99 > 0 ? o.latencyMs.p99 / p.latencyMs.p99 : Number.NaN,
+      oursErrors: o.errors,
+      peerErrors: p.errors,
     });
   }
   return out;

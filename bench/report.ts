@@ -163,11 +163,12 @@ export function peersText(peers: readonly PeerRecord[]): string {
       : `- **${peer.name}** (${peer.url}): same entities on ${p.asciiSame}/${p.asciiTexts} ASCII-only texts (scores within ${p.maxScoreDiff.toExponential(1)}); ${p.nonAsciiSame}/${p.nonAsciiTexts} texts with non-ASCII characters agree (not required: the peer splits words with ASCII \\w and normalises them its own way)`);
   }
   lines.push('');
-  lines.push('| peer | scenario | load | ours req/s | peer req/s | req/s ratio | ours p99 ms | peer p99 ms | p99 ratio |');
-  lines.push('| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  // req/s counts successful answers only: the errors columns show what each side refused or failed.
+  lines.push('| peer | scenario | load | ours req/s | peer req/s | req/s ratio | ours p99 ms | peer p99 ms | p99 ratio | ours errors | peer errors |');
+  lines.push('| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |');
   for (const peer of peers) {
     for (const c of peer.comparisons) {
-      lines.push(`| ${peer.name} | ${c.scenario} | c=${c.concurrency} | ${fmt(c.oursRps)} | ${fmt(c.peerRps)} | ${fmt(c.rpsRatio, 2)} | ${fmt(c.oursP99Ms)} | ${fmt(c.peerP99Ms)} | ${fmt(c.p99Ratio, 2)} |`);
+      lines.push(`| ${peer.name} | ${c.scenario} | c=${c.concurrency} | ${fmt(c.oursRps)} | ${fmt(c.peerRps)} | ${fmt(c.rpsRatio, 2)} | ${fmt(c.oursP99Ms)} | ${fmt(c.peerP99Ms)} | ${fmt(c.p99Ratio, 2)} | ${errorsText(c.oursErrors)} | ${errorsText(c.peerErrors)} |`);
     }
   }
   return lines.join('\n');

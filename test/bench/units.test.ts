@@ -190,13 +190,14 @@ describe('budgets and report', () => {
       target: { url: null, ownServer: true, model: 'm' }, serverEnv: {}, threads: { workers: 1, intraOpThreads: 2, note: '' }, scenarios: ['short'], corpus: 'c',
       rawCeilingRps: 20, rawCeilingRowsPerSecond: 20, rawBestBatchSize: 8, rawSingleRowMs: 3, rawSingleRowP99Ms: 6, rawSingleRowInterleavedMs: 3, rawSingleRowBeforeMs: 3, rawSingleRowAfterMs: 3, rawScenario: 'short', serverPeakRps: 10, serverPeakConcurrency: 4,
       serverToRawRatio: 0.5, batchingGain: null, batchingGainDetail: null, p50AtConcurrency1Ms: null, p99AtConcurrency1Ms: null, raw: null, variants: [],
-      peers: [], points: [point, { ...point, concurrency: 16, throughputRps: 12, textsPerSecond: 12 }, { ...point, server: 'js', throughputRps: 5, latencyMs: { ...point.latencyMs, p99: 36 } }], checks: [],
+      peers: [], points: [point, { ...point, concurrency: 16, throughputRps: 12, textsPerSecond: 12 }, { ...point, server: 'js', throughputRps: 5, latencyMs: { ...point.latencyMs, p99: 36 }, errors: {} }], checks: [],
     };
     const comparisons = comparePeer(report.points, 'default', 'js');
-    expect(comparisons).toEqual([{ scenario: 'short', concurrency: 4, oursRps: 10, peerRps: 5, rpsRatio: 2, oursP99Ms: 9, peerP99Ms: 36, p99Ratio: 0.25 }]);
+    expect(comparisons).toEqual([{ scenario: 'short', concurrency: 4, oursRps: 10, peerRps: 5, rpsRatio: 2, oursP99Ms: 9, peerP99Ms: 36, p99Ratio: 0.25, oursErrors: { '503': 1 }, peerErrors: {} }]);
     const parity = { checked: 10, asciiTexts: 9, asciiSame: 9, nonAsciiTexts: 1, nonAsciiSame: 0, maxScoreDiff: 1e-6, passed: true };
     const withPeer = markdown({ ...report, peers: [{ name: 'js', url: 'http://h:1', parity, comparisons }] });
-    expect(withPeer).toContain('| js | short | c=4 | 10 | 5 | 2.00 | 9 | 36 | 0.25 |');
+    // req/s counts successes only, so each side's refusals stand next to the ratio.
+    expect(withPeer).toContain('| js | short | c=4 | 10 | 5 | 2.00 | 9 | 36 | 0.25 | 503:1 | 0 |');
     expect(withPeer).toContain('same entities on 9/9 ASCII-only texts (scores within 1.0e-6)');
     expect(markdown(report)).toContain('| default | short | c=4 | 10 |');
     const svg = svgChart(report);
