@@ -1,14 +1,14 @@
 // The worker pool: a fixed set of piscina threads, each owning one ONNX Runtime session, and on CPU
-// one more thread whose session has every core (the solo session, SOLO_SESSION). The engine hands it
-// whole batches (and the planning and merging of long texts); a worker that dies is replaced by
-// piscina and the batch it held fails with WORKER_CRASHED (never hangs).
+// one more thread whose session has the threads of all the others together (the solo session,
+// SOLO_SESSION). The engine hands it whole batches (and the planning and merging of long texts); a
+// worker that dies is replaced by piscina and the batch it held fails with WORKER_CRASHED (never hangs).
 //
 // Why two kinds of session: on a small CPU one session with all the cores answers a lone request
 // fastest, while under load several sessions with fewer threads each do more rows per second (on 2
-// cores two 1-thread sessions ran 1.26–1.48× the rows of one 2-thread session, two 2-thread sessions
-// fighting over 2 cores only 1.2×; bench/tools/thread-layouts.ts, bench/RESULTS.md). ONNX Runtime fixes a session's threads when
-// it is created, so the pool keeps both and the batcher picks: the solo session when a batch is the
-// only work in the server, the shared ones otherwise.
+// cores two 1-thread sessions ran 1.26–1.48× the rows of one 2-thread session, two 2-thread
+// sessions fighting over 2 cores only 1.2×; bench/tools/thread-layouts.ts, bench/RESULTS.md). ONNX
+// Runtime fixes a session's threads when it is created, so the pool keeps both and the batcher
+// picks: the solo session when a batch is the only work in the server, the shared ones otherwise.
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
