@@ -9,7 +9,7 @@ import { planLimits } from '../src/inference-stack.js';
 import { readModelDir } from '../src/model/files.js';
 import { resolveModel } from '../src/model/store.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
-import { resolveThreads } from '../src/pool/pool.js';
+import { resolveThreads, soloRunner } from '../src/pool/pool.js';
 import { defaultDatasetsDir, loadCorpus } from './corpus.js';
 import { cpuWindow } from './machine.js';
 import { closedLoopHttp, closedLoopStream, mergeLoads, openLoopHttp, RequestCounter, type LoadResult, type Target } from './load.js';
@@ -94,7 +94,7 @@ export async function runBench(options: BenchOptions, cliPath: string, commandLi
       interOpThreads: config.interOpThreads, graphOptimization: config.graphOptimization, intraOpSpinning: config.intraOpSpinning,
     } as const;
     // A lone row runs on the server's solo session when it has one: the single-row figures use its settings.
-    const singleRunner = threads.soloThreads > 0 ? { ...runner, intraOpThreads: threads.soloThreads, intraOpSpinning: true, forceSpinningStop: true } : runner;
+    const singleRunner = threads.soloThreads > 0 ? soloRunner(runner, threads.soloThreads) : runner;
     const limits = planLimits(config, files.config);
     rawSession = () => openRawSingle(scenario(options.rawScenario), { runner: singleRunner, limits, requests: 2048 });
     rawAgain = () => rawSingleRow(scenario(options.rawScenario), { runner: singleRunner, limits, seconds: options.rawSeconds, singleRows: 200, requests: 2048 });

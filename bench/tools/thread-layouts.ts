@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { PACKAGE_ROOT } from '../../src/paths.js';
+import { soloRunner } from '../../src/pool/pool.js';
 import type { ModelRow } from '../../src/worker/messages.js';
 import type { RunnerSettings } from '../../src/worker/onnx-runner.js';
 import { defaultDatasetsDir, loadCorpus } from '../corpus.js';
@@ -27,23 +28,24 @@ const { values } = parseArgs({
 });
 
 const cores = availableParallelism();
-type Session = Partial<Pick<RunnerSettings, 'intraOpThreads' | 'intraOpSpinning' | 'forceSpinningStop'>>;
-const wide: Session = { intraOpThreads: cores };
-const narrow: Session = { intraOpThreads: 1 };
-const layouts: Record<string, Session[]> = {
-  [`1×${cores}`]: [wide],
-  [`1×${cores} spinning`]: [{ ...wide, intraOpSpinning: true }],
-  [`1×${cores} spinning, stopped after each run`]: [{ ...wide, intraOpSpinning: true, forceSpinningStop: true }],
-  [`${cores}×1`]: Array.from({ length: cores }, () => narrow),
-  [`${cores}×${cores} (oversubscribed)`]: Array.from({ length: cores }, () => wide),
-  [`1×${cores} + ${cores - 1}×1 together`]: [wide, ...Array.from({ length: cores - 1 }, () => narrow)],
-  [`1×${cores} spinning-stopped + ${cores - 1}×1 together`]: [{ ...wide, intraOpSpinning: true, forceSpinningStop: true }, ...Array.from({ length: cores - 1 }, () => narrow)],
-};
-
 const base: RunnerSettings = {
   modelDir: values.model, quantization: 'auto', executionProvider: 'cpu', cudaFallback: 'fail', cudaDeviceId: 0,
   intraOpThreads: 1, interOpThreads: 1, graphOptimization: 'all', intraOpSpinning: false,
 };
+const wide: RunnerSettings = { ...base, intraOpThreads: cores };
+const narrow = base;
+// The server's solo session (src/pool/pool.ts): all the cores, spinning inside a run only.
+const solo = soloRunner(base, cores);
+const layouts: Record<string, RunnerSettings[]> = {
+  [`1×${cores}`]: [wide],
+  [`1×${cores} spinning`]: [{ ...wide, intraOpSpinning: true }],
+  [`1×${cores} spinning, stopped after each run`]: [solo],
+  [`${cores}×1`]: Array.from({ length: cores }, () => narrow),
+  [`${cores}×${cores} (oversubscribed)`]: Array.from({ length: cores }, () => wide),
+  [`1×${cores} + ${cores - 1}×1 together`]: [wide, ...Array.from({ length: cores - 1 }, () => narrow)],
+  [`1×${cores} spinning-stopped + ${cores - 1}×1 together`]: [solo, ...Array.from({ length: cores - 1 }, () => narrow)],
+};
+
 const corpus = loadCorpus(defaultDatasetsDir(PACKAGE_ROOT), 1, PACKAGE_ROOT);
 const { rows } = scenarioRows(makeScenario('short', corpus), 600, { windowWords: 384, overlapWords: 32, labelsPerRow: 25, promptLabels: true });
 let cursor = 0;
@@ -54,7 +56,7 @@ const nextRow = (): ModelRow[] => {
 
 const pools = new Map<string, RawWorker[]>();
 for (const [name, sessions] of Object.entries(layouts)) {
-  const workers = sessions.map((s) => new RawWorker({ ...base, ...s }));
+  const workers = sessions.map((settings) => new RawWorker(settings));
   await Promise.all(workers.map((w) => w.ready));
   pools.set(name, workers);
 }

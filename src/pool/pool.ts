@@ -50,6 +50,15 @@ export function resolveThreads(settings: Pick<PoolSettings, 'workers' | 'intraOp
   return { workers, intraOpThreads, soloThreads: wanted && !cuda ? soloThreads : 0 };
 }
 
+/**
+ * The solo session's settings: the shared sessions' settings with `threads` threads that spin inside
+ * a run (a lone request's operators follow each other without a wake-up between them) and stop at
+ * its end, so they never spin while the shared sessions work.
+ */
+export function soloRunner(runner: RunnerSettings, threads: number): RunnerSettings {
+  return { ...runner, intraOpThreads: threads, intraOpSpinning: true, forceSpinningStop: true };
+}
+
 function workerEntry(): { filename: string; execArgv: string[] } {
   const js = fileURLToPath(new URL('../worker/worker.js', import.meta.url));
   if (existsSync(js)) return { filename: js, execArgv: [] };
@@ -102,9 +111,7 @@ export class InferencePool {
     const { workers, intraOpThreads, soloThreads } = resolveThreads(settings);
     const { workers: _workers, soloSession: _solo, ...runner } = settings;
     const piscina = threadPool({ ...runner, intraOpThreads }, workers, onWorkerExit);
-    // The solo session spins inside a run (a lone request's operators follow each other without a
-    // wake-up between them) and stops at its end, so it never spins while the shared sessions work.
-    const solo = soloThreads > 0 ? threadPool({ ...runner, intraOpThreads: soloThreads, intraOpSpinning: true, forceSpinningStop: true }, 1, onWorkerExit) : undefined;
+    const solo = soloThreads > 0 ? threadPool(soloRunner(runner, soloThreads), 1, onWorkerExit) : undefined;
     try {
       const [infos] = await Promise.all([
         Promise.all(Array.from({ length: workers }, () => piscina.run({ kind: 'info' }))) as Promise<WorkerInfo[]>,
