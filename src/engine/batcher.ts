@@ -6,10 +6,11 @@
 // no timer, so a lone request never waits for company. What waits is spread over the free workers
 // (two free workers and six rows: two batches of three). A single row that is the only work in the
 // server (nothing running, nothing left waiting) goes to the solo session when the pool has one:
-// every core for a lone request; everything else goes to the shared sessions, one batch per worker. Under load rows pile up while every worker is
-// busy, and the next batch takes as many as fit: up to a row cap and a token budget that counts
-// padding (rows × longest row), refusing a row that would make more than a set share of the batch
-// padding. Between batches, requests whose deadline passed or whose client left are dropped whole.
+// every core for a lone request; everything else goes to the shared sessions, one batch per worker.
+// Under load rows pile up while every worker is busy, and the next batch takes as many as fit: up
+// to a row cap and a token budget that counts padding (rows × longest row), refusing a row that
+// would make more than a set share of the batch padding. Between batches, requests whose deadline
+// passed or whose client left are dropped whole.
 // Admission: the batcher measures its own throughput and refuses work whose expected wait, as the
 // fair schedule would serve it, exceeds a budget, and a key that already has its quota of rows queued.
 import { performance } from 'node:perf_hooks';
@@ -173,10 +174,10 @@ export class Batcher {
       }
       const batch = this.take();
       if (batch.length === 0) break;
-      // The solo session takes a batch that is the only work in the server: with every worker free,
-      // take() leaves rows behind unless there was a single one, so this is a lone request's row.
-      // Larger lone work is spread over the shared sessions instead.
-      this.run(batch, this.settings.solo === true && this.inflight === 0 && this.queue.rows === 0 && this.helpers.length === 0);
+      // The solo session takes a batch that is the only work in the server (taking it left the
+      // batcher idle): with every worker free, take() leaves rows behind unless there was a single
+      // one, so this is a lone request's row. Larger lone work is spread over the shared sessions.
+      this.run(batch, this.settings.solo === true && this.isIdle());
     }
     this.events.queueDepth?.(this.queue.rows);
     if (this.isIdle()) {
