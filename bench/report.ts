@@ -58,7 +58,7 @@ export interface BenchReport {
   readonly target: { readonly url: string | null; readonly ownServer: boolean; readonly model: string };
   /** Server settings of the default run (the environment the bench started it with). */
   readonly serverEnv: Readonly<Record<string, string>>;
-  readonly threads: { readonly workers: number; readonly intraOpThreads: number; readonly note: string };
+  readonly threads: { readonly workers: number; readonly intraOpThreads: number; readonly soloThreads: number; readonly note: string };
   readonly scenarios: readonly string[];
   readonly corpus: string;
   /** Raw ceiling (requests/s of the raw scenario at the best batch size); null without --raw. */
@@ -178,7 +178,7 @@ export function markdown(report: BenchReport): string {
   const lines: string[] = [];
   lines.push(`## gliner-serve bench — ${report.startedAt}`);
   lines.push('');
-  lines.push(`Machine: ${report.machine.cpus} CPU cores (${report.machine.cpuModel}), ${report.machine.memoryGiB} GiB, Node ${report.machine.node}. Model: \`${report.target.model}\`. Target: ${report.target.ownServer ? 'server started by the bench' : report.target.url}. Threads: ${report.threads.workers} worker(s) × ${report.threads.intraOpThreads} intra-op thread(s). Inputs: ${report.corpus}.`);
+  lines.push(`Machine: ${report.machine.cpus} CPU cores (${report.machine.cpuModel}), ${report.machine.memoryGiB} GiB, Node ${report.machine.node}. Model: \`${report.target.model}\`. Target: ${report.target.ownServer ? 'server started by the bench' : report.target.url}. Threads: ${report.threads.workers} worker(s) × ${report.threads.intraOpThreads} intra-op thread(s)${report.threads.soloThreads > 0 ? `, solo session ${report.threads.soloThreads} thread(s)` : ''}. Inputs: ${report.corpus}.`);
   lines.push('');
   lines.push('| figure | value |');
   lines.push('| --- | ---: |');

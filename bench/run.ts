@@ -321,7 +321,8 @@ export async function runBench(options: BenchOptions, cliPath: string, commandLi
     threads: {
       workers: threads.workers,
       intraOpThreads: threads.intraOpThreads,
-      note: 'The server runs WORKERS ONNX Runtime sessions (one per worker thread) of INTRA_OP_THREADS threads each, INTER_OP_THREADS sequential; the raw ceiling uses the same resolved numbers (resolveThreads from src/pool/pool.ts).',
+      soloThreads: threads.soloThreads,
+      note: 'The server runs WORKERS ONNX Runtime sessions (one per worker thread) of INTRA_OP_THREADS threads each, INTER_OP_THREADS sequential, plus the solo session of soloThreads threads (0 = none) for a lone row; the raw ceiling uses the same resolved numbers (resolveThreads from src/pool/pool.ts), and the raw single row the solo session\'s settings when there is one.',
     },
     scenarios: options.scenarios,
     corpus: `${corpus.sentences.length} sentences from ${corpus.source}`,

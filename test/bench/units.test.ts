@@ -187,7 +187,7 @@ describe('budgets and report', () => {
     };
     const report: BenchReport = {
       version: 1, startedAt: 'now', durationSeconds: 1, command: 'bench', machine: { cpus: 2, cpuModel: 'cpu', memoryGiB: 1, node: '20', platform: 'linux' },
-      target: { url: null, ownServer: true, model: 'm' }, serverEnv: {}, threads: { workers: 1, intraOpThreads: 2, note: '' }, scenarios: ['short'], corpus: 'c',
+      target: { url: null, ownServer: true, model: 'm' }, serverEnv: {}, threads: { workers: 2, intraOpThreads: 1, soloThreads: 2, note: '' }, scenarios: ['short'], corpus: 'c',
       rawCeilingRps: 20, rawCeilingRowsPerSecond: 20, rawBestBatchSize: 8, rawSingleRowMs: 3, rawSingleRowP99Ms: 6, rawSingleRowInterleavedMs: 3, rawSingleRowBeforeMs: 3, rawSingleRowAfterMs: 3, rawScenario: 'short', serverPeakRps: 10, serverPeakConcurrency: 4,
       serverToRawRatio: 0.5, batchingGain: null, batchingGainDetail: null, p50AtConcurrency1Ms: null, p99AtConcurrency1Ms: null, raw: null, variants: [],
       peers: [], points: [point, { ...point, concurrency: 16, throughputRps: 12, textsPerSecond: 12 }, { ...point, server: 'js', throughputRps: 5, latencyMs: { ...point.latencyMs, p99: 36 }, errors: {} }], checks: [],
@@ -200,6 +200,7 @@ describe('budgets and report', () => {
     expect(withPeer).toContain('| js | short | c=4 | 10 | 5 | 2.00 | 9 | 36 | 0.25 | 503:1 | 0 |');
     expect(withPeer).toContain('same entities on 9/9 ASCII-only texts (scores within 1.0e-6)');
     expect(markdown(report)).toContain('| default | short | c=4 | 10 |');
+    expect(markdown(report)).toContain('Threads: 2 worker(s) × 1 intra-op thread(s), solo session 2 thread(s).');
     const svg = svgChart(report);
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('raw ceiling');
