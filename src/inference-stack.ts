@@ -83,7 +83,7 @@ export function createInferenceStack(config: Config, logger: Logger, metrics: Me
     },
     (batchId, rows, solo) => {
       if (pool === undefined) return Promise.reject(new GlinerError('NOT_READY', 'The model is still loading.'));
-      return pool.run({ kind: 'batch', batchId, rows }, undefined, solo);
+      return pool.run({ kind: 'batch', batchId, rows }, { solo });
     },
     {
       queueDepth: (rows) => metrics.queueDepth.set(rows),
@@ -168,7 +168,7 @@ export function createInferenceStack(config: Config, logger: Logger, metrics: Me
       throw new GlinerError('DRAINING', 'shut down while loading');
     }
     pool = started;
-    engine.setWorkers({ plan: (task) => started.run(task), merge: (task, transfer) => started.run(task, transfer) });
+    engine.setWorkers({ plan: (task) => started.run(task), merge: (task, transfer) => started.run(task, { transfer }) });
     batcher.setMaxInflight(started.size, started.soloThreads > 0);
     const first = started.workers[0];
     const summary: ModelSummary = {

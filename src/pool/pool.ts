@@ -1,7 +1,8 @@
 // The worker pool: a fixed set of piscina threads, each owning one ONNX Runtime session, and on CPU
 // one more thread whose session has the threads of all the others together (the solo session,
 // SOLO_SESSION). The engine hands it whole batches (and the planning and merging of long texts); a
-// worker that dies is replaced by piscina and the batch it held fails with WORKER_CRASHED (never hangs).
+// worker that dies is replaced by piscina and the batch it held fails with WORKER_CRASHED (never hangs);
+// a task that fails in a living worker fails with its own code (worker/protocol.ts).
 //
 // Why two kinds of session: on a small CPU one session with all the cores answers a lone request
 // fastest, while under load several sessions with fewer threads each do more rows per second (on 2
@@ -13,9 +14,11 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { ERROR_CODES, GlinerError, type ErrorCode } from '../errors.js';
-import type { BatchResult, BatchTask, MergeTask, PlanResult, PlanTask, TextAnswer, WorkerInfo } from '../worker/messages.js';
+import { GlinerError } from '../errors.js';
+import type { WorkerInfo } from '../worker/messages.js';
 import type { RunnerSettings } from '../worker/onnx-runner.js';
+import { unwrap, type Reply, type ResultOf, type WorkerTask } from '../worker/protocol.js';
+import type { WorkerFaults, WorkerSettings } from '../worker/worker.js';
 
 export type SoloSession = 'auto' | 'on' | 'off';
 
@@ -24,6 +27,8 @@ export interface PoolSettings extends RunnerSettings {
   readonly workers: number;
   /** The extra all-cores session for lone batches (CPU only). */
   readonly soloSession?: SoloSession;
+  /** Test-only fault injection (never from the configuration). */
+  readonly faults?: WorkerFaults;
 }
 
 export interface ThreadPlan {
@@ -66,16 +71,7 @@ function workerEntry(): { filename: string; execArgv: string[] } {
   return { filename: fileURLToPath(new URL('../worker/worker.ts', import.meta.url)), execArgv: ['--import', 'tsx'] };
 }
 
-/** A worker's load error arrives as "CODE: message" (see worker.ts); restore the coded error. */
-function fromWorkerError(error: unknown): GlinerError {
-  const message = error instanceof Error ? error.message : String(error);
-  const match = /^([A-Z_]+): ([\s\S]*)$/.exec(message);
-  const code = match?.[1];
-  if (match !== null && code !== undefined && code in ERROR_CODES) return new GlinerError(code as ErrorCode, match[2] ?? message, { cause: error });
-  return new GlinerError('MODEL_NOT_FOUND', `model failed to load: ${message}`, { cause: error });
-}
-
-function threadPool(settings: RunnerSettings, threads: number, onWorkerExit?: () => void): Piscina {
+function threadPool(settings: WorkerSettings, threads: number, onWorkerExit?: () => void): Piscina {
   const entry = workerEntry();
   const piscina = new Piscina({
     filename: entry.filename,
@@ -94,6 +90,21 @@ function threadPool(settings: RunnerSettings, threads: number, onWorkerExit?: ()
   return piscina;
 }
 
+/**
+ * Run one task on a piscina pool. The worker answers every task with a Reply (its own errors as
+ * data, protocol.ts), so a rejection here means the thread died under the task (an uncaught error
+ * or an exit): that, and only that, is WORKER_CRASHED.
+ */
+async function runOn<T extends WorkerTask>(piscina: Piscina, task: T, transferList?: ArrayBuffer[]): Promise<ResultOf<T>> {
+  let reply: Reply<ResultOf<T>>;
+  try {
+    reply = (await piscina.run(task, transferList === undefined ? {} : { transferList })) as Reply<ResultOf<T>>;
+  } catch (error) {
+    throw new GlinerError('WORKER_CRASHED', 'The inference worker running this request died; it is being replaced.', { cause: error });
+  }
+  return unwrap(reply);
+}
+
 export class InferencePool {
   private constructor(
     private readonly piscina: Piscina,
@@ -109,32 +120,32 @@ export class InferencePool {
   /** Start every worker and wait until each has loaded and warmed up its model. */
   static async start(settings: PoolSettings, onWorkerExit?: () => void): Promise<InferencePool> {
     const { workers, intraOpThreads, soloThreads } = resolveThreads(settings);
-    const { workers: _workers, soloSession: _solo, ...runner } = settings;
-    const piscina = threadPool({ ...runner, intraOpThreads }, workers, onWorkerExit);
-    const solo = soloThreads > 0 ? threadPool(soloRunner(runner, soloThreads), 1, onWorkerExit) : undefined;
+    const { workers: _workers, soloSession: _solo, faults, ...runner } = settings;
+    const extra = faults === undefined ? {} : { faults };
+    const piscina = threadPool({ runner: { ...runner, intraOpThreads }, ...extra }, workers, onWorkerExit);
+    const solo = soloThreads > 0 ? threadPool({ runner: soloRunner(runner, soloThreads), ...extra }, 1, onWorkerExit) : undefined;
+    const info = { kind: 'info' } as const;
     try {
       const [infos] = await Promise.all([
-        Promise.all(Array.from({ length: workers }, () => piscina.run({ kind: 'info' }))) as Promise<WorkerInfo[]>,
-        solo?.run({ kind: 'info' }),
+        Promise.all(Array.from({ length: workers }, () => runOn(piscina, info))),
+        solo === undefined ? undefined : runOn(solo, info),
       ]);
       return new InferencePool(piscina, solo, workers, infos, intraOpThreads, soloThreads);
     } catch (error) {
       await Promise.all([piscina.destroy(), solo?.destroy()]);
-      throw fromWorkerError(error);
+      // A thread that died while loading (a native abort, say) never said why: the model did not load.
+      if (error instanceof GlinerError && error.code === 'WORKER_CRASHED') throw new GlinerError('MODEL_NOT_FOUND', `model failed to load: ${String(error.extra.cause)}`, { cause: error });
+      throw error;
     }
   }
 
-  /** Run a batch; `solo` sends it to the solo session (falling back to a shared one without it). */
-  run(task: BatchTask, transferList?: undefined, solo?: boolean): Promise<BatchResult>;
-  run(task: PlanTask): Promise<PlanResult>;
-  run(task: MergeTask, transferList?: ArrayBuffer[]): Promise<TextAnswer>;
-  async run(task: BatchTask | PlanTask | MergeTask, transferList?: ArrayBuffer[], solo = false): Promise<BatchResult | PlanResult | TextAnswer> {
-    const piscina = solo && this.solo !== undefined ? this.solo : this.piscina;
-    try {
-      return (await piscina.run(task, transferList === undefined ? {} : { transferList })) as BatchResult | PlanResult | TextAnswer;
-    } catch (error) {
-      throw new GlinerError('WORKER_CRASHED', 'The inference worker failed while running this request.', { cause: error });
-    }
+  /**
+   * Run a task; its result type follows from its kind (worker/protocol.ts). `solo` sends a batch to
+   * the solo session (a shared one without it); `transfer` hands buffers over instead of copying them.
+   */
+  run<T extends WorkerTask>(task: T, options: { readonly transfer?: ArrayBuffer[]; readonly solo?: boolean } = {}): Promise<ResultOf<T>> {
+    const piscina = options.solo === true && this.solo !== undefined ? this.solo : this.piscina;
+    return runOn(piscina, task, options.transfer);
   }
 
   /** Worker threads of the shared sessions, for tests that need to kill one. */
