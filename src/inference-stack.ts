@@ -15,7 +15,9 @@ import { resolveModel, type ResolvedModel } from './model/store.js';
 import { InferencePool } from './pool/pool.js';
 import { GlinerError } from './errors.js';
 import { PACKAGE_ROOT } from './paths.js';
-import type { ModelSummary } from './http/state.js';
+import type { WorkerFaults } from './worker/worker.js';
+import type { ModelSummary } from './service/request.js';
+import { batcherMetrics } from './metrics/hooks.js';
 
 export interface InferenceStack {
   readonly engine: Engine;
@@ -67,7 +69,7 @@ export function planLimits(config: Config, model: GlinerConfig): PlanLimits {
   return { windowWords, overlapWords: config.windowOverlapWords, labelsPerRow: config.labelsPerPass > 0 ? config.labelsPerPass : perPass, promptLabels };
 }
 
-export function createInferenceStack(config: Config, logger: Logger, metrics: Metrics): InferenceStack {
+export function createInferenceStack(config: Config, logger: Logger, metrics: Metrics, faults?: WorkerFaults): InferenceStack {
   let pool: InferencePool | undefined;
   let closed = false;
   const batcher = new Batcher(
@@ -85,43 +87,11 @@ export function createInferenceStack(config: Config, logger: Logger, metrics: Me
       if (pool === undefined) return Promise.reject(new GlinerError('NOT_READY', 'The model is still loading.'));
       return pool.run({ kind: 'batch', batchId, rows }, { solo });
     },
-    {
-      queueDepth: (rows) => metrics.queueDepth.set(rows),
-      rowWaited: (seconds) => metrics.queueWait.observe(seconds),
-      dropped: (reason, rows) => {
-        metrics.dropped.inc({ reason });
-        metrics.rowsDropped.inc({ reason }, rows);
-      },
-      rowCost: (seconds) => metrics.rowCost.set(seconds),
-      batchDone: (batch) => {
-        const { result } = batch;
-        metrics.batchRows.observe(batch.rows);
-        if (batch.solo) metrics.soloBatches.inc();
-        metrics.batchTokens.observe(result.paddedTokens);
-        metrics.inferenceSeconds.observe(result.timings.inferenceSeconds);
-        metrics.preprocessSeconds.observe(result.timings.preprocessSeconds);
-        metrics.postprocessSeconds.observe(result.timings.postprocessSeconds);
-        metrics.rowsProcessed.inc(batch.rows);
-        metrics.tokensProcessed.inc(result.rows.reduce((sum, row) => sum + row.tokens, 0));
-        if (result.labelCache !== undefined) {
-          metrics.labelCacheHits.inc(result.labelCache.hits);
-          metrics.labelCacheMisses.inc(result.labelCache.misses);
-        }
-        metrics.workerBusySeconds.inc(result.timings.preprocessSeconds + result.timings.inferenceSeconds + result.timings.postprocessSeconds);
-      },
-    },
+    batcherMetrics(metrics),
   );
   metrics.queueCapacity.set(config.maxQueueRows);
   metrics.queueRowsSource = () => batcher.rowsByTenant();
-  // Draining refusals are counted where they are answered (src/http/router.ts): the front end refuses
-  // before the engine sees a request, so counting the engine's too could only double-count.
-  const engine = new Engine(
-    batcher,
-    { limits: { windowWords: 384, overlapWords: 32, labelsPerRow: 25 }, maxEntities: config.maxEntitiesPerText },
-    (reason) => {
-      if (reason !== 'draining') metrics.dropped.inc({ reason });
-    },
-  );
+  const engine = new Engine(batcher, { limits: { windowWords: 384, overlapWords: 32, labelsPerRow: 25 }, maxEntities: config.maxEntitiesPerText });
 
   const loaded = (async (): Promise<LoadedModel> => {
     const resolved = await resolveModel(config.model, {
@@ -155,6 +125,7 @@ export function createInferenceStack(config: Config, logger: Logger, metrics: Me
         labelCacheSize: config.labelCacheSize,
         workers: config.workers,
         soloSession: config.soloSession,
+        ...(faults === undefined ? {} : { faults }),
       },
       () => {
         if (!closed) {

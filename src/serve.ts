@@ -10,11 +10,15 @@ import { CachedEngine, type Predictor } from './engine/cached-engine.js';
 import { asGlinerError } from './errors.js';
 import { gateAccess } from './http/access.js';
 import { startFrontEnd, type FrontEnd } from './http/server.js';
-import { ServerState } from './http/state.js';
 import { loadUws } from './http/uws.js';
 import { createInferenceStack, type InferenceStack } from './inference-stack.js';
 import { createLogger, type Logger } from './logging.js';
+import { cacheMetrics, serviceMetrics } from './metrics/hooks.js';
 import { Metrics } from './metrics/registry.js';
+import { ServiceHost } from './service/host.js';
+import type { ModelSummary } from './service/request.js';
+import { PredictService } from './service/service.js';
+import type { WorkerFaults } from './worker/worker.js';
 import { PACKAGE_ROOT } from './paths.js';
 import { playgroundRoutes } from './playground/routes.js';
 import { SecurityGate } from './security/gate.js';
@@ -22,17 +26,25 @@ import { assertStartable, KeyStore } from './security/keys.js';
 
 export interface RunningServer {
   readonly frontEnd: FrontEnd;
-  readonly state: ServerState;
+  readonly service: ServiceHost;
   readonly stack: InferenceStack;
   readonly metrics: Metrics;
+  /** Resolves once the service is open (the model loaded and warmed up). */
+  readonly ready: Promise<void>;
   shutdown(reason: string): Promise<void>;
+}
+
+/** Test seams, never set from the configuration. */
+export interface ServeOptions {
+  /** Faults the inference workers inject (the worker-crash tests). */
+  readonly workerFaults?: WorkerFaults;
 }
 
 function packageVersion(): string {
   return (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
-export async function serve(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+export async function serve(config: Config, logger: Logger = createLogger(config.logLevel), options: ServeOptions = {}): Promise<RunningServer> {
   logger.info({ config: redactedConfig(config) }, 'starting');
   const { uws, native } = loadUws(config.allowUwsFallback);
   if (!native) logger.warn('uWebSockets.js native binary did not load: running on the slow pure-Node shim (ALLOW_UWS_FALLBACK=true)');
@@ -56,10 +68,8 @@ export async function serve(config: Config, logger: Logger = createLogger(config
   if (warning !== undefined) logger.warn({ security: 'open' }, warning);
   const gate = SecurityGate.fromConfig(config, keys, { metrics });
 
-  const state = new ServerState();
-  metrics.ready.set(0);
-  const stack = createInferenceStack(config, logger, metrics);
-  const predictor = resultCache(config, stack, state, metrics);
+  const service = new ServiceHost(serviceMetrics(metrics));
+  const stack = createInferenceStack(config, logger, metrics, options.workerFaults);
   const frontEnd = await startFrontEnd(
     {
       host: config.host,
@@ -71,7 +81,6 @@ export async function serve(config: Config, logger: Logger = createLogger(config
         : {}),
       maxBodyBytes: config.maxBodyBytes,
       corsOrigins: config.corsOrigins,
-      limits: config,
       stream: {
         maxMessageBytes: config.wsMaxMessageBytes,
         maxInflight: config.wsMaxInflight,
@@ -82,7 +91,7 @@ export async function serve(config: Config, logger: Logger = createLogger(config
       oipModelName: config.oipModelName,
       extraRoutes: config.playground ? playgroundRoutes() : [],
     },
-    { uws, engine: predictor, state, metrics, access: gateAccess(gate, config.trustProxyHops), logger },
+    { uws, service, metrics, access: gateAccess(gate, config.trustProxyHops), logger },
   );
   const ports = { port: frontEnd.port, adminPort: frontEnd.adminPort, tls: frontEnd.tls };
   logger.info(ports, 'listening');
@@ -90,66 +99,54 @@ export async function serve(config: Config, logger: Logger = createLogger(config
   let shuttingDown: Promise<void> | undefined;
   const shutdown = (reason: string): Promise<void> => {
     shuttingDown ??= (async () => {
-      logger.info({ reason, inFlight: state.inFlight, queued: stack.batcher.depth }, 'draining');
-      state.phase = 'draining';
-      metrics.ready.set(0);
+      logger.info({ reason, inFlight: frontEnd.inFlight, queued: stack.batcher.depth }, 'draining');
+      const admitted = service.drain();
       frontEnd.stopListening();
       const grace = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), config.shutdownGraceMs).unref());
       const drained = (async () => {
+        await admitted;
         await stack.engine.drain();
         // Responses are written right after their request settles; wait for the last ones.
-        while (state.inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+        while (frontEnd.inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 5));
         return 'drained' as const;
       })();
       const outcome = await Promise.race([drained, grace]);
       frontEnd.closeAll();
       keys.close();
       await stack.close();
-      logger.info({ outcome, inFlight: state.inFlight }, 'stopped');
+      logger.info({ outcome, inFlight: frontEnd.inFlight }, 'stopped');
     })();
     return shuttingDown;
   };
 
-  stack.loaded.then(
+  const ready = stack.loaded.then(
     (model) => {
-      if (state.phase !== 'starting') return;
-      state.model = model.summary;
-      state.phase = 'ready';
-      metrics.ready.set(1);
+      if (service.phase !== 'starting') return;
+      service.open(new PredictService(resultCache(config, stack, model.summary, metrics), model.summary, config));
       logger.info({ ...ports, model: model.summary }, 'ready');
       if (warning !== undefined) logger.warn({ security: 'open' }, warning);
     },
     (error: unknown) => {
       const failure = asGlinerError(error);
-      state.failure = failure.message;
+      service.fail(failure.message);
       logger.fatal({ code: failure.code, err: failure.message }, 'model failed to load');
       void shutdown('model load failure').then(() => process.exit(1));
     },
   );
-  return { frontEnd, state, stack, metrics, shutdown };
+  return { frontEnd, service, stack, metrics, ready, shutdown };
 }
 
 /**
  * The engine behind the result cache (CACHE_MAX_BYTES > 0). The cache lives in this process only,
  * so a model change (a new process) starts it empty; reloading API keys does not touch it.
  */
-function resultCache(config: Config, stack: InferenceStack, state: ServerState, metrics: Metrics): Predictor {
+function resultCache(config: Config, stack: InferenceStack, model: ModelSummary, metrics: Metrics): Predictor {
   if (config.cacheMaxBytes === 0) return stack.engine;
   return new CachedEngine(
     stack.engine,
     { maxBytes: config.cacheMaxBytes, ttlSeconds: config.cacheTtlSeconds, sharedAcrossKeys: config.cacheSharedAcrossKeys, maxEntities: config.maxEntitiesPerText },
-    () => (state.model === undefined ? '' : `${state.model.id}@${state.model.revision}/${state.model.quantization}`),
-    {
-      onLookup: (status, count) => {
-        const counter = { hit: metrics.cacheHits, miss: metrics.cacheMisses, shared: metrics.cacheShared, bypass: metrics.cacheBypassed }[status];
-        counter.inc(count);
-      },
-      onEvict: (reason, count) => metrics.cacheEvictions.inc({ reason }, count),
-      onSize: (bytes, entries) => {
-        metrics.cacheBytes.set(bytes);
-        metrics.cacheEntries.set(entries);
-      },
-    },
+    () => `${model.id}@${model.revision}/${model.quantization}`,
+    cacheMetrics(metrics),
   );
 }
 

@@ -6,13 +6,14 @@
 // that is one row is decoded and answered by the worker that ran it; a long text's rows are merged
 // by a worker. Deadlines fire on a timer: the request's unrun rows are dropped and it answers 504 at once.
 import { performance } from 'node:perf_hooks';
-import { GlinerError } from '../errors.js';
+import { drainingError, GlinerError } from '../errors.js';
 import type { DecodeOptions } from '../inference/decode.js';
 import type { RowSpans } from '../inference/merge.js';
 import { dedupeLabels, labelGroups, planText, type LabelGroup, type PlanLimits, type TextPlan } from '../inference/plan.js';
 import { spanBuffers } from '../inference/spans.js';
 import type { MergeTask, PlanResult, PlanTask, RowResult, RowTask, TextAnswer } from '../worker/messages.js';
 import { Batcher, RequestRows, type DispatchedBatch, type QueuedRow, type Refusal, type Ticket } from './batcher.js';
+import { withDeadline } from './deadline.js';
 
 /** Requests whose texts add up to at most this many characters are planned on the HTTP thread (a few µs). */
 export const INLINE_PLAN_CHARS = 2048;
@@ -72,7 +73,8 @@ export interface EngineSettings {
   readonly maxEntities: number;
 }
 
-export type RejectReason = 'overload' | 'draining' | 'queue_wait' | 'key_quota' | 'worker_crash';
+/** Why admission refused, as its error's `extra.reason` says (gliner_requests_dropped_total{reason}). */
+export type AdmissionReason = 'overload' | 'queue_wait' | 'key_quota';
 
 /** The answer of a text with no words (or of a missing one). */
 export const EMPTY_ANSWER: TextAnswer = { json: '[]', count: 0, truncated: false };
@@ -87,10 +89,11 @@ function roughRows(chars: number, limits: PlanLimits, groups: number): number {
 function refusalError(refusal: Refusal): GlinerError {
   const wait = refusal.expectedWaitSeconds.toFixed(1);
   if (refusal.reason === 'key_quota') {
-    return new GlinerError('QUEUE_QUOTA_EXCEEDED', `This API key already has its quota of rows waiting (about ${wait} s of work); retry shortly.`, { retryAfterSeconds: refusal.retryAfterSeconds });
+    return new GlinerError('QUEUE_QUOTA_EXCEEDED', `This API key already has its quota of rows waiting (about ${wait} s of work); retry shortly.`, { retryAfterSeconds: refusal.retryAfterSeconds, reason: 'key_quota' });
   }
   const why = refusal.reason === 'queue_wait' ? `the expected wait (${wait} s) is over the server's budget` : 'the queue is full';
-  return new GlinerError('OVERLOADED', `The server is at capacity: ${why}; retry after ${refusal.retryAfterSeconds} s.`, { retryAfterSeconds: refusal.retryAfterSeconds });
+  const reason: AdmissionReason = refusal.reason === 'queue_wait' ? 'queue_wait' : 'overload';
+  return new GlinerError('OVERLOADED', `The server is at capacity: ${why}; retry after ${refusal.retryAfterSeconds} s.`, { retryAfterSeconds: refusal.retryAfterSeconds, reason });
 }
 
 export class Engine {
@@ -101,7 +104,6 @@ export class Engine {
   constructor(
     private readonly batcher: Batcher,
     private settings: EngineSettings,
-    private readonly onRejected: (reason: RejectReason) => void = () => undefined,
   ) {}
 
   /** Set once the model's config is known and the workers are up. */
@@ -117,12 +119,12 @@ export class Engine {
     return this.draining;
   }
 
-  /** Admit and run a request. Throws OVERLOADED, QUEUE_QUOTA_EXCEEDED or DRAINING synchronously when refused. */
+  /**
+   * Admit and run a request. Throws OVERLOADED, QUEUE_QUOTA_EXCEEDED (with `extra.reason`) or
+   * DRAINING synchronously when refused.
+   */
   submit(request: PredictRequest, context: PredictContext): Submission {
-    if (this.draining) {
-      this.onRejected('draining');
-      throw new GlinerError('DRAINING', 'The server is shutting down.', { retryAfterSeconds: 1 });
-    }
+    if (this.draining) throw drainingError();
     const started = performance.now();
     const { limits } = this.settings;
     const labels = dedupeLabels(request.labels);
@@ -134,37 +136,24 @@ export class Engine {
       : plans.reduce((sum, plan) => sum + plan.windows.length * groups.length, 0);
     const tenant = context.tenant ?? '';
     const refusal = this.batcher.admit(tenant, rows);
-    if (refusal !== undefined) {
-      this.onRejected(refusal.reason === 'queue_full' ? 'overload' : refusal.reason);
-      throw refusalError(refusal);
-    }
+    if (refusal !== undefined) throw refusalError(refusal);
 
     const ticket: Ticket = { deadline: started + context.timeoutMs, cancelled: undefined };
     const queue = new RequestRows(tenant, ticket);
     const run = new RequestRun(this.batcher, this.requirePort(), this.settings, queue, request, labels, groups, context);
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        if (ticket.cancelled === undefined) ticket.cancelled = 'deadline';
-        this.batcher.withdraw(queue, 'deadline');
-        reject(new GlinerError('DEADLINE_EXCEEDED', `The request did not finish within ${context.timeoutMs} ms.`));
-      }, context.timeoutMs);
-      timer.unref();
-    });
-    deadline.catch(() => undefined);
-
-    const result = Promise.race([run.answers(plans), deadline])
+    // At the deadline the request's rows that have not run leave the queue, and it answers 504 at once.
+    const expire = (): void => {
+      if (ticket.cancelled === undefined) ticket.cancelled = 'deadline';
+      this.batcher.withdraw(queue, 'deadline');
+    };
+    const result = withDeadline(run.answers(plans), context.timeoutMs, expire)
       .then((texts): PredictResult => ({ texts, timings: { ...run.timings, totalSeconds: (performance.now() - started) / 1000 }, batchIds: [...run.batchIds] }))
       .catch((error: unknown) => {
         // One failed row fails the request: drop its other rows that have not run yet.
-        if (ticket.cancelled === undefined) {
-          ticket.cancelled = 'failed';
-          if (error instanceof GlinerError && error.code === 'WORKER_CRASHED') this.onRejected('worker_crash');
-        }
+        if (ticket.cancelled === undefined) ticket.cancelled = 'failed';
         this.batcher.withdraw(queue);
         throw error;
-      })
-      .finally(() => clearTimeout(timer));
+      });
     this.track(result);
     return {
       result,

@@ -8,8 +8,8 @@ import { FakeRunner, inProcess } from '../support/fake-runner.js';
 
 function engine(overrides: { maxQueueRows?: number; windowWords?: number; maxEntities?: number } = {}) {
   const runner = new FakeRunner();
-  const { engine: e, rejected, batcher } = inProcess(runner, { limits: { windowWords: overrides.windowWords ?? 20, overlapWords: 13, labelsPerRow: 2 }, maxEntities: overrides.maxEntities ?? 1000 }, { maxQueueRows: overrides.maxQueueRows ?? 1000 });
-  return { e, runner, rejected, batcher };
+  const { engine: e, batcher } = inProcess(runner, { limits: { windowWords: overrides.windowWords ?? 20, overlapWords: 13, labelsPerRow: 2 }, maxEntities: overrides.maxEntities ?? 1000 }, { maxQueueRows: overrides.maxQueueRows ?? 1000 });
+  return { e, runner, batcher };
 }
 const opts = { threshold: 0.5, flatNer: true, multiLabel: false };
 const entities = (result: PredictResult, i = 0): Entity[] => JSON.parse(result.texts[i]?.json ?? 'null') as Entity[];
@@ -91,7 +91,7 @@ describe('Engine', () => {
   });
 
   it('refuses at once with OVERLOADED when the rows do not fit the queue', () => {
-    const { e, rejected } = engine({ maxQueueRows: 3 });
+    const { e } = engine({ maxQueueRows: 3 });
     const long = Array.from({ length: 200 }, () => 'w').join(' ');
     let error: unknown;
     try {
@@ -101,7 +101,8 @@ describe('Engine', () => {
     }
     expect((error as GlinerError).code).toBe('OVERLOADED');
     expect((error as GlinerError).extra.retryAfterSeconds).toBeGreaterThanOrEqual(1);
-    expect(rejected).toEqual(['overload']);
+    // The reason rides on the error: gliner_requests_dropped_total{reason} counts it (metrics/hooks.ts).
+    expect((error as GlinerError).extra.reason).toBe('overload');
   });
 
   it('answers 504 at the deadline itself, dropping the rows that have not run', async () => {

@@ -3,7 +3,7 @@
 // the same ModelRunner interface as OnnxRunner and passes the same contract suite. `inProcess`
 // wires an engine to it the way the pool wires the real workers, without threads.
 import { Batcher, type BatcherEvents, type BatcherSettings } from '../../src/engine/batcher.js';
-import { Engine, type EngineSettings, type RejectReason } from '../../src/engine/engine.js';
+import { Engine, type EngineSettings } from '../../src/engine/engine.js';
 import { SpanListBuilder } from '../../src/inference/spans.js';
 import type { GlinerConfig } from '../../src/model/gliner-config.js';
 import type { ModelRow, RowTask } from '../../src/worker/messages.js';
@@ -43,12 +43,11 @@ export const TEST_BATCHER: BatcherSettings = { maxBatchRows: 8, maxBatchTokens: 
 
 /** An engine over `runner`, its batcher dispatching in-process as the pool's workers would. */
 export function inProcess(runner: ModelRunner, settings: EngineSettings, batcher: Partial<BatcherSettings> = {}, onBatch?: (rows: readonly RowTask[]) => void, events: BatcherEvents = {}) {
-  const rejected: RejectReason[] = [];
   const b = new Batcher({ ...TEST_BATCHER, ...batcher }, (id, rows) => {
     onBatch?.(rows);
     return runBatch(runner, { kind: 'batch', batchId: id, rows }, 1);
   }, events);
-  const engine = new Engine(b, settings, (reason) => rejected.push(reason));
+  const engine = new Engine(b, settings);
   engine.setWorkers({ plan: (task) => Promise.resolve(runPlan(task)), merge: (task) => Promise.resolve(runMerge(task)) });
-  return { engine, batcher: b, rejected };
+  return { engine, batcher: b };
 }
