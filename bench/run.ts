@@ -5,11 +5,9 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../src/config/load.js';
 import type { Config } from '../src/config/schema.js';
-import { planLimits } from '../src/inference-stack.js';
-import { readModelDir } from '../src/model/files.js';
-import { resolveModel } from '../src/model/store.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
-import { resolveThreads, soloRunner } from '../src/pool/pool.js';
+import { loadModel } from '../src/startup/model.js';
+import { resolveSettings, resolveThreads } from '../src/startup/settings.js';
 import { defaultDatasetsDir, loadCorpus } from './corpus.js';
 import { cpuWindow } from './machine.js';
 import { closedLoopHttp, closedLoopStream, mergeLoads, openLoopHttp, RequestCounter, type LoadResult, type Target } from './load.js';
@@ -62,9 +60,7 @@ export async function runBench(options: BenchOptions, cliPath: string, commandLi
   const ownServer = options.url === undefined;
   const baseEnv: Record<string, string> = { ...options.serverEnv };
   const config = configFor(baseEnv);
-  const threads = resolveThreads({
-    workers: config.workers, intraOpThreads: config.intraOpThreads, executionProvider: config.executionProvider, soloSession: config.soloSession,
-  });
+  const threads = resolveThreads(config);
 
   // Planned steps, for the progress bar.
   const sweepPoints = options.scenarios.length * options.concurrency.length;
@@ -82,32 +78,25 @@ export async function runBench(options: BenchOptions, cliPath: string, commandLi
   let rawSession: (() => Promise<RawSingleSession>) | undefined;
   if (options.raw) {
     progress.note('raw ceiling: loading the model');
-    const resolved = await resolveModel(config.model, {
-      revision: config.modelRevision, cacheDir: config.modelCacheDir, endpoint: config.hfEndpoint, token: config.hfToken,
-      offline: config.hfOffline, quantization: config.modelQuantization, packageRoot: PACKAGE_ROOT,
-    });
-    const files = readModelDir(resolved.dir, config.modelQuantization);
+    // The server's own settings for this model and machine (the same resolveSettings serve uses).
+    const settings = resolveSettings(config, await loadModel(config));
     let last = 0;
-    const runner = {
-      modelDir: resolved.dir, quantization: config.modelQuantization, executionProvider: config.executionProvider,
-      cudaFallback: config.cudaFallback, cudaDeviceId: config.cudaDeviceId, intraOpThreads: threads.intraOpThreads,
-      interOpThreads: config.interOpThreads, graphOptimization: config.graphOptimization, intraOpSpinning: config.intraOpSpinning,
-    } as const;
+    const { runner } = settings.pool;
     // A lone row runs on the server's solo session when it has one: the single-row figures use its settings.
-    const singleRunner = threads.soloThreads > 0 ? soloRunner(runner, threads.soloThreads) : runner;
-    const limits = planLimits(config, files.config);
+    const singleRunner = settings.pool.solo ?? runner;
+    const limits = settings.engine.limits;
     rawSession = () => openRawSingle(scenario(options.rawScenario), { runner: singleRunner, limits, requests: 2048 });
     rawAgain = () => rawSingleRow(scenario(options.rawScenario), { runner: singleRunner, limits, seconds: options.rawSeconds, singleRows: 200, requests: 2048 });
     raw = await runRaw(scenario(options.rawScenario), {
       runner,
       singleRunner,
-      workers: threads.workers,
+      workers: settings.pool.workers,
       limits,
       batchSizes: options.rawBatchSizes,
       seconds: options.rawSeconds,
       requests: 2048,
       order: options.rawOrder,
-      lookahead: config.batchLookahead,
+      lookahead: settings.batcher.lookahead,
       singleRows: 200,
       onProgress: (done) => {
         while (last < done) {
@@ -322,7 +311,7 @@ export async function runBench(options: BenchOptions, cliPath: string, commandLi
       workers: threads.workers,
       intraOpThreads: threads.intraOpThreads,
       soloThreads: threads.soloThreads,
-      note: 'The server runs WORKERS ONNX Runtime sessions (one per worker thread) of INTRA_OP_THREADS threads each, INTER_OP_THREADS sequential, plus the solo session of soloThreads threads (0 = none) for a lone row; the raw ceiling uses the same resolved numbers (resolveThreads from src/pool/pool.ts), and the raw single row the solo session\'s settings when there is one.',
+      note: 'The server runs WORKERS ONNX Runtime sessions (one per worker thread) of INTRA_OP_THREADS threads each, INTER_OP_THREADS sequential, plus the solo session of soloThreads threads (0 = none) for a lone row; the raw ceiling uses the same resolved numbers (resolveSettings from src/startup/settings.ts), and the raw single row the solo session\'s settings when there is one.',
     },
     scenarios: options.scenarios,
     corpus: `${corpus.sentences.length} sentences from ${corpus.source}`,

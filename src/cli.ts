@@ -103,11 +103,8 @@ addSettingFlags(models.command('pull <id>').description('Download a hub model (e
   try {
     const config = configFrom(options);
     const { resolveModel } = await import('./model/store.js');
-    const resolved = await resolveModel(id, {
-      revision: config.modelRevision, cacheDir: config.modelCacheDir, endpoint: config.hfEndpoint, token: config.hfToken,
-      offline: config.hfOffline, quantization: config.modelQuantization, packageRoot: PACKAGE_ROOT,
-      onProgress: (event) => process.stderr.write(`${event.message}\n`),
-    });
+    const { modelSource } = await import('./startup/model.js');
+    const resolved = await resolveModel(id, modelSource(config, { onProgress: (event) => process.stderr.write(`${event.message}\n`) }));
     process.stdout.write(`${JSON.stringify(resolved)}\n`);
   } catch (error) {
     fail(error);
@@ -118,12 +115,10 @@ addSettingFlags(models.command('info [model]').description('Show what a model di
     const config = configFrom(options);
     const { resolveModel } = await import('./model/store.js');
     const { readModelDir } = await import('./model/files.js');
+    const { modelSource } = await import('./startup/model.js');
     const id = model ?? config.model;
     // `info` never downloads. Unless the user did set HF_HUB_OFFLINE, say that, not "offline mode forbids it".
-    const resolved = await resolveModel(id, {
-      revision: config.modelRevision, cacheDir: config.modelCacheDir, endpoint: config.hfEndpoint, offline: true,
-      quantization: config.modelQuantization, packageRoot: PACKAGE_ROOT,
-    }).catch((error: unknown) => {
+    const resolved = await resolveModel(id, modelSource(config, { offline: true, token: undefined })).catch((error: unknown) => {
       if (error instanceof GlinerError && error.code === 'OFFLINE' && !config.hfOffline) {
         throw new GlinerError('MODEL_NOT_FOUND', `${id}@${config.modelRevision} is not in the model cache (${config.modelCacheDir}); \`models info\` only reads the cache and never downloads. Fetch it first: gliner-serve models pull ${id}`);
       }

@@ -77,24 +77,16 @@ export class Batcher {
   private inflight = 0;
   private nextBatchId = 1;
   private idleWaiters: (() => void)[] = [];
-  private settings: BatcherSettings;
   /** Measured seconds of one worker per row (EWMA); undefined until the first batch. */
   private secondsPerRow: number | undefined;
 
+  /** Built once the pool is up, with its final settings (startup/settings.ts): one batch in flight per worker. */
   constructor(
-    settings: BatcherSettings,
+    private readonly settings: BatcherSettings,
     private readonly dispatch: Dispatch,
     private readonly events: BatcherEvents = {},
     private readonly now: () => number = () => performance.now(),
-  ) {
-    this.settings = settings;
-  }
-
-  /** One batch in flight per worker, and whether lone batches have a solo session: set once the pool is up. */
-  setMaxInflight(batches: number, solo = this.settings.solo ?? false): void {
-    this.settings = { ...this.settings, maxInflight: batches, solo };
-    this.pump();
-  }
+  ) {}
 
   get depth(): number {
     return this.queue.rows;

@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { drainingError, GlinerError } from '../errors.js';
 import type { DecodeOptions } from '../inference/decode.js';
 import type { RowSpans } from '../inference/merge.js';
-import { dedupeLabels, labelGroups, planText, type LabelGroup, type PlanLimits, type TextPlan } from '../inference/plan.js';
+import { dedupeLabels, labelGroupsFor, planText, textRows, type LabelGroup, type PlanLimits, type TextPlan } from '../inference/plan.js';
 import { spanBuffers } from '../inference/spans.js';
 import type { MergeTask, PlanResult, PlanTask, RowResult, RowTask, TextAnswer } from '../worker/messages.js';
 import { Batcher, RequestRows, type DispatchedBatch, type QueuedRow, type Refusal, type Ticket } from './batcher.js';
@@ -99,21 +99,13 @@ function refusalError(refusal: Refusal): GlinerError {
 export class Engine {
   private draining = false;
   private readonly active = new Set<Promise<unknown>>();
-  private port: WorkerPort | undefined;
 
+  /** Built once the model is known and the workers are up, with its final settings (startup/settings.ts). */
   constructor(
     private readonly batcher: Batcher,
-    private settings: EngineSettings,
+    private readonly settings: EngineSettings,
+    private readonly port: WorkerPort,
   ) {}
-
-  /** Set once the model's config is known and the workers are up. */
-  setLimits(limits: PlanLimits): void {
-    this.settings = { ...this.settings, limits };
-  }
-
-  setWorkers(port: WorkerPort): void {
-    this.port = port;
-  }
 
   get isDraining(): boolean {
     return this.draining;
@@ -128,7 +120,7 @@ export class Engine {
     const started = performance.now();
     const { limits } = this.settings;
     const labels = dedupeLabels(request.labels);
-    const groups = labelGroups(labels, limits.labelsPerRow, limits.promptLabels ?? true);
+    const groups = labelGroupsFor(labels, limits);
     const chars = request.texts.reduce((sum, text) => sum + text.length, 0);
     const plans = chars <= INLINE_PLAN_CHARS ? request.texts.map((text) => planText(text, limits)) : undefined;
     const rows = plans === undefined
@@ -140,7 +132,7 @@ export class Engine {
 
     const ticket: Ticket = { deadline: started + context.timeoutMs, cancelled: undefined };
     const queue = new RequestRows(tenant, ticket);
-    const run = new RequestRun(this.batcher, this.requirePort(), this.settings, queue, request, labels, groups, context);
+    const run = new RequestRun(this.batcher, this.port, this.settings, queue, request, labels, groups, context);
     // At the deadline the request's rows that have not run leave the queue, and it answers 504 at once.
     const expire = (): void => {
       if (ticket.cancelled === undefined) ticket.cancelled = 'deadline';
@@ -163,11 +155,6 @@ export class Engine {
         this.batcher.withdraw(queue, 'disconnect');
       },
     };
-  }
-
-  private requirePort(): WorkerPort {
-    if (this.port === undefined) throw new GlinerError('NOT_READY', 'The model is still loading.', { retryAfterSeconds: 5 });
-    return this.port;
   }
 
   private track(promise: Promise<unknown>): void {
@@ -239,13 +226,8 @@ class RequestRun {
     const { maxEntities } = this.settings;
     const solo = plan.windows.length === 1 && this.groups.length === 1;
     const finish: RowTask['finish'] = solo ? { kind: 'answer', options, maxEntities } : { kind: 'spans', bestLabelOnly: !options.multiLabel, maxSpans: maxEntities };
-    const windows = plan.windows.map((window) => {
-      const slice = text.slice(window.utf16Start, window.utf16End);
-      return this.groups.map((group) => {
-        const task: RowTask = { text: slice, codePoint: window.codePoint, labels: group.labels, threshold: options.threshold, finish };
-        return this.row(task, 3 + group.tokens + window.tokens, queued);
-      });
-    });
+    const windows = textRows(text, plan, this.groups).map((rows) =>
+      rows.map((row) => this.row({ text: row.text, codePoint: row.codePoint, labels: row.labels, threshold: options.threshold, finish }, row.tokens, queued)));
     if (solo) {
       const only = await windows[0]?.[0];
       return only?.kind === 'answer' ? only.answer : EMPTY_ANSWER;

@@ -10,8 +10,9 @@
 // sessions fighting over 2 cores only 1.2×; bench/tools/thread-layouts.ts, bench/RESULTS.md). ONNX
 // Runtime fixes a session's threads when it is created, so the pool keeps both and the batcher
 // picks: the solo session when a batch is the only work in the server, the shared ones otherwise.
+// How many threads of each, and whether there is a solo session, is decided before the pool starts
+// (startup/settings.ts); the pool starts what it is given.
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { GlinerError } from '../errors.js';
@@ -20,48 +21,15 @@ import type { RunnerSettings } from '../worker/onnx-runner.js';
 import { unwrap, type Reply, type ResultOf, type WorkerTask } from '../worker/protocol.js';
 import type { WorkerFaults, WorkerSettings } from '../worker/worker.js';
 
-export type SoloSession = 'auto' | 'on' | 'off';
-
-export interface PoolSettings extends RunnerSettings {
-  /** Worker threads; 0 = auto. */
+export interface PoolSettings {
+  /** The shared sessions' settings (one session per worker thread). */
+  readonly runner: RunnerSettings;
+  /** Worker threads of the shared sessions. */
   readonly workers: number;
-  /** The extra all-cores session for lone batches (CPU only). */
-  readonly soloSession?: SoloSession;
+  /** The solo session's settings (startup/settings.ts soloRunner); absent: no solo session. */
+  readonly solo?: RunnerSettings;
   /** Test-only fault injection (never from the configuration). */
   readonly faults?: WorkerFaults;
-}
-
-export interface ThreadPlan {
-  readonly workers: number;
-  readonly intraOpThreads: number;
-  /** Threads of the solo session; 0 = no solo session. */
-  readonly soloThreads: number;
-}
-
-/**
- * Defaults from the cores and the provider. CPU: at least two sessions (one per 2 cores), splitting
- * the cores between them, plus a solo session with the threads of all of them together (at most one
- * per core) when that is more than one session has; CUDA: one session, no solo session. The solo
- * session never has more threads than the shared sessions together, so WORKERS × INTRA_OP_THREADS
- * stays the CPU budget (a container sees the host's cores, not its CPU limit).
- */
-export function resolveThreads(settings: Pick<PoolSettings, 'workers' | 'intraOpThreads' | 'executionProvider' | 'soloSession'>, cores = availableParallelism()): ThreadPlan {
-  const cuda = settings.executionProvider === 'cuda';
-  const workers = settings.workers > 0 ? settings.workers : cuda || cores < 2 ? 1 : Math.max(2, Math.floor(cores / 2));
-  const intraOpThreads = settings.intraOpThreads > 0 ? settings.intraOpThreads : Math.max(1, Math.floor(cores / workers));
-  const solo = settings.soloSession ?? 'auto';
-  const soloThreads = Math.min(cores, workers * intraOpThreads);
-  const wanted = solo === 'on' || (solo === 'auto' && soloThreads > intraOpThreads);
-  return { workers, intraOpThreads, soloThreads: wanted && !cuda ? soloThreads : 0 };
-}
-
-/**
- * The solo session's settings: the shared sessions' settings with `threads` threads that spin inside
- * a run (a lone request's operators follow each other without a wake-up between them) and stop at
- * its end, so they never spin while the shared sessions work.
- */
-export function soloRunner(runner: RunnerSettings, threads: number): RunnerSettings {
-  return { ...runner, intraOpThreads: threads, intraOpSpinning: true, forceSpinningStop: true };
 }
 
 function workerEntry(): { filename: string; execArgv: string[] } {
@@ -117,20 +85,19 @@ export class InferencePool {
     readonly soloThreads: number,
   ) {}
 
-  /** Start every worker and wait until each has loaded and warmed up its model. */
+  /** Start every worker with its final settings and wait until each has loaded and warmed up its model. */
   static async start(settings: PoolSettings, onWorkerExit?: () => void): Promise<InferencePool> {
-    const { workers, intraOpThreads, soloThreads } = resolveThreads(settings);
-    const { workers: _workers, soloSession: _solo, faults, ...runner } = settings;
+    const { workers, runner, faults } = settings;
     const extra = faults === undefined ? {} : { faults };
-    const piscina = threadPool({ runner: { ...runner, intraOpThreads }, ...extra }, workers, onWorkerExit);
-    const solo = soloThreads > 0 ? threadPool({ runner: soloRunner(runner, soloThreads), ...extra }, 1, onWorkerExit) : undefined;
+    const piscina = threadPool({ runner, ...extra }, workers, onWorkerExit);
+    const solo = settings.solo === undefined ? undefined : threadPool({ runner: settings.solo, ...extra }, 1, onWorkerExit);
     const info = { kind: 'info' } as const;
     try {
       const [infos] = await Promise.all([
         Promise.all(Array.from({ length: workers }, () => runOn(piscina, info))),
         solo === undefined ? undefined : runOn(solo, info),
       ]);
-      return new InferencePool(piscina, solo, workers, infos, intraOpThreads, soloThreads);
+      return new InferencePool(piscina, solo, workers, infos, runner.intraOpThreads, settings.solo?.intraOpThreads ?? 0);
     } catch (error) {
       await Promise.all([piscina.destroy(), solo?.destroy()]);
       // A thread that died while loading (a native abort, say) never said why: the model did not load.

@@ -63,9 +63,8 @@ describe('Engine', () => {
   it('sends every window update before the merged result, even when the final merge finishes first', async () => {
     // Two workers: a window's merge and the final merge run side by side; window merges are slow here.
     const runner = new FakeRunner();
-    const { engine: e } = inProcess(runner, { limits: { windowWords: 20, overlapWords: 13, labelsPerRow: 2 }, maxEntities: 1000 }, { maxInflight: 2 });
     const { runMerge } = await import('../../src/worker/tasks.js');
-    e.setWorkers({
+    const { engine: e } = inProcess(runner, { limits: { windowWords: 20, overlapWords: 13, labelsPerRow: 2 }, maxEntities: 1000 }, { maxInflight: 2 }, undefined, {}, {
       plan: () => Promise.reject(new Error('not used')),
       merge: (task) => new Promise((resolve) => setTimeout(() => resolve(runMerge(task)), task.segment.word === 0 && task.segment.totalWords === task.text.split(' ').length ? 0 : 30)),
     });

@@ -60,7 +60,7 @@ describe('a real pool', () => {
 
   beforeAll(async () => {
     pool = await InferencePool.start(
-      { modelDir: TEST_MODEL, quantization: 'auto', executionProvider: 'cpu', cudaFallback: 'fail', cudaDeviceId: 0, intraOpThreads: 1, interOpThreads: 1, graphOptimization: 'all', intraOpSpinning: false, workers: 1, soloSession: 'off', faults: { exitWord: 'crashtoken', failWord: 'failtoken' } },
+      { runner: { modelDir: TEST_MODEL, quantization: 'auto', executionProvider: 'cpu', cudaFallback: 'fail', cudaDeviceId: 0, intraOpThreads: 1, interOpThreads: 1, graphOptimization: 'all', intraOpSpinning: false }, workers: 1, faults: { exitWord: 'crashtoken', failWord: 'failtoken' } },
       () => exits++,
     );
   });
