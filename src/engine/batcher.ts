@@ -46,6 +46,8 @@ export interface BatcherEvents {
   rowWaited?(seconds: number): void;
   /** A request was dropped with `rows` rows not run (counted once per request). */
   dropped?(reason: DropReason, rows: number): void;
+  /** A batch left for a worker: its id, rows, session and the requests it serves (a trace links them). */
+  batchStarted?(batch: Omit<DispatchedBatch, 'result'>): void;
   batchDone?(batch: DispatchedBatch): void;
   /** Seconds one row costs the pool, as measured (EWMA), after each batch. */
   rowCost?(seconds: number): void;
@@ -238,12 +240,14 @@ export class Batcher {
       this.events.rowWaited?.(waited);
     }
     this.inflight++;
+    const tickets = [...new Set(rows.flatMap((row) => (row.ticket === undefined ? [] : [row.ticket])))];
+    this.events.batchStarted?.({ id, rows: rows.length, queueSeconds, solo, tickets });
     this.dispatch(id, rows.map((row) => row.task), solo).then(
       (result) => {
         // The wait estimate is for the shared sessions (the queue is served by them); a solo batch
         // runs only when nothing waits, faster than a shared one, and would make the estimate low.
         if (!solo) this.measure(rows.length, (this.now() - started) / 1000);
-        const batch: DispatchedBatch = { id, rows: rows.length, queueSeconds, solo, result };
+        const batch: DispatchedBatch = { id, rows: rows.length, queueSeconds, solo, tickets, result };
         this.events.batchDone?.(batch);
         rows.forEach((row, i) => {
           const rowResult = result.rows[i];

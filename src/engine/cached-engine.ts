@@ -132,6 +132,7 @@ export class CachedEngine implements Predictor {
         {
           timeoutMs: context.timeoutMs,
           ...(context.tenant === undefined ? {} : { tenant: context.tenant }),
+          ...(context.context === undefined ? {} : { context: context.context }),
           ...(onWindow === undefined ? {} : { onWindow: (update: WindowUpdate) => onWindow({ ...update, text: run[update.text] ?? update.text }) }),
         },
       );

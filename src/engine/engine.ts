@@ -38,6 +38,14 @@ export interface PredictContext {
   /** Who is asking (the API key's name): the unit of fairness and of the queue quota. */
   readonly tenant?: string;
   readonly onWindow?: (update: WindowUpdate) => void;
+  /** An observer's context for the request (a trace span): handed back in the engine's and batcher's events. */
+  readonly context?: unknown;
+}
+
+/** What the engine reports, for observers (tracing); nothing here is needed to answer. */
+export interface EngineEvents {
+  /** A helper job of a request ran on a worker: planning its long texts, or merging a text's rows. */
+  helperDone?(job: { readonly kind: 'plan' | 'merge'; readonly context: unknown; readonly seconds: number; readonly ok: boolean }): void;
 }
 
 export interface StageTimings {
@@ -105,6 +113,7 @@ export class Engine {
     private readonly batcher: Batcher,
     private readonly settings: EngineSettings,
     private readonly port: WorkerPort,
+    private readonly events: EngineEvents = {},
   ) {}
 
   get isDraining(): boolean {
@@ -130,9 +139,9 @@ export class Engine {
     const refusal = this.batcher.admit(tenant, rows);
     if (refusal !== undefined) throw refusalError(refusal);
 
-    const ticket: Ticket = { deadline: started + context.timeoutMs, cancelled: undefined };
+    const ticket: Ticket = { deadline: started + context.timeoutMs, cancelled: undefined, ...(context.context === undefined ? {} : { context: context.context }) };
     const queue = new RequestRows(tenant, ticket);
-    const run = new RequestRun(this.batcher, this.port, this.settings, queue, request, labels, groups, context);
+    const run = new RequestRun(this.batcher, this.port, this.settings, queue, request, labels, groups, context, this.events);
     // At the deadline the request's rows that have not run leave the queue, and it answers 504 at once.
     const expire = (): void => {
       if (ticket.cancelled === undefined) ticket.cancelled = 'deadline';
@@ -185,14 +194,32 @@ class RequestRun {
     private readonly labels: readonly string[],
     private readonly groups: readonly LabelGroup[],
     private readonly context: PredictContext,
+    private readonly events: EngineEvents,
   ) {}
+
+  /** A helper job on the next free worker, reported to the observers when it ends. */
+  private helper<T>(kind: 'plan' | 'merge', job: () => Promise<T>): Promise<T> {
+    const observed = this.events.helperDone;
+    if (observed === undefined) return this.batcher.helper(job);
+    return this.batcher.helper(async () => {
+      const started = performance.now();
+      let ok = false;
+      try {
+        const value = await job();
+        ok = true;
+        return value;
+      } finally {
+        observed({ kind, context: this.context.context, seconds: (performance.now() - started) / 1000, ok });
+      }
+    });
+  }
 
   private get cancelled(): boolean {
     return this.queue.ticket.cancelled !== undefined;
   }
 
   async answers(inlinePlans: readonly TextPlan[] | undefined): Promise<TextAnswer[]> {
-    const plans = inlinePlans ?? (await this.batcher.helper(() => this.port.plan({ kind: 'plan', texts: this.request.texts, limits: this.settings.limits }))).plans;
+    const plans = inlinePlans ?? (await this.helper('plan', () => this.port.plan({ kind: 'plan', texts: this.request.texts, limits: this.settings.limits }))).plans;
     if (this.cancelled) throw new GlinerError('DEADLINE_EXCEEDED', 'The request was dropped before it could run.');
     const queued: QueuedRow[] = [];
     const texts = plans.map((plan, t) => this.textAnswer(plan, this.request.texts[t] ?? '', t, queued));
@@ -205,6 +232,7 @@ class RequestRun {
     return new Promise<RowResult>((resolve, reject) => {
       queued.push({
         task,
+        ticket: this.queue.ticket,
         tokens,
         enqueuedAt: 0,
         resolve: (result: RowResult, batch: DispatchedBatch) => {
@@ -270,6 +298,6 @@ class RequestRun {
       options: this.request.options,
       maxEntities: this.settings.maxEntities,
     };
-    return this.batcher.helper(() => this.port.merge(task, transfer ? task.rows.flatMap((row) => spanBuffers(row.spans)) : []));
+    return this.helper('merge', () => this.port.merge(task, transfer ? task.rows.flatMap((row) => spanBuffers(row.spans)) : []));
   }
 }

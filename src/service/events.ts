@@ -10,8 +10,12 @@ export type Outcome = { readonly ok: true; readonly answer: ServiceAnswer } | { 
 export interface ServiceEvents {
   /** The lifecycle phase changed (and once at start, 'starting'). */
   phase?(phase: Phase): void;
-  /** A request reached the service (after the transport parsed it and admitted its key). */
-  started?(request: ServiceRequest, caller: Caller): void;
+  /**
+   * A request reached the service (after the transport parsed it and admitted its key). What it
+   * returns, if anything, becomes the caller's `context`: it rides with the request into the
+   * engine's and batcher's events (the batches that served it, its planning and merge jobs).
+   */
+  started?(request: ServiceRequest, caller: Caller): unknown;
   /** A request left the service `seconds` after it started: answered, refused or failed. */
   finished?(request: ServiceRequest, caller: Caller, outcome: Outcome, seconds: number): void;
 }

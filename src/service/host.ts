@@ -57,9 +57,10 @@ export class ServiceHost {
   }
 
   /** The one way in: readiness, then the service; started and finished events around it. */
-  async handle(request: ServiceRequest, caller: Caller): Promise<ServiceAnswer> {
+  async handle(request: ServiceRequest, asked: Caller): Promise<ServiceAnswer> {
     const started = performance.now();
-    this.events.started?.(request, caller);
+    const context = this.events.started?.(request, asked);
+    const caller = context === undefined ? asked : { ...asked, context };
     try {
       const answer = await this.service().handle(request, caller);
       this.events.finished?.(request, caller, { ok: true, answer }, (performance.now() - started) / 1000);

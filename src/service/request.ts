@@ -67,6 +67,12 @@ export interface Caller {
   readonly timeoutMs?: number;
   /** Fields the service adds to the transport's log line (never text, never keys). */
   readonly log?: Record<string, unknown>;
+  /**
+   * An observer's context for this request (a trace span), set by whoever listens to the service's
+   * events: it rides with the request to the engine's and batcher's events (a batch names every
+   * request it served), so a trace can follow it without the engine knowing about traces.
+   */
+  readonly context?: unknown;
 }
 
 /** The service's answer: one TextAnswer per text, in order, and how it was made. */

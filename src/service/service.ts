@@ -31,6 +31,7 @@ export class PredictService {
         timeoutMs: caller.timeoutMs ?? this.settings.requestTimeoutMs,
         tenant: caller.tenant,
         noCache: caller.noCache,
+        ...(caller.context === undefined ? {} : { context: caller.context }),
         ...(request.onPartial === undefined ? {} : { onWindow: request.onPartial }),
       },
     );

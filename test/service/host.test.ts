@@ -23,15 +23,27 @@ function harness(maxQueueRows = 1000) {
   const metrics = new Metrics();
   const outcomes: Outcome[] = [];
   const events = serviceMetrics(metrics);
-  const host = new ServiceHost({ ...events, started: () => outcomes.length, finished: (request, who, outcome, seconds) => { outcomes.push(outcome); events.finished?.(request, who, outcome, seconds); } });
+  const seen: { batches: unknown[][]; helpers: string[]; finishedWith: unknown[] } = { batches: [], helpers: [], finishedWith: [] };
+  // An observer's context: the request's number, handed back by the engine's and batcher's events.
+  const host = new ServiceHost({
+    ...events,
+    started: () => `request-${outcomes.length}`,
+    finished: (request, who, outcome, seconds) => {
+      outcomes.push(outcome);
+      seen.finishedWith.push(who.context);
+      events.finished?.(request, who, outcome, seconds);
+    },
+  });
   // Rows holding the word "Stall" wait until release(): the one worker is busy meanwhile.
   const fake = new FakeRunner();
   let release: () => void = () => undefined;
   const gate = new Promise<void>((resolve) => { release = resolve; });
   const runner = { config: fake.config, close: () => fake.close(), run: async (rows: Parameters<FakeRunner['run']>[0]) => { if (rows.some((r) => r.words.includes('Stall'))) await gate; return fake.run(rows); } };
-  const { engine } = inProcess(runner, { limits: { windowWords: 20, overlapWords: 13, labelsPerRow: 1 }, maxEntities: 2 }, { maxQueueRows, maxBatchRows: 1 });
+  const { engine } = inProcess(runner, { limits: { windowWords: 20, overlapWords: 13, labelsPerRow: 1 }, maxEntities: 2 }, { maxQueueRows, maxBatchRows: 1 }, undefined, {
+    batchStarted: (batch) => seen.batches.push(batch.tickets.map((ticket) => ticket.context)),
+  }, undefined, { helperDone: (job) => seen.helpers.push(`${job.kind}:${String(job.context)}:${job.ok}`) });
   const service = new PredictService(engine, MODEL, SETTINGS);
-  return { metrics, host, service, outcomes, release };
+  return { metrics, host, service, outcomes, release, seen };
 }
 
 const codeOf = async (work: Promise<unknown>): Promise<string> => work.then(() => 'ok', (error: unknown) => (error as GlinerError).code);
@@ -81,6 +93,18 @@ describe('ServiceHost', () => {
     const metrics = await h.metrics.render();
     expect(metricValue(metrics, 'gliner_entities_returned_total')).toBe(2);
     expect(metricValue(metrics, 'gliner_answers_truncated_total')).toBe(1);
+  });
+
+  it('hands the observer\'s context from the start event to the batches and helper jobs that served the request', async () => {
+    const h = harness();
+    h.host.open(h.service);
+    await h.host.handle(predict('Ada'), caller);
+    const long = Array.from({ length: 30 }, (_, i) => (i === 25 ? 'Zed' : 'w')).join(' ');
+    await h.host.handle(predict(long), caller);
+    // 30 words in windows of 20 overlapping by 13: three rows, three batches of one row.
+    expect(h.seen.batches).toEqual([['request-0'], ['request-1'], ['request-1'], ['request-1']]);
+    expect(h.seen.helpers).toEqual(['merge:request-1:true']);
+    expect(h.seen.finishedWith).toEqual(['request-0', 'request-1']);
   });
 
   it('drops the work of a caller whose signal aborts before it ran', async () => {

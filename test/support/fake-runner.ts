@@ -3,7 +3,7 @@
 // the same ModelRunner interface as OnnxRunner and passes the same contract suite. `inProcess`
 // wires an engine to it the way the pool wires the real workers, without threads.
 import { Batcher, type BatcherEvents, type BatcherSettings } from '../../src/engine/batcher.js';
-import { Engine, type EngineSettings, type WorkerPort } from '../../src/engine/engine.js';
+import { Engine, type EngineEvents, type EngineSettings, type WorkerPort } from '../../src/engine/engine.js';
 import { SpanListBuilder } from '../../src/inference/spans.js';
 import type { GlinerConfig } from '../../src/model/gliner-config.js';
 import type { ModelRow, RowTask } from '../../src/worker/messages.js';
@@ -45,10 +45,10 @@ export const TEST_BATCHER: BatcherSettings = { maxBatchRows: 8, maxBatchTokens: 
 export const IN_PROCESS_PORT: WorkerPort = { plan: (task) => Promise.resolve(runPlan(task)), merge: (task) => Promise.resolve(runMerge(task)) };
 
 /** An engine over `runner`, its batcher dispatching in-process as the pool's workers would. */
-export function inProcess(runner: ModelRunner, settings: EngineSettings, batcher: Partial<BatcherSettings> = {}, onBatch?: (rows: readonly RowTask[]) => void, events: BatcherEvents = {}, port: WorkerPort = IN_PROCESS_PORT) {
+export function inProcess(runner: ModelRunner, settings: EngineSettings, batcher: Partial<BatcherSettings> = {}, onBatch?: (rows: readonly RowTask[]) => void, events: BatcherEvents = {}, port: WorkerPort = IN_PROCESS_PORT, engineEvents: EngineEvents = {}) {
   const b = new Batcher({ ...TEST_BATCHER, ...batcher }, (id, rows) => {
     onBatch?.(rows);
     return runBatch(runner, { kind: 'batch', batchId: id, rows }, 1);
   }, events);
-  return { engine: new Engine(b, settings, port), batcher: b };
+  return { engine: new Engine(b, settings, port, engineEvents), batcher: b };
 }
