@@ -45,7 +45,7 @@ export interface PredictContext {
 /** What the engine reports, for observers (tracing); nothing here is needed to answer. */
 export interface EngineEvents {
   /** A helper job of a request ran on a worker: planning its long texts, or merging a text's rows. */
-  helperDone?(job: { readonly kind: 'plan' | 'merge'; readonly context: unknown; readonly seconds: number; readonly ok: boolean }): void;
+  helperDone?: (job: { readonly kind: 'plan' | 'merge'; readonly context: unknown; readonly seconds: number; readonly ok: boolean }) => void;
 }
 
 export interface StageTimings {
@@ -199,8 +199,8 @@ class RequestRun {
 
   /** A helper job on the next free worker, reported to the observers when it ends. */
   private helper<T>(kind: 'plan' | 'merge', job: () => Promise<T>): Promise<T> {
-    const observed = this.events.helperDone;
-    if (observed === undefined) return this.batcher.helper(job);
+    const { events } = this;
+    if (events.helperDone === undefined) return this.batcher.helper(job);
     return this.batcher.helper(async () => {
       const started = performance.now();
       let ok = false;
@@ -209,7 +209,7 @@ class RequestRun {
         ok = true;
         return value;
       } finally {
-        observed({ kind, context: this.context.context, seconds: (performance.now() - started) / 1000, ok });
+        events.helperDone?.({ kind, context: this.context.context, seconds: (performance.now() - started) / 1000, ok });
       }
     });
   }
