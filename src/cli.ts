@@ -55,7 +55,9 @@ addSettingFlags(program.command('serve').description('Serve the model over HTTP 
     const config = configFrom(options);
     const logger = createLogger(config.logLevel);
     const { serve, handleSignals } = await import('./serve.js');
-    const server = await serve(config, logger);
+    const { downloadBar } = await import('./cli/download-bar.js');
+    // A model download shows a bar on a terminal (its events are in the log as well).
+    const server = await serve(config, logger, process.stderr.isTTY ? { downloads: downloadBar() } : {});
     handleSignals(server, logger);
   } catch (error) {
     fail(error);
@@ -104,7 +106,15 @@ addSettingFlags(models.command('pull <id>').description('Download a hub model (e
     const config = configFrom(options);
     const { resolveModel } = await import('./model/store.js');
     const { modelSource } = await import('./startup/model.js');
-    const resolved = await resolveModel(id, modelSource(config, { onProgress: (event) => process.stderr.write(`${event.message}\n`) }));
+    const { downloadBar } = await import('./cli/download-bar.js');
+    // On a terminal the file transfers draw a bar; every other event (and all of them otherwise) is a line.
+    const bar = process.stderr.isTTY ? downloadBar() : undefined;
+    const resolved = await resolveModel(id, modelSource(config, {
+      ...(bar === undefined ? {} : { progressIntervalMs: bar.intervalMs }),
+      onProgress: (event) => {
+        if (bar?.show(event) !== true) process.stderr.write(`${event.message}\n`);
+      },
+    })).finally(() => bar?.stop());
     process.stdout.write(`${JSON.stringify(resolved)}\n`);
   } catch (error) {
     fail(error);

@@ -22,7 +22,7 @@ import { SecurityGate } from './security/gate.js';
 import { assertStartable, KeyStore } from './security/keys.js';
 import { ServiceHost } from './service/host.js';
 import { PredictService } from './service/service.js';
-import { loadModel } from './startup/model.js';
+import { loadModel, type DownloadDisplay } from './startup/model.js';
 import { resolveSettings } from './startup/settings.js';
 import { startStack, type Stack } from './startup/stack.js';
 import type { WorkerFaults } from './worker/worker.js';
@@ -36,9 +36,11 @@ export interface RunningServer {
   shutdown(reason: string): Promise<void>;
 }
 
-/** Test seams, never set from the configuration. */
+/** What the caller adds besides the configuration. */
 export interface ServeOptions {
-  /** Faults the inference workers inject (the worker-crash tests). */
+  /** Where a model download is shown besides the log (the CLI's terminal bar). */
+  readonly downloads?: DownloadDisplay;
+  /** Test seam, never set from the configuration: faults the inference workers inject (the worker-crash tests). */
   readonly workerFaults?: WorkerFaults;
 }
 
@@ -121,7 +123,7 @@ export async function serve(config: Config, logger: Logger = createLogger(config
   };
 
   const ready = (async () => {
-    const model = await loadModel(config, logger);
+    const model = await loadModel(config, logger, options.downloads);
     const settings = resolveSettings(config, model);
     const started = await startStack(settings, model, { metrics, logger, ...(options.workerFaults === undefined ? {} : { faults: options.workerFaults }) });
     if (closing) {

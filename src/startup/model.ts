@@ -6,6 +6,7 @@ import type { Config } from '../config/schema.js';
 import { modelKind } from '../inference/kinds/index.js';
 import type { Logger } from '../logging.js';
 import { readModelDir, type ModelFiles } from '../model/files.js';
+import type { DownloadEvent } from '../model/hub.js';
 import { resolveModel, type ResolvedModel, type ResolveModelOptions } from '../model/store.js';
 import { PACKAGE_ROOT } from '../paths.js';
 
@@ -39,12 +40,22 @@ function displayId(resolved: ResolvedModel): string {
   return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : path.basename(resolved.dir);
 }
 
-export async function loadModel(config: Config, logger?: Logger): Promise<LoadedModel> {
+/** Where download events are shown besides the log (the CLI's terminal bar, cli/download-bar.ts). */
+export interface DownloadDisplay {
+  /** How often it wants the download's progress. */
+  readonly intervalMs: number;
+  show(event: DownloadEvent): boolean;
+  stop(): void;
+}
+
+export async function loadModel(config: Config, logger?: Logger, display?: DownloadDisplay): Promise<LoadedModel> {
   const resolved = await resolveModel(config.model, modelSource(config, {
+    ...(display === undefined ? {} : { progressIntervalMs: display.intervalMs }),
     onProgress: (event) => {
+      display?.show(event);
       if (event.kind !== 'progress') logger?.info({ repo: event.repo, file: event.file, bytes: event.bytes, total: event.total }, event.message);
     },
-  }));
+  })).finally(() => display?.stop());
   const files = readModelDir(resolved.dir, config.modelQuantization);
   // An unsupported kind fails here; its ONNX inputs are checked in the workers.
   modelKind(files.config, undefined, path.join(resolved.dir, 'gliner_config.json'));
