@@ -7,7 +7,7 @@
 //
 //   npx tsx bench/tools/thread-layouts.ts [--model DIR] [--rounds 4] [--seconds 3]
 //
-// The layouts behind SOLO_SESSION and the WORKERS default (src/pool/pool.ts, bench/RESULTS.md).
+// The layouts behind SOLO_SESSION and the WORKERS default (src/startup/settings.ts, bench/RESULTS.md).
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../src/config/load.js';
@@ -35,7 +35,7 @@ const settings = resolveSettings(config, await loadModel(config), thisMachine())
 const base: RunnerSettings = settings.pool.runner;
 const wide: RunnerSettings = { ...base, intraOpThreads: cores };
 const narrow = base;
-// The server's solo session (src/pool/pool.ts): all the cores, spinning inside a run only.
+// The server's solo session (src/startup/settings.ts soloRunner): all the cores, spinning inside a run only.
 const solo = soloRunner(base, cores);
 const layouts: Record<string, RunnerSettings[]> = {
   [`1×${cores}`]: [wide],
