@@ -89,23 +89,11 @@ export function markdown(report: BenchReport): string {
     lines.push('');
     lines.push(rawTable(report.raw));
   }
-  if (report.variants.length > 0) {
-    lines.push('');
-    lines.push('### Server variants');
-    lines.push('');
-    for (const v of report.variants) lines.push(`- **${v.name}**: ${Object.entries(v.env).map(([k, val]) => `${k}=${val}`).join(' ') || '(defaults)'}`);
-  }
-  if (report.peers.length > 0) {
-    lines.push('');
-    lines.push('### Peers (same bodies, interleaved rounds; ratios are ours ÷ peer)');
-    lines.push('');
-    lines.push(peersText(report.peers));
-  }
-  if (report.checks.length > 0) {
-    lines.push('');
-    lines.push('### Budgets (bench/thresholds.json)');
-    lines.push('');
-    lines.push(checksTable(report.checks));
-  }
+  const section = (title: string, body: string): void => {
+    lines.push('', `### ${title}`, '', body);
+  };
+  if (report.variants.length > 0) section('Server variants', report.variants.map((v) => `- **${v.name}**: ${Object.entries(v.env).map(([k, val]) => `${k}=${val}`).join(' ') || '(defaults)'}`).join('\n'));
+  if (report.peers.length > 0) section('Peers (same bodies, interleaved rounds; ratios are ours ÷ peer)', peersText(report.peers));
+  if (report.checks.length > 0) section('Budgets (bench/thresholds.json)', checksTable(report.checks));
   return lines.join('\n');
 }
