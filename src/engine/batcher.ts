@@ -240,7 +240,9 @@ export class Batcher {
       this.events.rowWaited?.(waited);
     }
     this.inflight++;
-    const tickets = [...new Set(rows.flatMap((row) => (row.ticket === undefined ? [] : [row.ticket])))];
+    // The requests the batch serves, each once (a batch holds a handful of rows: a scan beats a Set).
+    const tickets: Ticket[] = [];
+    for (const row of rows) if (row.ticket !== undefined && !tickets.includes(row.ticket)) tickets.push(row.ticket);
     this.events.batchStarted?.({ id, rows: rows.length, queueSeconds, solo, tickets });
     this.dispatch(id, rows.map((row) => row.task), solo).then(
       (result) => {

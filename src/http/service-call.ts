@@ -1,6 +1,6 @@
 // What the HTTP adapters (REST predict and batch, the Open Inference Protocol) share around the
-// service: the caller made from an exchange — API key name, request id, Cache-Control, the signal
-// that aborts when the client goes away, the log line's fields — and the answer's headers (per-stage
+// service: the caller made from an exchange — API key name, request id, Cache-Control, the hook
+// that cancels when the client goes away, the log line's fields — and the answer's headers (per-stage
 // timings, X-Cache).
 import { requestCacheStatus } from '../engine/cached-engine.js';
 import type { Caller, ServiceAnswer } from '../service/request.js';
@@ -12,7 +12,7 @@ export function wantsNoCache(headers: HeaderBag): boolean {
 }
 
 export function callerOf(ctx: RequestContext): Caller {
-  return { tenant: ctx.keyName ?? 'anonymous', requestId: ctx.requestId, noCache: wantsNoCache(ctx.headers), signal: ctx.signal(), log: ctx.log };
+  return { tenant: ctx.keyName ?? 'anonymous', requestId: ctx.requestId, noCache: wantsNoCache(ctx.headers), onLeave: ctx.onLeave, log: ctx.log };
 }
 
 const ms = (seconds: number): string => (seconds * 1000).toFixed(2);

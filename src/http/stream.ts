@@ -9,7 +9,6 @@
 // not reading our answers (buffered bytes over WS_MAX_BACKPRESSURE_BYTES) — wait in a per-connection
 // backlog of as many again, and a client that overflows it is disconnected (1008) rather than
 // buffered without bound. Closing the connection cancels its messages' work.
-import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
 import type { Logger } from 'pino';
@@ -50,8 +49,8 @@ interface Connection {
   inflight: number;
   backlog: ArrayBuffer[];
   closed: boolean;
-  /** Aborted when the connection closes: every message still running is cancelled. */
-  readonly abort: AbortController;
+  /** Cancels of the messages still running: called when the connection closes. */
+  readonly leaving: Set<() => void>;
 }
 
 export interface StreamDeps {
@@ -82,6 +81,16 @@ function finalMessage(idJson: string, answer: ServiceAnswer): string {
   const members = text === undefined ? '"entities":[],"truncated":false' : answerMembers(text);
   const cache = answer.cache === undefined ? '' : `,"cache":"${requestCacheStatus(answer.cache)}"`;
   return `{"id":${idJson},${members},"done":true,"processing_time":${answer.timings.totalSeconds}${cache}}`;
+}
+
+/** A message's cancel, called if its connection closes first. */
+function leave(conn: Connection, cancel: () => void): () => void {
+  if (conn.closed) {
+    cancel();
+    return () => undefined;
+  }
+  conn.leaving.add(cancel);
+  return () => conn.leaving.delete(cancel);
 }
 
 export function registerStream(app: TemplatedApp, deps: StreamDeps): StreamHandle {
@@ -130,7 +139,7 @@ export function registerStream(app: TemplatedApp, deps: StreamDeps): StreamHandl
           if (update.windows > 1) sendText(ws, `{"id":${idJson},"window":${update.window},"windows":${update.windows},${answerMembers(update.answer, true)},"done":false}`);
         },
       },
-      { tenant: conn.admission.keyName, requestId: conn.connId, noCache: conn.noCache, signal: conn.abort.signal },
+      { tenant: conn.admission.keyName, requestId: conn.connId, noCache: conn.noCache, onLeave: (cancel) => leave(conn, cancel) },
     ).then(
       (answer) => {
         const text = answer.texts[0];
@@ -182,11 +191,8 @@ export function registerStream(app: TemplatedApp, deps: StreamDeps): StreamHandl
         const protocol = offered.includes(STREAM_PROTOCOL) ? STREAM_PROTOCOL : '';
         const connId = requestIdOf(headers);
         deps.logger.info({ connId, route: ROUTE, status: 101, key: admitted.keyName, protocol: protocol === '' ? undefined : protocol }, 'websocket upgrade');
-        // One listener per message running (WS_MAX_INFLIGHT at most), more than Node's default warning threshold.
-        const abort = new AbortController();
-        setMaxListeners(deps.settings.maxInflight + 1, abort.signal);
         res.cork(() => {
-          res.upgrade<Connection>({ admission: admitted, connId, upgradedAt, messages: 0, noCache: wantsNoCache(headers), inflight: 0, backlog: [], closed: false, abort }, key, protocol, extensions, context);
+          res.upgrade<Connection>({ admission: admitted, connId, upgradedAt, messages: 0, noCache: wantsNoCache(headers), inflight: 0, backlog: [], closed: false, leaving: new Set() }, key, protocol, extensions, context);
         });
       } catch (error) {
         const failure = asGlinerError(error);
@@ -226,7 +232,8 @@ export function registerStream(app: TemplatedApp, deps: StreamDeps): StreamHandl
       const conn = ws.getUserData();
       deps.logger.info({ connId: conn.connId, code, messages: conn.messages, cancelled: conn.inflight }, 'websocket closed');
       conn.closed = true;
-      conn.abort.abort();
+      for (const cancel of conn.leaving) cancel();
+      conn.leaving.clear();
       conn.backlog = [];
       sockets.delete(ws);
       deps.metrics.wsConnections.dec();

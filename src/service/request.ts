@@ -61,8 +61,12 @@ export interface Caller {
   readonly requestId: string;
   /** Do not answer from the cache or from an identical text in flight (Cache-Control: no-cache). */
   readonly noCache: boolean;
-  /** Aborted when the client goes away: rows not yet run are dropped. */
-  readonly signal?: AbortSignal;
+  /**
+   * Calls `cancel` when the client goes away (at once if it already has), so that the request's rows
+   * not yet run are dropped; returns a function that forgets `cancel`. The part of an AbortSignal the
+   * service needs: an AbortController per request costs the HTTP thread ~10 µs, this a closure.
+   */
+  readonly onLeave?: (cancel: () => void) => () => void;
   /** The deadline, in milliseconds from now; default REQUEST_TIMEOUT_MS. */
   readonly timeoutMs?: number;
   /** Fields the service adds to the transport's log line (never text, never keys). */

@@ -1,6 +1,6 @@
 // The predict service, built once the model is loaded, with its final settings: it checks the
 // request limits, submits to the engine (through the result cache when it is on) with the caller's
-// tenant, deadline and cache choice, cancels the work when the caller's signal aborts, and answers
+// tenant, deadline and cache choice, cancels the work when the caller leaves, and answers
 // one TextAnswer per text with the timings and log fields. Readiness, draining and the request's
 // start and end events are the host's (host.ts), which holds this object once it exists.
 import type { Predictor } from '../engine/cached-engine.js';
@@ -35,10 +35,7 @@ export class PredictService {
         ...(request.onPartial === undefined ? {} : { onWindow: request.onPartial }),
       },
     );
-    const { signal } = caller;
-    const cancel = (): void => submission.cancel();
-    if (signal?.aborted === true) cancel();
-    signal?.addEventListener('abort', cancel, { once: true });
+    const forget = caller.onLeave?.(() => submission.cancel());
     try {
       const result = await submission.result;
       if (caller.log !== undefined) {
@@ -49,7 +46,7 @@ export class PredictService {
       }
       return { texts: result.texts, timings: result.timings, batchIds: result.batchIds, ...(result.cache === undefined ? {} : { cache: result.cache }), model: this.model };
     } finally {
-      signal?.removeEventListener('abort', cancel);
+      forget?.();
     }
   }
 

@@ -107,14 +107,20 @@ describe('ServiceHost', () => {
     expect(h.seen.finishedWith).toEqual(['request-0', 'request-1']);
   });
 
-  it('drops the work of a caller whose signal aborts before it ran', async () => {
+  it('drops the work of a caller who leaves before it ran, and forgets the cancel once answered', async () => {
     const h = harness();
     h.host.open(h.service);
     const busy = h.host.handle(predict('Stall here'), caller);
-    const abort = new AbortController();
-    const gone = h.host.handle(predict('Ada'), { ...caller, signal: abort.signal });
-    abort.abort();
+    const cancels = new Set<() => void>();
+    const onLeave = (cancel: () => void) => {
+      cancels.add(cancel);
+      return () => cancels.delete(cancel);
+    };
+    const gone = h.host.handle(predict('Ada'), { ...caller, onLeave });
+    expect(cancels.size).toBe(1);
+    for (const cancel of cancels) cancel();
     expect(await codeOf(gone)).toBe('DEADLINE_EXCEEDED');
+    expect(cancels.size).toBe(0);
     h.release();
     expect(await codeOf(busy)).toBe('ok');
   });
