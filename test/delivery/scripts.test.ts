@@ -57,7 +57,7 @@ describe.skipIf(skipWithout('bluegreen.sh behaviour', NEEDS_CURL))(`deploy/blueg
   });
   // Port-forward processes (fake kubectl → node server) of this test's state dir that are still alive.
   const survivors = (): number[] => {
-    let pids: number[] = [];
+    let pids: number[];
     try {
       pids = state('port-forward-pids').split('\n').map(Number);
     } catch {
@@ -102,7 +102,7 @@ describe.skipIf(skipWithout('bluegreen.sh behaviour', NEEDS_CURL))(`deploy/blueg
             expect(stderr).toContain(`something already listens on 127.0.0.1:${port}`);
             resolve();
           } catch (error) {
-            reject(error as Error);
+            reject(error instanceof Error ? error : new Error(String(error)));
           }
         });
       });
