@@ -57,6 +57,16 @@ addSettingFlags(program.command('serve').description('Serve the model over HTTP 
     const { serve, handleSignals } = await import('./serve.js');
     const server = await serve(config, logger);
     handleSignals(server, logger);
+    const { pidFileOf, writePidFile, watchNpmLauncher } = await import('./launcher.js');
+    const pidFile = pidFileOf(config.pidFile);
+    if (pidFile !== undefined) writePidFile(pidFile);
+    watchNpmLauncher((gone) => {
+      logger.warn({ gone }, `${gone} exited, and signals sent to it never reach this server: shutting down rather than running on orphaned. To reload API keys use \`npm run reload-keys\` (or SIGHUP to PID ${process.pid}), not a signal to npm`);
+      void server.shutdown('launcher exited').then(() => {
+        logger.flush();
+        process.exit(0);
+      });
+    });
   } catch (error) {
     fail(error);
   }
@@ -157,6 +167,21 @@ keys
     } catch (error) {
       fail(error);
     }
+  });
+
+keys
+  .command('reload')
+  .description('Re-read API_KEYS_FILE in the running server: sends SIGHUP to the PID in PID_FILE (npm run reload-keys).')
+  .option('--pid-file <path>', 'the server\'s PID file [env PID_FILE; default .gliner-serve.pid under npm start]')
+  .action((options: { pidFile?: string }) => {
+    void import('./launcher.js').then(({ pidFileOf, signalServer }) => {
+      try {
+        const pid = signalServer(pidFileOf(options.pidFile ?? loadConfig().pidFile));
+        process.stdout.write(`sent SIGHUP to the server (PID ${pid}); it logs "SIGHUP: API keys reloaded", or why the file was refused\n`);
+      } catch (error) {
+        fail(error);
+      }
+    });
   });
 
 program

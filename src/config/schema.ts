@@ -93,6 +93,7 @@ export const SETTINGS = {
   corsOrigins: s('CORS_ORIGINS', Type.Array(Type.String(), { default: [] }), 'Comma-separated origins allowed by CORS (empty = CORS off).', { list: true }),
   // --- Operations
   logLevel: s('LOG_LEVEL', Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'), 'pino log level.'),
+  pidFile: s('PID_FILE', Opt(), 'File the server writes its PID to while it runs, for `gliner-serve keys reload` (SIGHUP to that PID). Unset: none, but .gliner-serve.pid under `npm start` and `npm run reload-keys`.'),
   shutdownGraceMs: s('SHUTDOWN_GRACE_MS', Int(25000, 0), 'On SIGTERM, how long accepted work may take to finish before the process exits anyway.'),
   playground: s('PLAYGROUND', Bool(true), 'Serve the playground page at /.'),
   allowUwsFallback: s('ALLOW_UWS_FALLBACK', Bool(false), 'Start even if uWebSockets.js fell back to its slow pure-Node shim.'),
