@@ -43,4 +43,11 @@ describe('gliner-serve CLI', () => {
     expect(offline.status).not.toBe(0);
     expect(offline.stderr).toContain('HF_HUB_OFFLINE');
   });
+
+  it('`models pull` from a hub whose name does not resolve fails naming the ways out', () => {
+    const r = cli(['models', 'pull', 'onnx-community/gliner_medium-v2.1'], { HF_ENDPOINT: 'http://gliner-hub.invalid' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('MODEL_DOWNLOAD_FAILED');
+    for (const way of ['HF_HUB_OFFLINE=true', 'HF_ENDPOINT', 'MODEL to a local model directory']) expect(r.stderr).toContain(way);
+  });
 });
