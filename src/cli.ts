@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { loadConfig, configMarkdown } from './config/load.js';
-import { SETTINGS, type SettingKey } from './config/schema.js';
+import { loadConfig, configMarkdown, settingWarnings } from './config/load.js';
+import { describeSetting, isSwitch, SETTINGS, type SettingKey } from './config/schema.js';
 import { asGlinerError, GlinerError } from './errors.js';
 import { createLogger } from './logging.js';
 import { PACKAGE_ROOT } from './paths.js';
@@ -24,18 +24,27 @@ const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowe
 
 function addSettingFlags(command: Command, keys: readonly SettingKey[] = Object.keys(SETTINGS) as SettingKey[]): Command {
   for (const key of keys) {
-    const setting = SETTINGS[key];
-    command.addOption(new Option(`--${kebab(key)} <value>`, `${setting.doc} [env ${setting.env}]`));
+    const help = `${describeSetting(key)} [env ${SETTINGS[key].env}]`;
+    if (isSwitch(key)) {
+      // A switch takes no value: --playground turns it on, --no-playground off.
+      command.addOption(new Option(`--${kebab(key)}`, help));
+      command.addOption(new Option(`--no-${kebab(key)}`, `turn ${SETTINGS[key].env} off`));
+    } else {
+      command.addOption(new Option(`--${kebab(key)} <value>`, help));
+    }
   }
   return command;
 }
 
-function configFrom(options: Record<string, unknown>, extra: Partial<Record<SettingKey, unknown>> = {}): ReturnType<typeof loadConfig> {
+/** The config from flags, environment and .env; warnings about look-alike variables go to `warn`. */
+function configFrom(options: Record<string, unknown>, extra: Partial<Record<SettingKey, unknown>> = {}, warn = (line: string): void => void process.stderr.write(`warning: ${line}\n`)): ReturnType<typeof loadConfig> {
   const overrides: Partial<Record<SettingKey, unknown>> = { ...extra };
   for (const key of Object.keys(SETTINGS) as SettingKey[]) {
     if (options[key] !== undefined) overrides[key] = options[key];
   }
-  return loadConfig({ overrides });
+  const config = loadConfig({ overrides });
+  for (const line of settingWarnings()) warn(line);
+  return config;
 }
 
 function positiveInt(value: unknown, flag: string): number {
@@ -52,8 +61,10 @@ function fail(error: unknown): never {
 
 addSettingFlags(program.command('serve').description('Serve the model over HTTP and WebSocket (default: the embedded model).')).action(async (options: Record<string, unknown>) => {
   try {
-    const config = configFrom(options);
+    const warnings: string[] = [];
+    const config = configFrom(options, {}, (line) => warnings.push(line));
     const logger = createLogger(config.logLevel);
+    for (const line of warnings) logger.warn(line);
     const { serve, handleSignals } = await import('./serve.js');
     const server = await serve(config, logger);
     handleSignals(server, logger);

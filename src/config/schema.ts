@@ -102,6 +102,24 @@ export const SETTINGS = {
 type Settings = typeof SETTINGS;
 export type SettingKey = keyof Settings;
 
+/** The values an enum setting accepts (LOG_LEVEL, EXECUTION_PROVIDER, …); undefined for the others. */
+export function allowedValues(key: SettingKey): readonly string[] | undefined {
+  const anyOf = (SETTINGS[key].schema as { anyOf?: readonly { const?: unknown }[] }).anyOf;
+  const values = anyOf?.map((member) => member.const);
+  return values !== undefined && values.every((v): v is string => typeof v === 'string') ? values : undefined;
+}
+
+/** Whether a setting is a switch: a flag without a value (`--playground` / `--no-playground`). */
+export function isSwitch(key: SettingKey): boolean {
+  return (SETTINGS[key].schema as { type?: unknown }).type === 'boolean';
+}
+
+/** A setting's meaning with its allowed values, as --help and the docs table show it. */
+export function describeSetting(key: SettingKey): string {
+  const values = allowedValues(key);
+  return values === undefined ? SETTINGS[key].doc : `${SETTINGS[key].doc} One of: ${values.join(', ')}.`;
+}
+
 export const ConfigSchema = Type.Object(
   Object.fromEntries(Object.entries(SETTINGS).map(([key, setting]) => [key, setting.schema])) as { [K in SettingKey]: Settings[K]['schema'] },
   { additionalProperties: false },
