@@ -13,7 +13,7 @@ import { PACKAGE_ROOT } from './paths.js';
 
 const VERSION = (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 const program = new Command('gliner-serve')
-  .description('Production serving for GLiNER zero-shot NER')
+  .description('Production serving for GLiNER named-entity recognition models')
   .version(VERSION, '-V, --version', 'print the version')
   .showHelpAfterError();
 

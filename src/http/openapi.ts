@@ -29,7 +29,7 @@ export function openApiDocument(version: string): unknown {
     info: {
       title: 'GLiNER serving API',
       version,
-      description: 'Zero-shot named-entity recognition: give any text and any entity labels, get the spans. Offsets count Unicode code points (Python string indices). Long texts are windowed, never truncated.',
+      description: 'Named-entity recognition with GLiNER: give a text and the entity labels you want, get the spans. Real GLiNER checkpoints are zero-shot (any label); the embedded demo model (native-models/gliner-tiny, the default MODEL) is not: it finds the CoNLL-2003 and CrossNER types it was trained on, and other labels (date, drug) find little or nothing. GET /health/ready names the served model. Offsets count Unicode code points (Python string indices). Long texts are windowed, never truncated.',
     },
     servers: [{ url: '/' }],
     components: {
