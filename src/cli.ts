@@ -119,7 +119,7 @@ addSettingFlags(
   }
 });
 
-const models = group(program.command('models').description('Manage models: pull a hub model into the cache, inspect a directory.'));
+const models = group(program.command('models').description('Manage models: pull a hub model into the cache (pull), show what a directory or hub id resolves to (info).'));
 addSettingFlags(models.command('pull <id>').description('Download a hub model (e.g. onnx-community/gliner_medium-v2.1) into MODEL_CACHE_DIR.'), ['modelRevision', 'modelCacheDir', 'hfEndpoint', 'hfToken', 'hfOffline', 'modelQuantization']).action(async (id: string, options: Record<string, unknown>) => {
   try {
     const config = configFrom(options);

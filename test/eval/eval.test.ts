@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { groupPassages, parseConll } from '../../src/eval/conll.js';
-import { Scorer } from '../../src/eval/score.js';
+import { reportTable, Scorer } from '../../src/eval/score.js';
 import { CLI, ROOT } from '../support/server.js';
 import { TEST_MODEL } from '../support/model.js';
 
@@ -79,6 +79,8 @@ describe('entity-level scoring', () => {
     expect(report.labels.location?.f1).toBe(0);
     expect(report.micro.precision).toBeCloseTo(1 / 3);
     expect(report.micro.recall).toBeCloseTo(1 / 2);
+    // The table prints fractions, as the docs (and --json) give them, not percentages.
+    expect(reportTable(report)).toContain('| **micro** | 0.333 | 0.500 | 0.400 | 2 |');
   });
 });
 
