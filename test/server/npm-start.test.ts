@@ -23,15 +23,29 @@ const writeKeys = (entries: unknown[]): void => {
   writeFileSync(`${keyFile}.tmp`, JSON.stringify({ keys: entries }));
   renameSync(`${keyFile}.tmp`, keyFile);
 };
+/** Whether `pid` still runs: a zombie (exited, not yet reaped by whoever adopted it) does not. */
 const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
   }
+  const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : '';
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
 };
 const reloadKeys = () => spawnSync('npm', ['run', 'reload-keys'], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
+
+/** `npm start` with the test's environment; its JSON log lines, and a promise that the server's stdout closed. */
+function npmStart() {
+  const npm = spawn('npm', ['start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: Record<string, unknown>[] = [];
+  // The server writes to npm's stdout (inherited), so this stream ends only when the server has exited.
+  const closed = new Promise<void>((resolve) => npm.stdout.on('close', () => resolve()));
+  createInterface({ input: npm.stdout }).on('line', (line) => {
+    if (line.startsWith('{')) logs.push(JSON.parse(line) as Record<string, unknown>);
+  });
+  return { npm, logs, closed };
+}
 
 describe('npm start, npm run reload-keys and a signal to npm', () => {
   it('npm run reload-keys with no server running names the problem (SERVER_NOT_FOUND)', () => {
@@ -45,13 +59,7 @@ describe('npm start, npm run reload-keys and a signal to npm', () => {
     const a = createKey('team-a');
     const b = createKey('team-b');
     writeKeys([a.entry]);
-    const npm = spawn('npm', ['start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const logs: Record<string, unknown>[] = [];
-    // The server writes to npm's stdout (inherited), so this stream ends only when the server has exited.
-    const closed = new Promise<void>((resolve) => npm.stdout.on('close', () => resolve()));
-    createInterface({ input: npm.stdout }).on('line', (line) => {
-      if (line.startsWith('{')) logs.push(JSON.parse(line) as Record<string, unknown>);
-    });
+    const { npm, logs, closed } = npmStart();
     let serverPid = 0;
     try {
       await eventually(() => logs.some((l) => l.msg === 'ready'), 90_000);
@@ -80,6 +88,24 @@ describe('npm start, npm run reload-keys and a signal to npm', () => {
       await closed;
       expect(alive(serverPid)).toBe(false);
       expect(existsSync(pidFile)).toBe(false);
+    } finally {
+      if (npm.exitCode === null && npm.signalCode === null) npm.kill('SIGKILL');
+      if (serverPid > 0 && alive(serverPid)) process.kill(serverPid, 'SIGKILL');
+    }
+  }, 150_000);
+
+  it('SIGTERM to npm (passed only to its shell) still drains and stops the server', async () => {
+    writeKeys([createKey('team-a').entry]);
+    const { npm, logs, closed } = npmStart();
+    let serverPid = 0;
+    try {
+      await eventually(() => logs.some((l) => l.msg === 'ready'), 90_000);
+      serverPid = Number(logs.find((l) => l.msg === 'ready')?.pid);
+      npm.kill('SIGTERM');
+      await eventually(() => logs.some((l) => l.msg === 'stopped'), 20_000);
+      expect(String(logs.find((l) => typeof l.gone === 'string')?.gone)).toContain('shell');
+      await closed;
+      expect(alive(serverPid)).toBe(false);
     } finally {
       if (npm.exitCode === null && npm.signalCode === null) npm.kill('SIGKILL');
       if (serverPid > 0 && alive(serverPid)) process.kill(serverPid, 'SIGKILL');
