@@ -75,15 +75,18 @@ function distance(a: string, b: string): number {
   return (d[a.length] as number[])[b.length] ?? Infinity;
 }
 
-/** The known setting `name` is probably a typo of (WORKER → WORKERS), if any. */
+const words = (name: string): string => name.split('_').sort().join('_');
+
+/**
+ * The known setting `name` is probably a typo of, if any: a plural or singular of it (WORKER,
+ * API_KEY), its words in another order (BATCH_MAX_ROWS), or one character off in a name of six or
+ * more (LOGLEVEL, MAX_BATCH_ROWZ). Looser rules would catch everyone's variables (MODE, SSL_CERT_FILE).
+ */
 function nearMiss(name: string): string | undefined {
-  const limit = name.length <= 5 ? 1 : 2;
-  let best: { env: string; d: number } | undefined;
   for (const env of KNOWN) {
-    const d = distance(name, env);
-    if (d <= limit && (best === undefined || d < best.d)) best = { env, d };
+    if (`${name}S` === env || name === `${env}S` || words(name) === words(env)) return env;
   }
-  return best?.env;
+  return name.length >= 6 ? [...KNOWN].find((env) => distance(name, env) === 1) : undefined;
 }
 
 /** ": did you mean X?" or where a request option goes, or ''. */

@@ -71,11 +71,14 @@ describe('configuration', () => {
   });
 
   it('warns about environment variables that look like a mistyped setting or a request option, and only those', () => {
-    const warnings = settingWarnings({ WORKER: '4', THRESHOLD: '0.3', MAX_BATCH_ROW: '8', HOME: '/root', PATH: '/bin', HOSTNAME: 'x', npm_config_port: '1', WORKERS: '2', KUBERNETES_SERVICE_PORT: '443' });
+    const others = { HOME: '/root', PATH: '/bin', HOSTNAME: 'x', npm_config_port: '1', WORKERS: '2', KUBERNETES_SERVICE_PORT: '443', MODE: 'test', SSL_CERT_FILE: '/etc/ssl/cert.pem', TERM: 'xterm', CI: 'true', PWD: '/' };
+    const warnings = settingWarnings({ WORKER: '4', THRESHOLD: '0.3', MAX_BATCH_ROW: '8', LOGLEVEL: 'debug', BATCH_MAX_ROWS: '2', ...others });
     expect(warnings).toEqual([
       'environment variable WORKER is not a setting and is ignored (did you mean WORKERS?)',
       'environment variable THRESHOLD is not a setting and is ignored (`threshold` is an option of each request, in its JSON body)',
       'environment variable MAX_BATCH_ROW is not a setting and is ignored (did you mean MAX_BATCH_ROWS?)',
+      'environment variable LOGLEVEL is not a setting and is ignored (did you mean LOG_LEVEL?)',
+      'environment variable BATCH_MAX_ROWS is not a setting and is ignored (did you mean MAX_BATCH_ROWS?)',
     ]);
   });
 
