@@ -14,7 +14,7 @@ const T = SCORE_TOLERANCE;
 
 describe('the parity comparison', () => {
   it('is one shared constant, measured (test/parity/tolerance/README.md)', () => {
-    expect(SCORE_TOLERANCE).toBeGreaterThan(1.9e-6); // the deviation reported on AVX-512/VNNI
+    expect(SCORE_TOLERANCE).toBeGreaterThan(2.8e-6); // the largest deviation measured (SSE kernels)
     expect(SCORE_TOLERANCE).toBeLessThanOrEqual(1e-5);
   });
 
