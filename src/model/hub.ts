@@ -250,7 +250,8 @@ async function send(ctx: Context, method: 'HEAD' | 'GET', start: URL, extra: Rec
     try {
       response = await fetch(url, { method, headers: headersFor(ctx, url, extra), redirect: 'manual', signal });
     } catch (error) {
-      throw new RetryableError(`${method} ${url.href} failed: ${describe(error)}`, { cause: error });
+      const why = error instanceof Error && error.name === 'TimeoutError' ? `no answer within ${ctx.timeoutMs / 1000} s` : describe(error);
+      throw new RetryableError(`${method} ${url.href} failed: ${why}`, { cause: error });
     }
     hops.push(response);
     const location = response.headers.get('location');
@@ -310,13 +311,13 @@ async function head(ctx: Context, revision: string, relPath: string): Promise<Fi
   return { commit: commit !== undefined && SAFE_KEY.test(commit) ? commit : undefined, sha256, size };
 }
 
-async function withRetries<T>(ctx: Context, what: string, attempt: () => Promise<T>): Promise<T> {
+async function withRetries<T>(ctx: Context, what: string, attempt: () => Promise<T>, final?: (error: RetryableError) => boolean): Promise<T> {
   for (let tries = 0; ; tries++) {
     try {
       return await attempt();
     } catch (error) {
       if (!(error instanceof RetryableError)) throw error;
-      if (tries >= ctx.retries) {
+      if (tries >= ctx.retries || final?.(error) === true) {
         throw new GlinerError('MODEL_DOWNLOAD_FAILED', `${ctx.repo}: ${what} failed after ${tries + 1} attempt(s): ${error.message}`, { cause: error });
       }
       const wait = Math.max(0, ctx.retryDelayMs(tries));
@@ -495,6 +496,17 @@ async function downloadFile(ctx: Context, revision: string, relPath: string, met
 // ---------------------------------------------------------------------------------------------
 // Entry point
 
+/** How long the first request to the hub may go unanswered (headers included) before start-up gives up. */
+const FIRST_CONTACT_MS = 10_000;
+
+/** The ways out when the hub cannot be reached, for the error that says so. */
+function unreachableAdvice(endpoint: string, cacheDir: string): string {
+  return `The hub at ${endpoint} could not be reached and the model is not in the cache (${cacheDir}). Ways out: `
+    + 'set MODEL to a local model directory (the embedded native-models/gliner-tiny, or one `gliner-serve models pull` filled on a machine with access); '
+    + 'set HF_ENDPOINT to a hub mirror you can reach; '
+    + 'or, with the model copied into MODEL_CACHE_DIR, set HF_HUB_OFFLINE=true';
+}
+
 function makeContext(options: HubDownloadOptions): Context {
   const endpoint = options.endpoint.replace(/\/+$/, '');
   let endpointOrigin: string;
@@ -545,10 +557,13 @@ export async function downloadHubModel(options: HubDownloadOptions): Promise<Hub
 
   const ctx = makeContext(options);
 
-  // Which commit does the revision point at now? The first required file's HEAD tells.
+  // Which commit does the revision point at now? The first required file's HEAD tells. This first
+  // contact waits at most FIRST_CONTACT_MS for an answer, and a hub that accepts the connection and
+  // never answers (a firewall that drops) is not asked again: it fails in seconds, not minutes.
   let configMeta: FileMeta | 'missing';
+  const first = { ...ctx, timeoutMs: Math.min(ctx.timeoutMs, FIRST_CONTACT_MS) };
   try {
-    configMeta = await withRetries(ctx, `HEAD of ${REQUIRED[0]}`, () => head(ctx, revision, REQUIRED[0]));
+    configMeta = await withRetries(first, `HEAD of ${REQUIRED[0]}`, () => head(first, revision, REQUIRED[0]), (e) => e.cause instanceof Error && e.cause.name === 'TimeoutError');
   } catch (error) {
     if (error instanceof GlinerError && error.extra.cause instanceof RetryableError) {
       const cached = await findCachedSnapshot(options);
@@ -556,6 +571,7 @@ export async function downloadHubModel(options: HubDownloadOptions): Promise<Hub
         ctx.emit({ kind: 'fallback', message: `${repo}: the hub is unreachable (${error.extra.cause.message}); using cached commit ${cached.commit}` });
         return cached;
       }
+      throw new GlinerError('MODEL_DOWNLOAD_FAILED', `${error.message}. ${unreachableAdvice(ctx.endpoint, options.cacheDir)}`, { cause: error.extra.cause });
     }
     throw error;
   }
