@@ -32,6 +32,7 @@ export const ERROR_CODES = {
   UWS_NATIVE_MISSING: { status: 500, summary: 'uWebSockets.js fell back to its slow pure-Node shim; refusing to start.' },
   INSECURE_CONFIG: { status: 500, summary: 'Production mode with no API keys configured; refusing to start.' },
   DATA_NOT_FOUND: { status: 500, summary: 'The data file given to eval does not exist or cannot be read; the message names it.' },
+  SERVER_NOT_FOUND: { status: 500, summary: 'keys reload found no running server to signal: no PID file, or its PID is gone or not a gliner-serve server.' },
   DATA_INVALID: { status: 500, summary: 'The data file given to eval is not CoNLL (word<TAB>tag lines, IOB tags); the message names the line.' },
 } as const;
 

@@ -110,6 +110,8 @@ export function register(app: TemplatedApp, routes: readonly Route[], deps: Rout
 export function notFoundMessage(method: string, url: string, known: ReadonlyMap<string, unknown>): string {
   const trimmed = url.length > 1 ? url.replace(/\/+$/, '') : url;
   const near = trimmed !== url && known.has(trimmed) ? trimmed : known.has(`${url}/`) ? `${url}/` : undefined;
+  // Prometheus metrics live on the admin listener only: point there from the public one.
+  if (trimmed === '/metrics' && !known.has('/metrics')) return `No route for ${method} ${url} on this port (metrics are served on the admin port, ADMIN_PORT, 9464 by default)`;
   return `No route for ${method} ${url}${near === undefined ? '' : ` (did you mean ${near}?)`}`;
 }
 

@@ -87,7 +87,8 @@ async function send(ctx: Context, method: 'HEAD' | 'GET', start: URL, extra: Rec
     try {
       response = await fetch(url, { method, headers: headersFor(ctx, url, extra), redirect: 'manual', signal });
     } catch (error) {
-      throw new RetryableError(`${method} ${url.href} failed: ${describe(error)}`, { cause: error });
+      const why = error instanceof Error && error.name === 'TimeoutError' ? `no answer within ${ctx.timeoutMs / 1000} s` : describe(error);
+      throw new RetryableError(`${method} ${url.href} failed: ${why}`, { cause: error });
     }
     hops.push(response);
     const location = response.headers.get('location');
@@ -147,13 +148,13 @@ export async function head(ctx: Context, revision: string, relPath: string): Pro
   return { commit: commit !== undefined && SAFE_KEY.test(commit) ? commit : undefined, sha256, size };
 }
 
-export async function withRetries<T>(ctx: Context, what: string, attempt: () => Promise<T>): Promise<T> {
+export async function withRetries<T>(ctx: Context, what: string, attempt: () => Promise<T>, final?: (error: RetryableError) => boolean): Promise<T> {
   for (let tries = 0; ; tries++) {
     try {
       return await attempt();
     } catch (error) {
       if (!(error instanceof RetryableError)) throw error;
-      if (tries >= ctx.retries) {
+      if (tries >= ctx.retries || final?.(error) === true) {
         throw new GlinerError('MODEL_DOWNLOAD_FAILED', `${ctx.repo}: ${what} failed after ${tries + 1} attempt(s): ${error.message}`, { cause: error });
       }
       const wait = Math.max(0, ctx.retryDelayMs(tries));

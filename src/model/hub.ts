@@ -47,6 +47,17 @@ export interface HubDownloadOptions {
   readonly timeoutMs?: number | undefined;
 }
 
+/** How long the first request to the hub may go unanswered (headers included) before start-up gives up. */
+const FIRST_CONTACT_MS = 10_000;
+
+/** The ways out when the hub cannot be reached, for the error that says so. */
+function unreachableAdvice(endpoint: string, cacheDir: string): string {
+  return `The hub at ${endpoint} could not be reached and the model is not in the cache (${cacheDir}). Ways out: `
+    + 'set MODEL to a local model directory (the embedded native-models/gliner-tiny, or one `gliner-serve models pull` filled on a machine with access); '
+    + 'set HF_ENDPOINT to a hub mirror you can reach; '
+    + 'or, with the model copied into MODEL_CACHE_DIR, set HF_HUB_OFFLINE=true';
+}
+
 function makeContext(options: HubDownloadOptions): Context {
   const endpoint = options.endpoint.replace(/\/+$/, '');
   let endpointOrigin: string;
@@ -95,10 +106,13 @@ export async function downloadHubModel(options: HubDownloadOptions): Promise<Hub
 
   const ctx = makeContext(options);
 
-  // Which commit does the revision point at now? The first required file's HEAD tells.
+  // Which commit does the revision point at now? The first required file's HEAD tells. This first
+  // contact waits at most FIRST_CONTACT_MS for an answer, and a hub that accepts the connection and
+  // never answers (a firewall that drops) is not asked again: it fails in seconds, not minutes.
   let configMeta: FileMeta | 'missing';
+  const first = { ...ctx, timeoutMs: Math.min(ctx.timeoutMs, FIRST_CONTACT_MS) };
   try {
-    configMeta = await withRetries(ctx, `HEAD of ${REQUIRED[0]}`, () => head(ctx, revision, REQUIRED[0]));
+    configMeta = await withRetries(first, `HEAD of ${REQUIRED[0]}`, () => head(first, revision, REQUIRED[0]), (e) => e.cause instanceof Error && e.cause.name === 'TimeoutError');
   } catch (error) {
     if (error instanceof GlinerError && error.extra.cause instanceof RetryableError) {
       const cached = await findCachedSnapshot(options);
@@ -106,6 +120,7 @@ export async function downloadHubModel(options: HubDownloadOptions): Promise<Hub
         ctx.emit({ kind: 'fallback', message: `${repo}: the hub is unreachable (${error.extra.cause.message}); using cached commit ${cached.commit}` });
         return cached;
       }
+      throw new GlinerError('MODEL_DOWNLOAD_FAILED', `${error.message}. ${unreachableAdvice(ctx.endpoint, options.cacheDir)}`, { cause: error.extra.cause });
     }
     throw error;
   }

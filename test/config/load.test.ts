@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, redactedConfig } from '../../src/config/load.js';
+import { loadConfig, redactedConfig, settingWarnings } from '../../src/config/load.js';
 import { GlinerError } from '../../src/errors.js';
 
 const load = (env: Record<string, string>, overrides = {}) => loadConfig({ env, overrides, envFile: false });
@@ -39,6 +42,44 @@ describe('configuration', () => {
     expect(error).toBeInstanceOf(GlinerError);
     expect((error as GlinerError).code).toBe('CONFIG_INVALID');
     for (const name of ['PORT', 'MAX_BATCH_ROWS', 'EXECUTION_PROVIDER']) expect((error as GlinerError).message).toContain(name);
+  });
+
+  it('an invalid enum value names the allowed values', () => {
+    expect(() => load({ LOG_LEVEL: 'verbose' })).toThrow('LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent (got "verbose")');
+    expect(() => load({ EXECUTION_PROVIDER: 'gpu' })).toThrow('EXECUTION_PROVIDER: must be one of cpu, cuda (got "gpu")');
+  });
+
+  it('refuses a .env key that is not a setting, with a hint (a near miss, or a request option)', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'gliner-env-'));
+    try {
+      const file = path.join(dir, '.env');
+      writeFileSync(file, 'WORKER=4\nTHRESHOLD=0.3\nNODE_ENV=development\nPORT=8100\n');
+      let message = '';
+      try {
+        loadConfig({ env: {}, envFile: file });
+      } catch (error) {
+        message = (error as GlinerError).message;
+      }
+      expect(message).toContain(`WORKER in ${file}: not a setting (did you mean WORKERS?)`);
+      expect(message).toContain(`THRESHOLD in ${file}: not a setting (\`threshold\` is an option of each request`);
+      expect(message).not.toContain('NODE_ENV');
+      writeFileSync(file, 'WORKERS=4\nNODE_ENV=development\n');
+      expect(loadConfig({ env: {}, envFile: file }).workers).toBe(4);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('warns about environment variables that look like a mistyped setting or a request option, and only those', () => {
+    const others = { HOME: '/root', PATH: '/bin', HOSTNAME: 'x', npm_config_port: '1', WORKERS: '2', KUBERNETES_SERVICE_PORT: '443', MODE: 'test', SSL_CERT_FILE: '/etc/ssl/cert.pem', TERM: 'xterm', CI: 'true', PWD: '/' };
+    const warnings = settingWarnings({ WORKER: '4', THRESHOLD: '0.3', MAX_BATCH_ROW: '8', LOGLEVEL: 'debug', BATCH_MAX_ROWS: '2', ...others });
+    expect(warnings).toEqual([
+      'environment variable WORKER is not a setting and is ignored (did you mean WORKERS?)',
+      'environment variable THRESHOLD is not a setting and is ignored (`threshold` is an option of each request, in its JSON body)',
+      'environment variable MAX_BATCH_ROW is not a setting and is ignored (did you mean MAX_BATCH_ROWS?)',
+      'environment variable LOGLEVEL is not a setting and is ignored (did you mean LOG_LEVEL?)',
+      'environment variable BATCH_MAX_ROWS is not a setting and is ignored (did you mean MAX_BATCH_ROWS?)',
+    ]);
   });
 
   it('checks settings that go together', () => {

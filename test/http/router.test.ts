@@ -60,4 +60,10 @@ describe('router', () => {
     expect(headers.get('x-total-time')).toMatch(/^\d+\.\d{2}$/);
     expect(headers.get('server-timing')).toBe(`total;dur=${headers.get('x-total-time')}`);
   });
+
+  it('answers /metrics on a listener without it with a pointer to the admin port', async () => {
+    const h = harness([route('/api/v1/predict', () => undefined, { method: 'post' })]);
+    const answer = await h.call('GET', '/metrics');
+    expect(JSON.parse(answer.body)).toEqual({ error: { code: 'NOT_FOUND', message: 'No route for GET /metrics on this port (metrics are served on the admin port, ADMIN_PORT, 9464 by default)' } });
+  });
 });

@@ -5,8 +5,10 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
+import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GlinerError, type ErrorCode } from '../../src/errors.js';
@@ -437,6 +439,39 @@ describe('downloadHubModel', () => {
     const port = await listen(closed);
     await new Promise((r) => closed.close(r));
     expect(await codeOf(downloadHubModel(options({ endpoint: `http://127.0.0.1:${port}` })))).toBe('MODEL_DOWNLOAD_FAILED');
+  });
+
+  it('a hub that accepts connections and never answers fails within 15 s with the defaults, asked once, naming the ways out', async () => {
+    // A firewall that drops: the socket accepts and never sends a byte.
+    const connections: net.Socket[] = [];
+    const requests: string[] = [];
+    const silent = net.createServer((socket) => {
+      connections.push(socket);
+      socket.on('data', (chunk: Buffer) => requests.push(chunk.toString().split('\r\n')[0] ?? ''));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    try {
+      const began = performance.now();
+      // The server's own defaults: no timeoutMs, retries or retryDelayMs given.
+      const failure = await downloadHubModel({ repo: REPO, revision: 'main', cacheDir, endpoint: `http://127.0.0.1:${port}`, offline: false, quantization: 'auto', progressBar: false }).catch((error: unknown) => error);
+      const seconds = (performance.now() - began) / 1000;
+      expect(failure).toBeInstanceOf(GlinerError);
+      const { code, message } = failure as GlinerError;
+      expect(code).toBe('MODEL_DOWNLOAD_FAILED');
+      for (const way of ['HF_HUB_OFFLINE', 'HF_ENDPOINT', 'MODEL', 'no answer', 'after 1 attempt']) expect(message).toContain(way);
+      expect(requests).toEqual([`HEAD /${REPO}/resolve/main/gliner_config.json HTTP/1.1`]);
+      expect(seconds).toBeLessThan(15);
+    } finally {
+      for (const socket of connections) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  }, 30_000);
+
+  it('a hub name that does not resolve (DNS) names the same ways out', async () => {
+    const failure = await downloadHubModel(options({ endpoint: 'http://gliner-hub.invalid' })).catch((error: unknown) => error);
+    expect((failure as GlinerError).code).toBe('MODEL_DOWNLOAD_FAILED');
+    for (const way of ['ENOTFOUND', 'HF_HUB_OFFLINE', 'HF_ENDPOINT', 'MODEL']) expect((failure as GlinerError).message).toContain(way);
   });
 
   it('recognises hub ids', () => {
