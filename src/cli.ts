@@ -66,7 +66,9 @@ addSettingFlags(program.command('serve').description('Serve the model over HTTP 
     const logger = createLogger(config.logLevel);
     for (const line of warnings) logger.warn(line);
     const { serve, handleSignals } = await import('./serve.js');
-    const server = await serve(config, logger);
+    const { downloadBar } = await import('./cli/download-bar.js');
+    // A model download shows a bar on a terminal (its events are in the log as well).
+    const server = await serve(config, logger, process.stderr.isTTY ? { downloads: downloadBar() } : {});
     handleSignals(server, logger);
     const { pidFileOf, writePidFile, watchNpmLauncher } = await import('./launcher.js');
     const pidFile = pidFileOf(config.pidFile);
@@ -124,11 +126,16 @@ addSettingFlags(models.command('pull <id>').description('Download a hub model (e
   try {
     const config = configFrom(options);
     const { resolveModel } = await import('./model/store.js');
-    const resolved = await resolveModel(id, {
-      revision: config.modelRevision, cacheDir: config.modelCacheDir, endpoint: config.hfEndpoint, token: config.hfToken,
-      offline: config.hfOffline, quantization: config.modelQuantization, packageRoot: PACKAGE_ROOT,
-      onProgress: (event) => process.stderr.write(`${event.message}\n`),
-    });
+    const { modelSource } = await import('./startup/model.js');
+    const { downloadBar } = await import('./cli/download-bar.js');
+    // On a terminal the file transfers draw a bar; every other event (and all of them otherwise) is a line.
+    const bar = process.stderr.isTTY ? downloadBar() : undefined;
+    const resolved = await resolveModel(id, modelSource(config, {
+      ...(bar === undefined ? {} : { progressIntervalMs: bar.intervalMs }),
+      onProgress: (event) => {
+        if (bar?.show(event) !== true) process.stderr.write(`${event.message}\n`);
+      },
+    })).finally(() => bar?.stop());
     process.stdout.write(`${JSON.stringify(resolved)}\n`);
   } catch (error) {
     fail(error);
@@ -139,12 +146,10 @@ addSettingFlags(models.command('info [model]').description('Show what a model di
     const config = configFrom(options);
     const { resolveModel } = await import('./model/store.js');
     const { readModelDir } = await import('./model/files.js');
+    const { modelSource } = await import('./startup/model.js');
     const id = model ?? config.model;
     // `info` never downloads. Unless the user did set HF_HUB_OFFLINE, say that, not "offline mode forbids it".
-    const resolved = await resolveModel(id, {
-      revision: config.modelRevision, cacheDir: config.modelCacheDir, endpoint: config.hfEndpoint, offline: true,
-      quantization: config.modelQuantization, packageRoot: PACKAGE_ROOT,
-    }).catch((error: unknown) => {
+    const resolved = await resolveModel(id, modelSource(config, { offline: true, token: undefined })).catch((error: unknown) => {
       if (error instanceof GlinerError && error.code === 'OFFLINE' && !config.hfOffline) {
         throw new GlinerError('MODEL_NOT_FOUND', `${id}@${config.modelRevision} is not in the model cache (${config.modelCacheDir}); \`models info\` only reads the cache and never downloads. Fetch it first: gliner-serve models pull ${id}`);
       }

@@ -76,7 +76,7 @@ export const SETTINGS = {
   oipModelName: s('OIP_MODEL_NAME', Type.String({ default: 'gliner', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' }), 'The model\'s name in the Open Inference Protocol routes (/v2/models/{name}/infer). Set it to the InferenceService\'s name under KServe.'),
   // --- WebSocket
   wsMaxMessageBytes: s('WS_MAX_MESSAGE_BYTES', Int(1048576, 1024), 'Largest WebSocket message; larger ones close the connection with code 1009.'),
-  wsMaxInflight: s('WS_MAX_INFLIGHT', Int(16, 1), 'Unanswered messages per connection; beyond it the server stops reading (and answers errors past twice this).'),
+  wsMaxInflight: s('WS_MAX_INFLIGHT', Int(16, 1), 'Messages running at once per connection; beyond it further messages wait in a per-connection backlog of as many again, and a client with more than twice this unanswered is disconnected with close code 1008.'),
   wsMaxBackpressureBytes: s('WS_MAX_BACKPRESSURE_BYTES', Int(1048576, 1024), 'Bytes buffered for a slow reader before the server stops taking its messages.'),
   wsIdleTimeoutSeconds: s('WS_IDLE_TIMEOUT_SECONDS', Int(120, 8, 960), 'Idle WebSocket connections are closed after this.'),
   // --- Security

@@ -65,7 +65,7 @@ export function openApiDocument(version: string): unknown {
       '/api/v1/stream': {
         get: {
           summary: 'WebSocket streaming NER',
-          description: 'Upgrade to a WebSocket (API key in X-API-Key / Authorization at upgrade, or as the sub-protocol "bearer.<key>" next to "gliner.v1" for browsers). Send StreamMessage JSON messages; a long text is answered by one message per window `{"id","window","windows","entities","done":false}` as windows finish (window numbered from 0; windows may arrive in any order; offsets in the whole text), then `{"id","entities","done":true}` with the merged result, or `{"id","error":{"code","message"}}`. Answers to different ids may arrive out of order.',
+          description: 'Upgrade to a WebSocket (API key in X-API-Key / Authorization at upgrade, or as the sub-protocol "bearer.<key>" next to "gliner.v1" for browsers). Send StreamMessage JSON messages; each is answered by one message per window `{"id","window","windows","entities","done":false}` as windows finish (window numbered from 0; windows may arrive in any order; offsets in the whole text), then `{"id","entities","truncated","done":true,"processing_time","cache"}` with the merged result (`cache` as X-Cache, absent with the cache off), or `{"id","error":{"code","message","retry_after"},"done":true}` (`retry_after` in seconds wherever HTTP would send Retry-After). Answers to different ids may arrive out of order.',
           security,
           responses: { '101': { description: 'Switching protocols' }, ...errorResponses([401, 429, 503]) },
         },

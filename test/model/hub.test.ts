@@ -13,7 +13,9 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GlinerError, type ErrorCode } from '../../src/errors.js';
 import { downloadHubModel, isHubId, type DownloadEvent, type HubDownloadOptions } from '../../src/model/hub.js';
+import { readModelDir } from '../../src/model/files.js';
 import { resolveModel, type ResolveModelOptions } from '../../src/model/store.js';
+import { ROOT } from '../support/paths.js';
 
 const REPO = 'test-org/gliner-fake';
 const COMMIT = createHash('sha1').update('commit-1').digest('hex');
@@ -212,7 +214,7 @@ let cacheDir: string;
 let tempRoot: string;
 
 function options(extra: Partial<HubDownloadOptions> = {}): HubDownloadOptions {
-  return { repo: REPO, revision: 'main', cacheDir, endpoint: hub.endpoint, offline: false, quantization: 'auto', progressBar: false, retries: 0, retryDelayMs: () => 0, timeoutMs: 10_000, ...extra };
+  return { repo: REPO, revision: 'main', cacheDir, endpoint: hub.endpoint, offline: false, quantization: 'auto', retries: 0, retryDelayMs: () => 0, timeoutMs: 10_000, ...extra };
 }
 
 /** An onProgress that cuts the stalled transfer once the client has stored `bytes` of the ONNX file. */
@@ -332,6 +334,17 @@ describe('downloadHubModel', () => {
     const offline = await downloadHubModel(options({ offline: true }));
     expect(offline.dir).toBe(online.dir);
     expect(offline.commit).toBe(COMMIT);
+    expect(hub.requests).toEqual([]);
+  });
+
+  it('offline: finds a model that Python\'s huggingface_hub put in the cache (blobs, snapshot symlinks, refs/main)', async () => {
+    // test/fixtures/hf-cache/hub was written by huggingface_hub's own hf_hub_download (generate.py there).
+    const pythonCache = path.join(ROOT, 'test/fixtures/hf-cache/hub');
+    const snapshot = await downloadHubModel(options({ repo: 'test-org/hf-cache-model', cacheDir: pythonCache, offline: true }));
+    expect(snapshot.commit).toBe(readFileSync(path.join(pythonCache, 'models--test-org--hf-cache-model/refs/main'), 'utf8'));
+    expect(snapshot.files).toEqual(['gliner_config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx']);
+    const files = readModelDir(snapshot.dir);
+    expect([files.config.maxLen, files.onnxBytes]).toEqual([384, 1024]);
     expect(hub.requests).toEqual([]);
   });
 
@@ -483,7 +496,7 @@ describe('resolveModel', () => {
   });
 
   function storeOptions(extra: Partial<ResolveModelOptions> = {}): ResolveModelOptions {
-    return { revision: 'main', cacheDir, endpoint: hub.endpoint, offline: false, quantization: 'auto', packageRoot, progressBar: false, retries: 0, retryDelayMs: () => 0, ...extra };
+    return { revision: 'main', cacheDir, endpoint: hub.endpoint, offline: false, quantization: 'auto', packageRoot, retries: 0, retryDelayMs: () => 0, ...extra };
   }
 
   function makeModelDir(dir: string): void {
