@@ -30,6 +30,11 @@ export interface ModelFiles {
    * top) and its tokenizer (`labels_tokenizer.json`, else the text tokenizer), when present.
    */
   readonly labelsEncoder?: { readonly onnxPath: string; readonly tokenizerJson: unknown };
+  /**
+   * Relation-extraction models: the relation head's two graphs (native-models/export_relex.py),
+   * `relex_entities.onnx` and `relex_pairs.onnx`, next to the model's ONNX file or at the top.
+   */
+  readonly relexHeads?: { readonly entitiesPath: string; readonly pairsPath: string };
 }
 
 /** The relative paths a hub download needs for this quantisation (both layouts are tried). */
@@ -65,8 +70,11 @@ function readJson(file: string, required: boolean): unknown {
 export function readModelDir(dir: string, quantization: Quantization = 'auto'): ModelFiles {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new GlinerError('MODEL_NOT_FOUND', `${dir} is not a directory`);
   const onnx = findOnnx(dir, quantization);
-  const labelsOnnx = [path.join(path.dirname(onnx.file), 'labels_encoder.onnx'), path.join(dir, 'labels_encoder.onnx')].find((f) => existsSync(f));
+  const besideOrTop = (name: string): string | undefined => [path.join(path.dirname(onnx.file), name), path.join(dir, name)].find((f) => existsSync(f));
+  const labelsOnnx = besideOrTop('labels_encoder.onnx');
   const labelsTokenizer = path.join(dir, 'labels_tokenizer.json');
+  const relexEntities = besideOrTop('relex_entities.onnx');
+  const relexPairs = besideOrTop('relex_pairs.onnx');
   const tokenizerJson = readJson(path.join(dir, 'tokenizer.json'), true);
   return {
     dir,
@@ -77,5 +85,6 @@ export function readModelDir(dir: string, quantization: Quantization = 'auto'): 
     config: parseGlinerConfig(readJson(path.join(dir, 'gliner_config.json'), true), path.join(dir, 'gliner_config.json')),
     onnxBytes: statSync(onnx.file).size,
     ...(labelsOnnx === undefined ? {} : { labelsEncoder: { onnxPath: labelsOnnx, tokenizerJson: existsSync(labelsTokenizer) ? readJson(labelsTokenizer, true) : tokenizerJson } }),
+    ...(relexEntities === undefined || relexPairs === undefined ? {} : { relexHeads: { entitiesPath: relexEntities, pairsPath: relexPairs } }),
   };
 }
