@@ -24,6 +24,9 @@ export interface ParityRequest {
   readonly relations?: RelationTask;
   /** Python's DataLoader batch size (GLiNER.inference's batch_size); default 8. */
   readonly batchTexts?: number;
+  /** Window size and overlap in words; default the server's (max_len, 32). */
+  readonly windowWords?: number;
+  readonly overlapWords?: number;
 }
 
 /** One text's answer: its entities, and with relations asked, its relations or why there are none. */
@@ -52,7 +55,7 @@ function parsed(answer: TextAnswer, rows: readonly (RowResult | undefined)[]): P
 
 export async function extract(runner: OnnxRunner, request: ParityRequest): Promise<ParityAnswer[]> {
   // Server defaults: windows of the model's max_len with 32 words of overlap, max_types labels a row.
-  const limits: PlanLimits = { windowWords: runner.config.maxLen, overlapWords: 32, labelsPerRow: request.labelsPerRow ?? runner.config.maxTypes };
+  const limits: PlanLimits = { windowWords: request.windowWords ?? runner.config.maxLen, overlapWords: request.overlapWords ?? 32, labelsPerRow: request.labelsPerRow ?? runner.config.maxTypes };
   const labelsOf = (i: number): string[] => {
     const labels = request.labels;
     const own = typeof labels[0] === 'string' ? (labels as readonly string[]) : ((labels as readonly (readonly string[])[])[i] ?? []);
