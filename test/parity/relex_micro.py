@@ -19,9 +19,10 @@ upstream adds <<ENT>>, <<SEP>>, <<REL>> back (ids 8002, 8003, 8004: the embedded
 DeBERTa-v2 runs with eager attention.
 
 Random weights give logits near 0 (every probability ~0.5), which would make every threshold decide
-the same way. The last layer of each scoring path is scaled so entity, adjacency and relation
-probabilities spread over (0, 1) and the thresholds 0.3 / 0.5 / 0.9 keep different sets. Deterministic
-(fixed seed, one thread).
+the same way. GLiNER's own layers are re-initialised variance-preserving and the last layer of each
+scoring path is scaled and shifted until, on two probe texts, entity, adjacency and relation logits have
+the means and spreads in TARGETS, so the thresholds 0.3 / 0.5 / 0.9 keep different sets. Deterministic
+(fixed seed, one thread): rebuilding gives the same weights.
 """
 import argparse
 import json
@@ -133,6 +134,14 @@ def last_linear(module, torch):
     return [m for m in module.modules() if isinstance(m, torch.nn.Linear)][-1]
 
 
+def forward(model, torch, threshold=0.0):
+    """Upstream's forward on the probe texts (every pair kept); returns (collated batch, output)."""
+    prepared = model.prepare_batch(PROBE_TEXTS, PROBE_LABELS, None, PROBE_RELATIONS)
+    batch = model.collate_batch(prepared["input_x"], prepared["entity_types"], model.create_collator(), prepared["relation_types"])
+    with torch.no_grad():
+        return batch, model.run_batch(batch, threshold=threshold, adjacency_threshold=-1.0)
+
+
 def probe(model, torch, threshold=0.0):
     """Entity, adjacency and relation logits on the probe texts: the spans above `threshold`, every pair kept."""
     core = model.model
@@ -140,10 +149,7 @@ def probe(model, torch, threshold=0.0):
     inner = core.relations_rep_layer.relation_rep_layer
     hooks = [core.relations_rep_layer.register_forward_hook(lambda _m, args, _o: seen.__setitem__("mask", args[1])),
              adjacency_proj(inner).register_forward_hook(lambda _m, _i, out: seen.__setitem__("z", out))]
-    prepared = model.prepare_batch(PROBE_TEXTS, PROBE_LABELS, None, PROBE_RELATIONS)
-    batch = model.collate_batch(prepared["input_x"], prepared["entity_types"], model.create_collator(), prepared["relation_types"])
-    with torch.no_grad():
-        out = model.run_batch(batch, threshold=threshold, adjacency_threshold=-1.0)
+    batch, out = forward(model, torch, threshold)
     for hook in hooks:
         hook.remove()
     logits = out.logits
@@ -238,20 +244,14 @@ def span_mean(model, torch):
     core = model.model
     seen = {}
     hook = core.span_rep_layer.register_forward_hook(lambda _m, _i, out: seen.__setitem__("rep", out))
-    prepared = model.prepare_batch(PROBE_TEXTS, PROBE_LABELS, None, PROBE_RELATIONS)
-    batch = model.collate_batch(prepared["input_x"], prepared["entity_types"], model.create_collator(), prepared["relation_types"])
-    with torch.no_grad():
-        model.run_batch(batch, threshold=0.0, adjacency_threshold=-1.0)
+    batch, _ = forward(model, torch)
     hook.remove()
     rep = seen["rep"]
     return rep[batch["span_mask"].view(rep.shape[:3])].mean(dim=0)
 
 
 def relation_prompt_mean(model, torch):
-    prepared = model.prepare_batch(PROBE_TEXTS, PROBE_LABELS, None, PROBE_RELATIONS)
-    batch = model.collate_batch(prepared["input_x"], prepared["entity_types"], model.create_collator(), prepared["relation_types"])
-    with torch.no_grad():
-        out = model.run_batch(batch, threshold=0.0, adjacency_threshold=-1.0)
+    _, out = forward(model, torch)
     return out.rel_prompts_embedding.reshape(-1, out.rel_prompts_embedding.shape[-1]).mean(dim=0)
 
 
@@ -282,7 +282,7 @@ def main():
         cfg = model.config
         assert (cfg.class_token_index, cfg.rel_token_index) == (ids["<<ENT>>"], ids["<<REL>>"]) == (8002, 8004), (cfg.class_token_index, cfg.rel_token_index, ids)
         model.eval()
-        gains = spread(model, torch)
+        logits = spread(model, torch)
         model.eval()
         if os.path.isdir(a.out):
             shutil.rmtree(a.out)
@@ -291,8 +291,8 @@ def main():
         tokenizer.save_pretrained(a.out)
     with open(os.path.join(a.out, "tokenizer.json"), "w", encoding="utf-8") as f:
         json.dump(relex_tokenizer_json(), f, ensure_ascii=False)
-    print("%s (gliner %s, commit %s): %d parameters, gains %s -> %s" % (
-        type(model).__name__, gliner.__version__, UPSTREAM_COMMIT, sum(p.numel() for p in model.model.parameters()), gains, a.out))
+    print("%s (gliner %s, commit %s): %d parameters, probe logits (mean, sd) %s -> %s" % (
+        type(model).__name__, gliner.__version__, UPSTREAM_COMMIT, sum(p.numel() for p in model.model.parameters()), logits, a.out))
 
 
 if __name__ == "__main__":
