@@ -135,7 +135,8 @@ export class OnnxRunner implements ModelRunner {
         const embedded = await this.labels.embed(rows[group[0] ?? 0]?.labels ?? []);
         feeds[this.kind.labelsInput] = new ort.Tensor('float32', embedded.data, embedded.dims);
       }
-      const asking = group.filter((i) => (rows[i]?.relations?.labels.length ?? 0) > 0);
+      // Relations only where the model has a relation head (the engine refuses them for other models).
+      const asking = this.relationHead === undefined ? [] : group.filter((i) => (rows[i]?.relations?.labels.length ?? 0) > 0);
       const t1 = performance.now();
       const output = await this.session.run(feeds, asking.length > 0 ? [...this.kind.outputs] : ['logits']);
       const t2 = performance.now();
