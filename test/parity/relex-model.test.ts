@@ -4,7 +4,7 @@
 // on the two micro checkpoints, in test/fixtures/relex-parity.json (test/parity/relex_fixture.py),
 // against our runner on the same weights as native-models/export_relex.py exports them
 // (test/fixtures/relex-{span,token}-micro). Entities and relations identical and in order (spans,
-// labels, head and tail entity indices); scores within SCORE_TOLERANCE.
+// labels, head and tail entity indices); scores within SCORE_TOLERANCE (tolerance.ts, shared).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,13 +12,7 @@ import { OnnxRunner } from '../../src/worker/onnx-runner.js';
 import { ROOT } from '../support/paths.js';
 import { relexMicroDir, type RelexMicro } from '../support/relex-micro.js';
 import { extract } from './adapter.js';
-
-/**
- * float32 score tolerance. 1e-5 for now, one constant here: the shared, measured CPU-independence
- * tolerance (issue 23) replaces it when it lands. Our graphs run in ONNX Runtime, upstream's in
- * PyTorch; export_relex.py measured relation logits within 1.3e-5 of PyTorch's, probabilities less.
- */
-const SCORE_TOLERANCE = 1e-5;
+import { SCORE_TOLERANCE } from './tolerance.js';
 
 type PyEntity = [number, number, string, number];
 type PyRelation = [number, number, string, number];
