@@ -70,5 +70,5 @@ export function answerMembers(answer: TextAnswer, partial = false): string {
 
 /** The per-text answer's OpenAPI schema, from the same table. */
 export function answerProperties(): Record<string, TSchema> {
-  return Object.fromEntries(ANSWER_MEMBERS.map((member) => [member.name, member.schema]));
+  return Object.fromEntries(ANSWER_MEMBERS.map((member) => [member.name, member.askedWith === undefined ? member.schema : Type.Optional(member.schema)]));
 }
