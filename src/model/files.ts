@@ -43,6 +43,19 @@ export function wantedFiles(quantization: Quantization): string[] {
   return ['gliner_config.json', 'tokenizer.json', 'tokenizer_config.json', ...onnx, ...onnx.map((f) => `onnx/${f}`)];
 }
 
+/**
+ * The files a model's kind needs beside its ONNX file, from its gliner_config.json: a bi-encoder's
+ * label encoder and its tokenizer, a relation-extraction model's relation head
+ * (native-models/export_relex.py). A hub download fetches those the repository has, next to the
+ * ONNX file it chose (or at the top), before that file, as readModelDir finds them.
+ */
+export function companionFiles(configJson: unknown): string[] {
+  const raw = (typeof configJson === 'object' && configJson !== null ? configJson : {}) as { labels_encoder?: unknown; relations_layer?: unknown };
+  // Present as upstream's class choice reads it (gliner-config.ts kindOfConfig): set and not null.
+  const present = (value: unknown): boolean => value !== undefined && value !== null;
+  return [...(present(raw.labels_encoder) ? ['labels_encoder.onnx', 'labels_tokenizer.json'] : []), ...(present(raw.relations_layer) ? ['relex_entities.onnx', 'relex_pairs.onnx'] : [])];
+}
+
 function findOnnx(dir: string, quantization: Quantization): { file: string; quantization: Exclude<Quantization, 'auto'> } {
   const order: Exclude<Quantization, 'auto'>[] = quantization === 'auto' ? ['fp32', 'int8', 'fp16'] : [quantization];
   for (const q of order) {

@@ -56,7 +56,8 @@ describe.skipIf(skipWithout('playground relations', NEEDS_CHROMIUM))(`playground
     const body = (await response.json()) as { relations: Relation[] };
     expect(body.relations).toHaveLength(3);
     await page.locator('#output[data-state="final"]').waitFor();
-    const rows = await page.locator('#relations-body tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    const trs = await page.locator('#relations-body tr').all();
+    const rows = await Promise.all(trs.map((tr) => tr.locator('td').allTextContents()));
     expect(rows).toHaveLength(body.relations.length);
     const first = body.relations[0] as Relation;
     expect(rows[0]?.[0]).toContain(first.head.text);
