@@ -131,6 +131,24 @@ describe('relations over REST, batch, WebSocket and OIP (micro relex span model)
     }
   });
 
+  it('WebSocket, a long text: each window message carries its own relations (indices into its own entities), then the final message', async () => {
+    const text = `${group.texts.slice(2, 4).join(' ')} ${'The committee talked for hours about nothing at all. '.repeat(4)}${group.texts.slice(2, 4).join(' ')}`;
+    const client = await connect(srv.url.replace(/^http/, 'ws') + '/api/v1/stream');
+    try {
+      client.send({ id: 'w', ...request({ text }) });
+      const messages = await client.waitFor((all) => all.some((m) => m.id === 'w' && m.done === true));
+      const windows = messages.filter((m) => m.id === 'w' && m.done === false) as unknown as (TextAnswer & { window: number })[];
+      expect(windows.length).toBe(planText(text, WINDOW).windows.length);
+      for (const window of windows) expect(endsAreEntities(window)).toEqual([]);
+      expect(windows.filter((w) => (w.relations ?? []).length > 0).length).toBeGreaterThan(1);
+      const final = messages.find((m) => m.id === 'w' && m.done === true) as unknown as TextAnswer;
+      expect(endsAreEntities(final)).toEqual([]);
+      expect(final.relations?.length).toBeGreaterThan(0);
+    } finally {
+      client.close();
+    }
+  });
+
   it('OIP: a "relations" BYTES input, relation_threshold as a parameter, a "relations" output per text; metadata lists both', async () => {
     const base = `${srv.url}/v2/models/gliner`;
     const texts = group.texts.slice(2, 4);
