@@ -36,6 +36,7 @@ export function checkRelations(inputs: PredictInputs, limits: RequestLimits, mod
   const relations = inputs.relations?.labels;
   if (relations === undefined) return;
   if (model.relations !== true) throw new GlinerError('VALIDATION_FAILED', `Field "relations": the served model (${model.id}) has no relation head; only relation-extraction models (docs/relations.md) take relation labels.`);
+  if (relations.length === 0) throw new GlinerError('VALIDATION_FAILED', 'Field "relations": give at least one relation label, or leave the field out.');
   const most = limits.maxRelationLabels ?? RELATION_DEFAULTS.maxRelationLabels;
   if (relations.length > most) throw new GlinerError('LIMIT_EXCEEDED', `Field "relations": at most ${most} relation labels are allowed (got ${relations.length}; MAX_RELATION_LABELS).`);
   relations.forEach((label, i) => {

@@ -181,6 +181,13 @@ describe('relations over REST, batch, WebSocket and OIP (micro relex span model)
     const blank = await post(`${srv.url}/api/v1/predict`, { text: 'Paris', labels: ['location'], relations: [' '] });
     expect([blank.status, errorCode(blank)]).toEqual([400, 'VALIDATION_FAILED']);
     expect(JSON.stringify(blank.body)).toContain('relations.0');
+    const none = await post(`${srv.url}/v2/models/gliner/infer`, { inputs: [
+      { name: 'text', shape: [1], datatype: 'BYTES', data: ['Paris'] },
+      { name: 'labels', shape: [1], datatype: 'BYTES', data: ['location'] },
+      { name: 'relations', shape: [0], datatype: 'BYTES', data: [] },
+    ] });
+    expect([none.status, none.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+    expect(none.body.error).toContain('"relations": give at least one relation label');
   });
 
   it('the candidate-pair bound: at threshold 0 every span is an entity, past MAX_RELATION_PAIRS: 400 naming the bound; a neighbour is answered', async () => {
