@@ -1,4 +1,4 @@
-// Relation extraction served end to end: the real server on the micro relex span model
+// Relation extraction served end to end: the real server on the micro relex span (and token) model
 // (test/fixtures/relex-span-micro) over real sockets. REST predict and batch, the WebSocket's final
 // message and the Open Inference Protocol's `relations` output answer what upstream's PyTorch
 // inference gave for the same texts (test/fixtures/relex-parity.json); the limits refuse with 400s
@@ -37,15 +37,15 @@ const PAIRS = 30_000;
 const WINDOW = { windowWords: 24, overlapWords: 13, labelsPerRow: 25 };
 
 /** The group's request for `fields` (texts, and any option to override). */
-const request = (fields: Record<string, unknown>): Record<string, unknown> => ({
-  labels: group.labels, relations: group.relations, threshold: group.threshold, relation_threshold: group.relation_threshold, flat_ner: group.flat_ner, multi_label: group.multi_label, ...fields,
+const request = (fields: Record<string, unknown>, of: Group = group): Record<string, unknown> => ({
+  labels: of.labels, relations: of.relations, threshold: of.threshold, relation_threshold: of.relation_threshold, flat_ner: of.flat_ner, multi_label: of.multi_label, ...fields,
 });
 /** The group's text with the most relations (Merkel and Macron in Berlin: 40). */
 const RICH = 2;
 
 /** Differences between a served answer and upstream's for text `t` of the group (empty: the same). */
-function differences(answer: TextAnswer, t: number): string[] {
-  const want = group.expected[t];
+function differences(answer: TextAnswer, t: number, of: Group = group): string[] {
+  const want = of.expected[t];
   if (want === undefined) return [`no expected answer for text ${t}`];
   const problems: string[] = [];
   const keys = (list: readonly unknown[][]): string => JSON.stringify(list.map((x) => x.slice(0, 3)));
@@ -225,6 +225,29 @@ describe('relations over REST, batch, WebSocket and OIP (micro relex span model)
     expect(relations.filter((r) => !inOneWindow(r))).toEqual([]);
     // Windows past the first give relations too, their indices shifted into the merged entities.
     expect(relations.some((r) => r.head.start > text.length / 2 && r.tail.start > text.length / 2)).toBe(true);
+  });
+});
+
+describe('relations from the token-level relex model (micro relex token model)', () => {
+  const tokenGroup = fixture.groups.find((g) => g.id === 'token-flat-e0.5-r0.9') as Group;
+  let srv: RunningServer;
+  let model: { dir: string; remove: () => void };
+  beforeAll(async () => {
+    model = relexMicroDir('token');
+    // Its random weights give tens of thousands of candidate pairs per text: the bound is lifted here.
+    srv = await startServer({ env: { MODEL: model.dir, WORKERS: '1', RATE_LIMIT_PER_SECOND: '0', MAX_RELATION_PAIRS: '1000000' } });
+  }, 120_000);
+  afterAll(async () => {
+    await srv?.stop();
+    model?.remove();
+  });
+
+  it('batch: every text as upstream answered it', async () => {
+    const answer = await post(`${srv.url}/api/v1/predict/batch`, request({ texts: tokenGroup.texts }, tokenGroup));
+    expect(answer.status).toBe(200);
+    const results = answer.body.results as TextAnswer[];
+    expect(results.reduce((sum, r) => sum + (r.relations?.length ?? 0), 0)).toBeGreaterThan(0);
+    expect(results.flatMap((result, t) => differences(result, t, tokenGroup))).toEqual([]);
   });
 });
 
