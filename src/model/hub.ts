@@ -15,7 +15,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GlinerError } from '../errors.js';
 import { companionFiles, type Quantization } from './files.js';
-import { completeFiles, exists, findCachedSnapshot, isHubId, localPath, onnxCandidates, OPTIONAL, refFiles, repoCacheDir, REQUIRED, SAFE_KEY, writeAtomically, type HubSnapshot } from './hub-cache.js';
+import { companionPlaces, completeFiles, exists, findCachedSnapshot, isHubId, localPath, onnxCandidates, OPTIONAL, refFiles, repoCacheDir, REQUIRED, SAFE_KEY, writeAtomically, type HubSnapshot } from './hub-cache.js';
 import { downloadFile, head, RetryableError, withRetries, type Context, type DownloadEvent, type FileMeta } from './hub-transfer.js';
 
 export { isHubId, repoCacheDir, findCachedSnapshot, type HubSnapshot } from './hub-cache.js';
@@ -185,8 +185,7 @@ export async function downloadHubModel(options: HubDownloadOptions): Promise<Hub
     // The kind's companions (label encoder, relation head): beside the ONNX file, else at the top.
     const config = JSON.parse(await readFile(localPath(snapshotDir, REQUIRED[0]), 'utf8')) as unknown;
     for (const name of companionFiles(config)) {
-      const places = onnx.includes('/') && name.endsWith('.onnx') ? [`${path.posix.dirname(onnx)}/${name}`, name] : [name];
-      for (const place of places) {
+      for (const place of companionPlaces(onnx, name)) {
         const found = (await exists(localPath(snapshotDir, place))) ? 'cached' : await headAt(place);
         if (found === 'missing') continue;
         if (found === 'cached') files.push(place);

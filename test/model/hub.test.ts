@@ -427,6 +427,10 @@ describe('downloadHubModel', () => {
     const files = readModelDir(snapshot.dir);
     expect(files.relexHeads).toEqual({ entitiesPath: path.join(snapshot.dir, 'onnx', 'relex_entities.onnx'), pairsPath: path.join(snapshot.dir, 'onnx', 'relex_pairs.onnx') });
     expect(files.labelsEncoder?.onnxPath).toBe(path.join(snapshot.dir, 'labels_encoder.onnx'));
+    // A cached snapshot without its relation head is not complete: the next start fetches what is missing.
+    expect((await downloadHubModel(options())).downloaded).toEqual([]);
+    rmSync(path.join(snapshot.dir, 'onnx', 'relex_pairs.onnx'));
+    expect((await downloadHubModel(options())).downloaded).toEqual(['onnx/relex_pairs.onnx']);
     hub.reset();
     cacheDir = mkdtempSync(path.join(tempRoot, 'cache-'));
     await downloadHubModel(options());
