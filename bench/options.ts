@@ -1,6 +1,6 @@
 // Bench options: what the CLI flags turn into, validated in one place.
 import { parsePeer, type Peer } from './peers.js';
-import { SCENARIO_NAMES, type ScenarioName } from './scenarios.js';
+import { DEFAULT_SCENARIOS, SCENARIO_NAMES, type ScenarioName } from './scenarios.js';
 
 export interface Variant {
   readonly name: string;
@@ -138,7 +138,7 @@ export function resolveOptions(raw: Record<string, unknown>): BenchOptions {
   const rates = rateText === 'auto' ? 'auto' : rateText === 'none' || rateText === '' ? [] : parseList(rateText, '--rates');
   const rawOrder = str('rawOrder') ?? 'sorted';
   if (rawOrder !== 'sorted' && rawOrder !== 'arrival') throw new Error(`--raw-order: "sorted" or "arrival", got "${rawOrder}"`);
-  const scenarios = parseScenarios(str('scenarios') ?? (quick ? 'short,batch,stream' : SCENARIO_NAMES.join(',')));
+  const scenarios = parseScenarios(str('scenarios') ?? (quick ? 'short,batch,stream' : DEFAULT_SCENARIOS.join(',')));
   const rawScenario = parseScenarios(str('rawScenario') ?? 'short', '--raw-scenario')[0] ?? 'short';
   const check = raw.check === true ? 'default' : str('check');
   const peers = ((raw.peer as string[] | undefined) ?? []).map(parsePeer);

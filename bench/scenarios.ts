@@ -1,12 +1,19 @@
 // The benchmark scenarios. Each one is a function from a request number k to the request's texts and
 // labels; request(k) differs for every k (a different sentence, or sentence window, and label set),
 // so no run ever sends one body over and over — except `repeat`, which measures the result cache:
-// a share of its requests (--repeat-share) are one of a few popular bodies.
+// a share of its requests (--repeat-share) are one of a few popular bodies. `relations` asks a
+// relation-extraction model for relations too; it runs only when named (--scenarios relations).
 import type { Corpus } from './corpus.js';
 import { rng, shuffle } from './corpus.js';
 
-export const SCENARIO_NAMES = ['short', 'mixed', 'long', 'labels', 'batch', 'stream', 'repeat'] as const;
+export const SCENARIO_NAMES = ['short', 'mixed', 'long', 'labels', 'batch', 'stream', 'repeat', 'relations'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
+
+/** What a run without --scenarios measures: all but `relations`, which needs a relation-extraction model. */
+export const DEFAULT_SCENARIOS: readonly ScenarioName[] = SCENARIO_NAMES.filter((name) => name !== 'relations');
+
+/** The relation labels of the relations scenario (a prime number of sets, as the label sets). */
+const RELATION_SETS: readonly (readonly string[])[] = [['works for', 'located in', 'part of'], ['founded', 'born in'], ['works with', 'located in', 'member of', 'owns'], ['headquartered in', 'works for'], ['part of', 'born in', 'founded']];
 
 /** How a scenario's requests reach the server. */
 export type Transport = 'predict' | 'batch' | 'stream';
@@ -14,6 +21,8 @@ export type Transport = 'predict' | 'batch' | 'stream';
 export interface RequestInput {
   readonly texts: readonly string[];
   readonly labels: readonly string[];
+  /** Relation labels (the relations scenario). */
+  readonly relations?: readonly string[];
 }
 
 export interface Scenario {
@@ -31,6 +40,7 @@ export const SCENARIO_DESCRIPTIONS: Record<ScenarioName, string> = {
   batch: 'POST /predict/batch, 8 sentences per request, 3-6 labels',
   stream: 'WebSocket /stream, one message per request, mixed lengths (1-8 sentences)',
   repeat: 'POST /predict, mixed lengths (1-8 sentences); a share (--repeat-share, default 0.5) repeat one of 32 popular bodies, the rest are unique',
+  relations: 'POST /predict, one sentence, 3-6 labels and 2-4 relation labels (relation-extraction models only; run when named)',
 };
 
 /** Popular bodies of the repeat scenario. */
@@ -108,6 +118,8 @@ export function makeScenario(name: ScenarioName, corpus: Corpus, options: Scenar
       const counts = [1, 2, 1, 4, 1, 1, 8, 2];
       return { name, transport: 'stream', description, request: (k) => ({ texts: [consecutive(k, counts[k % counts.length] as number)], labels: smallLabels(k) }) };
     }
+    case 'relations':
+      return { name, transport: 'predict', description, request: (k) => ({ texts: [sentence(k)], labels: smallLabels(k), relations: RELATION_SETS[k % RELATION_SETS.length] }) };
     case 'repeat': {
       const counts = [1, 2, 1, 4, 1, 1, 8, 2];
       const share = options.repeatShare ?? 0.5;
@@ -129,13 +141,14 @@ export function makeScenario(name: ScenarioName, corpus: Corpus, options: Scenar
 /** The HTTP or WebSocket body of request k. */
 export function bodyOf(scenario: Scenario, k: number): string {
   const input = scenario.request(k);
+  const relations = input.relations === undefined ? {} : { relations: input.relations };
   switch (scenario.transport) {
     case 'predict':
-      return JSON.stringify({ text: input.texts[0] ?? '', labels: input.labels });
+      return JSON.stringify({ text: input.texts[0] ?? '', labels: input.labels, ...relations });
     case 'batch':
-      return JSON.stringify({ texts: input.texts, labels: input.labels });
+      return JSON.stringify({ texts: input.texts, labels: input.labels, ...relations });
     case 'stream':
-      return JSON.stringify({ id: k, text: input.texts[0] ?? '', labels: input.labels });
+      return JSON.stringify({ id: k, text: input.texts[0] ?? '', labels: input.labels, ...relations });
   }
 }
 

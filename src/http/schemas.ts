@@ -3,7 +3,7 @@
 // from the service (service/wire.ts, service/answer.ts), shared with every transport.
 import { Type, type Static } from '@sinclair/typebox';
 import { answerProperties } from '../service/answer.js';
-import { OPTION_FIELDS as Options } from '../service/wire.js';
+import { OPTION_FIELDS as Options, RELATIONS_FIELD } from '../service/wire.js';
 
 const Label = Type.String({ minLength: 1, description: 'An entity type in natural language, passed to the model verbatim.' });
 
@@ -12,6 +12,7 @@ export const PredictBody = Type.Object(
     text: Type.String({ description: 'The text to analyse. Offsets in the answer count Unicode code points.' }),
     labels: Type.Optional(Type.Array(Label, { minItems: 1, description: 'Entity types to look for.' })),
     entity_type: Type.Optional(Type.String({ minLength: 1, description: 'A single entity type (alternative to labels).' })),
+    relations: RELATIONS_FIELD,
     ...Options,
   },
   { additionalProperties: false, examples: [{ text: 'I work at Microsoft based in Seattle, Washington.', entity_type: 'ORGANIZATION' }] },
@@ -23,6 +24,7 @@ export const BatchBody = Type.Object(
     texts: Type.Array(Type.String(), { minItems: 1, description: 'Texts to analyse, each with the same labels.' }),
     labels: Type.Optional(Type.Array(Label, { minItems: 1, description: 'Entity types to look for.' })),
     entity_type: Type.Optional(Type.String({ minLength: 1, description: 'A single entity type (alternative to labels).' })),
+    relations: RELATIONS_FIELD,
     ...Options,
   },
   { additionalProperties: false, examples: [{ texts: ['Ada Lovelace was born in London.', 'Apple opened an office in Paris.'], labels: ['person', 'organization', 'location'] }] },
@@ -34,6 +36,7 @@ export const StreamMessage = Type.Object(
     id: Type.Union([Type.String({ maxLength: 128 }), Type.Number()], { description: 'Client-chosen id, echoed on every answer.' }),
     text: Type.String(),
     labels: Type.Array(Label, { minItems: 1 }),
+    relations: RELATIONS_FIELD,
     ...Options,
   },
   { additionalProperties: false },

@@ -17,7 +17,7 @@ import type { Metrics } from '../metrics/registry.js';
 import { answerMembers } from '../service/answer.js';
 import type { ServiceHost } from '../service/host.js';
 import type { ServiceAnswer } from '../service/request.js';
-import { decodeOptions, singleTextFields } from '../service/wire.js';
+import { predictInputs, singleTextFields } from '../service/wire.js';
 import { requestCacheStatus } from '../engine/cached-engine.js';
 import { captureHeaders, remoteAddress, requestIdOf } from './context.js';
 import { sendError, type Exchange } from './respond.js';
@@ -133,7 +133,7 @@ export function registerStream(app: TemplatedApp, deps: StreamDeps): StreamHandl
     deps.service.handle(
       {
         operation: 'predict',
-        inputs: { texts: [message.text], labels: message.labels, options: decodeOptions(message) },
+        inputs: predictInputs([message.text], message.labels, message, message.relations),
         fields: singleTextFields('labels'),
         onPartial: (update) => {
           if (update.windows > 1) sendText(ws, `{"id":${idJson},"window":${update.window},"windows":${update.windows},${answerMembers(update.answer, true)},"done":false}`);

@@ -5,7 +5,7 @@
 import type { CacheStatus } from '../engine/cached-engine.js';
 import type { StageTimings, WindowUpdate } from '../engine/engine.js';
 import type { DecodeOptions } from '../inference/decode.js';
-import type { TextAnswer } from '../worker/messages.js';
+import type { RelationTask, TextAnswer } from '../worker/messages.js';
 
 /** The loaded model as answers, readiness and metrics name it. */
 export interface ModelSummary {
@@ -20,6 +20,8 @@ export interface ModelSummary {
   readonly intraOpThreads: number;
   /** Threads of the solo session (SOLO_SESSION); 0 = none. */
   readonly soloThreads: number;
+  /** The model has a relation head (a relex kind): requests may ask for `relations`. */
+  readonly relations?: boolean;
 }
 
 /** Texts and labels, and how to decode: the inputs of `predict`. */
@@ -27,6 +29,8 @@ export interface PredictInputs {
   readonly texts: readonly string[];
   readonly labels: readonly string[];
   readonly options: DecodeOptions;
+  /** Relation-extraction models: the relation labels asked for and their threshold (docs/relations.md). */
+  readonly relations?: RelationTask;
 }
 
 /** How the transport names what the client sent, so that a limit error names the client's own field. */

@@ -5,7 +5,7 @@
 // start and end events are the host's (host.ts), which holds this object once it exists.
 import type { Predictor } from '../engine/cached-engine.js';
 import { requestCacheStatus } from '../engine/cached-engine.js';
-import { checkPredict, type RequestLimits } from './limits.js';
+import { checkPredict, checkRelations, type RequestLimits } from './limits.js';
 import type { Caller, ModelSummary, ServiceAnswer, ServiceRequest } from './request.js';
 
 export interface ServiceSettings extends RequestLimits {
@@ -25,8 +25,9 @@ export class PredictService {
   async handle(request: ServiceRequest, caller: Caller): Promise<ServiceAnswer> {
     const { inputs } = request;
     checkPredict(inputs, this.settings, request.fields);
+    checkRelations(inputs, this.settings, this.model);
     const submission = this.predictor.submit(
-      { texts: inputs.texts, labels: inputs.labels, options: inputs.options },
+      { texts: inputs.texts, labels: inputs.labels, options: inputs.options, ...(inputs.relations === undefined ? {} : { relations: inputs.relations }) },
       {
         timeoutMs: caller.timeoutMs ?? this.settings.requestTimeoutMs,
         tenant: caller.tenant,

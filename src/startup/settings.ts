@@ -122,6 +122,7 @@ export function resolveSettings(config: Config, model: ModelFacts, machine: Mach
     graphOptimization: config.graphOptimization,
     intraOpSpinning: config.intraOpSpinning,
     labelCacheSize: config.labelCacheSize,
+    maxRelationPairs: config.maxRelationPairs,
   };
   const budget = batchBudget(config);
   return {
@@ -145,6 +146,7 @@ export function resolveSettings(config: Config, model: ModelFacts, machine: Mach
       maxLabels: config.maxLabels,
       maxLabelChars: config.maxLabelChars,
       maxBatchTexts: config.maxBatchTexts,
+      maxRelationLabels: config.maxRelationLabels,
       requestTimeoutMs: config.requestTimeoutMs,
     },
     cache: config.cacheMaxBytes === 0

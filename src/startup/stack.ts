@@ -4,6 +4,7 @@
 import { Batcher } from '../engine/batcher.js';
 import { CachedEngine, type Predictor } from '../engine/cached-engine.js';
 import { Engine } from '../engine/engine.js';
+import { modelKind } from '../inference/kinds/index.js';
 import type { Logger } from '../logging.js';
 import { batcherMetrics, cacheMetrics } from '../metrics/hooks.js';
 import type { Metrics } from '../metrics/registry.js';
@@ -53,6 +54,7 @@ export async function startStack(settings: Settings, model: LoadedModel, deps: S
     workers: pool.size,
     intraOpThreads: pool.intraOpThreads,
     soloThreads: pool.soloThreads,
+    relations: modelKind(model.config).relex !== undefined,
   };
   // The result cache lives in this process only: a model change (a new process) starts it empty.
   const key = `${summary.id}@${summary.revision}/${summary.quantization}`;

@@ -55,7 +55,7 @@ describe('resolveSettings', () => {
     expect(settings.pool).toMatchObject({ workers: 2, runner: { modelDir: '/models/m', intraOpThreads: 2 }, solo: { intraOpThreads: 4, intraOpSpinning: true, forceSpinningStop: true } });
     expect(settings.batcher).toMatchObject({ maxInflight: 2, solo: true, maxBatchRows: 1, maxBatchTokens: 2048, maxQueueRows: 4096, maxQueueWaitSeconds: 3 });
     expect(settings.engine).toEqual({ limits: { windowWords: 384, overlapWords: 32, labelsPerRow: 25, promptLabels: true }, maxEntities: 5000 });
-    expect(settings.service).toEqual({ maxTextChars: 100000, maxLabels: 100, maxLabelChars: 100, maxBatchTexts: 64, requestTimeoutMs: 30000 });
+    expect(settings.service).toEqual({ maxTextChars: 100000, maxLabels: 100, maxLabelChars: 100, maxBatchTexts: 64, maxRelationLabels: 25, requestTimeoutMs: 30000 });
     expect(settings.cache).toEqual({ maxBytes: 67108864, ttlSeconds: 300, sharedAcrossKeys: false, maxEntities: 5000 });
   });
 

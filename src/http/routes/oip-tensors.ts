@@ -1,12 +1,14 @@
 // The Open Inference Protocol's inference request, read into our predict request: the schema of the
 // JSON body (KServe's rest_predict_v2.yaml, inference_request, narrowed to what this model takes),
-// the `text` and `labels` BYTES tensors, the decoding options as request parameters, and which
-// outputs the client asked for. Everything that is refused is a 400 naming the offending part.
+// the `text` and `labels` BYTES tensors (and `relations`, the relation labels, for relation-extraction
+// models), the decoding options as request parameters, and which outputs the client asked for.
+// An output that answers only when asked (service/answer.ts `askedWith`: relations) is among the
+// default outputs when its input is given. Everything that is refused is a 400 naming the offending part.
 import { Type, type Static } from '@sinclair/typebox';
 import { GlinerError } from '../../errors.js';
-import type { DecodeOptions } from '../../inference/decode.js';
 import { ANSWER_MEMBERS } from '../../service/answer.js';
-import { decodeOptions, OPTION_FIELDS } from '../../service/wire.js';
+import type { PredictInputs } from '../../service/request.js';
+import { OPTION_FIELDS, predictInputs } from '../../service/wire.js';
 
 const Parameters = Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]));
 
@@ -33,12 +35,14 @@ export type InferRequest = Static<typeof InferRequest>;
 /** One output tensor per member of a text's answer (service/answer.ts). */
 export const OUTPUTS: readonly string[] = ANSWER_MEMBERS.map((member) => member.name);
 
+/** The input tensors: texts, entity labels, relation labels. */
+const INPUTS: readonly string[] = ['text', 'labels', 'relations'];
+
 export interface InferInputs {
-  readonly texts: string[];
+  /** Texts, labels, options and relation labels, as the service takes them. */
+  readonly predict: PredictInputs;
   /** The text tensor's shape, given back as the outputs' shape. */
   readonly shape: number[];
-  readonly labels: string[];
-  readonly options: DecodeOptions;
   readonly outputs: readonly string[];
 }
 
@@ -70,16 +74,20 @@ function only(inputs: readonly Input[], name: string): Input {
 }
 
 export function readInferRequest(body: InferRequest): InferInputs {
-  const unknown = body.inputs.find((input) => input.name !== 'text' && input.name !== 'labels');
-  if (unknown !== undefined) throw new GlinerError('VALIDATION_FAILED', `Unknown input "${unknown.name}": this model takes "text" and "labels".`);
+  const unknown = body.inputs.find((input) => !INPUTS.includes(input.name));
+  if (unknown !== undefined) throw new GlinerError('VALIDATION_FAILED', `Unknown input "${unknown.name}": this server takes "text", "labels" and, for relation-extraction models, "relations".`);
   const text = strings(only(body.inputs, 'text'));
   const labels = strings(only(body.inputs, 'labels'));
   if (text.values.length === 0) throw new GlinerError('VALIDATION_FAILED', 'Input "text": at least one text is required.');
   if (labels.values.length === 0) throw new GlinerError('VALIDATION_FAILED', 'Input "labels": at least one label is required.');
-  const outputs = (body.outputs ?? OUTPUTS.map((name) => ({ name, parameters: undefined }))).map((output) => {
-    if (!OUTPUTS.includes(output.name)) throw new GlinerError('VALIDATION_FAILED', `Unknown output "${output.name}": this model gives ${OUTPUTS.map((n) => `"${n}"`).join(' and ')}.`);
+  const given = (member: (typeof ANSWER_MEMBERS)[number]): boolean => member.askedWith === undefined || body.inputs.some((input) => input.name === member.askedWith);
+  const relationsInput = body.inputs.some((input) => input.name === 'relations') ? strings(only(body.inputs, 'relations')).values : undefined;
+  const outputs = (body.outputs ?? ANSWER_MEMBERS.filter(given).map((member) => ({ name: member.name, parameters: undefined }))).map((output) => {
+    const member = ANSWER_MEMBERS.find((m) => m.name === output.name);
+    if (member === undefined) throw new GlinerError('VALIDATION_FAILED', `Unknown output "${output.name}": this server gives ${OUTPUTS.map((n) => `"${n}"`).join(', ')}.`);
+    if (!given(member)) throw new GlinerError('VALIDATION_FAILED', `Output "${output.name}" needs the input "${member.askedWith ?? ''}".`);
     if (output.parameters?.binary_data === true) throw new GlinerError('VALIDATION_FAILED', `Output "${output.name}": the binary data extension is not supported; ask for JSON data.`);
     return output.name;
   });
-  return { texts: text.values, shape: text.shape, labels: labels.values, options: decodeOptions(body.parameters ?? {}), outputs };
+  return { predict: predictInputs(text.values, labels.values, body.parameters ?? {}, relationsInput), shape: text.shape, outputs };
 }
