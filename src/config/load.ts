@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
 import { Value } from '@sinclair/typebox/value';
 import { GlinerError } from '../errors.js';
+import { otelEnvExample } from './otel.js';
 import { ConfigSchema, SETTINGS, type Config, type SettingKey } from './schema.js';
 
 export interface ConfigSources {
@@ -21,15 +22,26 @@ function fromString(key: SettingKey, raw: string): unknown {
   return Value.Convert(setting.schema, raw);
 }
 
-export function loadConfig(sources: ConfigSources = {}): Config {
+/**
+ * The variables the server reads: the environment over the .env file's lines. loadConfig reads its
+ * settings from it, and the tracing module its OTEL_* variables (src/config/otel.ts).
+ */
+export function readEnvironment(sources: Pick<ConfigSources, 'env' | 'envFile'> = {}): Readonly<Record<string, string | undefined>> {
   const env = sources.env ?? process.env;
   const envFile = sources.envFile ?? '.env';
   const fileValues: Record<string, string> = envFile !== false && existsSync(envFile) ? parseDotenv(readFileSync(envFile)) : {};
+  const merged: Record<string, string | undefined> = { ...fileValues };
+  for (const [name, value] of Object.entries(env)) if (value !== undefined) merged[name] = value; // set but empty still hides the file's line
+  return merged;
+}
+
+export function loadConfig(sources: ConfigSources = {}): Config {
+  const env = readEnvironment(sources);
   const candidate: Record<string, unknown> = {};
   for (const key of KEYS) {
     const name = SETTINGS[key].env;
     const override = sources.overrides?.[key];
-    const raw = override ?? env[name] ?? fileValues[name];
+    const raw = override ?? env[name];
     if (raw === undefined || raw === '') continue;
     candidate[key] = typeof raw === 'string' ? fromString(key, raw) : raw;
   }
@@ -37,7 +49,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     const follows = followed(key);
     if (candidate[key] === undefined && follows !== undefined && candidate[follows] !== undefined) candidate[key] = candidate[follows];
   }
-  if ((env.NODE_ENV ?? fileValues.NODE_ENV) === 'production') candidate.production = true;
+  if (env.NODE_ENV === 'production') candidate.production = true;
   const withDefaults = Value.Default(ConfigSchema, candidate);
   const problems = [...Value.Errors(ConfigSchema, withDefaults)].map((error) => {
     const key = error.path.split('/')[1] as SettingKey | undefined;
@@ -110,5 +122,6 @@ export function envExample(): string {
     lines.push(`# ${setting.env}=${value === undefined ? '' : Array.isArray(value) ? value.join(',') : JSON.stringify(value).replace(/^"|"$/g, '')}`);
     lines.push('');
   }
+  lines.push(...otelEnvExample());
   return lines.join('\n');
 }
