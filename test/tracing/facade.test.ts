@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tracingSettings } from '../../src/config/otel.js';
 import { createTracing, NOOP_BATCH, NOOP_REQUEST, TRACING_OFF, type RequestTrace, type Tracing } from '../../src/tracing/index.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.js';
+import { renderWaterfall } from './waterfall.js';
 
 const CALLER_TRACE = '0af7651916cd43dd8448eb211c80319c';
 const CALLER_SPAN = 'b7ad6b7169203331';
@@ -191,6 +192,15 @@ describe.each(['http/protobuf', 'http/json'] as const)('tracing facade exported 
     expect(b.attributes['http.response.status_code']).toBeUndefined();
     expect(b.parentSpanId).toBeUndefined();
     expect(ids.b).toBe(`00-${b.traceId}-${b.spanId}-01`);
+  });
+
+  it('draw as a waterfall: every span, the batches\' links both ways', () => {
+    const html = renderWaterfall(spans, 'facade');
+    for (const name of new Set(spans.map((s) => s.name))) expect(html).toContain(`>${name}<`);
+    expect(html).toContain('→ batch 1');
+    expect(html).toContain('→ batch 2');
+    expect(html).toContain('← 3 requests');
+    expect(html.match(/<section>/g)?.length).toBe(new Set(spans.map((s) => s.traceId)).size);
   });
 
   it('carry no text, label or key anywhere', () => {
