@@ -13,13 +13,13 @@
 // 2. Worker context: postMessage round trips of a one-row batch task to an echo worker, with and
 //    without a traceparent string in the task, and the task's structured clone alone, interleaved.
 // Prints medians over rounds (ns per request, µs per round trip) and the ratios to "off".
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { tracingSettings } from '../../src/config/otel.js';
 import { createTracing, type RequestTrace, type Tracing } from '../../src/tracing/index.js';
+import { startSink } from './otlp-sink.js';
 
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '5' } } });
 const REQUESTS = Number(values.requests);
@@ -56,13 +56,6 @@ async function facadeNsPerRequest(tracing: Tracing): Promise<number> {
   }
   await tracing.flush();
   return ((performance.now() - started) * 1e6) / REQUESTS;
-}
-
-async function startSink(): Promise<{ url: string; stop(): void }> {
-  const code = "const s=require('http').createServer((q,r)=>{q.resume();q.on('end',()=>r.writeHead(200,{'content-type':'application/x-protobuf'}).end())});s.listen(0,'127.0.0.1',()=>console.log(s.address().port));";
-  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
-  return { url: `http://127.0.0.1:${chunk.toString().trim()}/v1/traces`, stop: () => child.kill() };
 }
 
 const ECHO = "const { parentPort } = require('node:worker_threads'); parentPort.on('message', (m) => parentPort.postMessage(m.batchId));";

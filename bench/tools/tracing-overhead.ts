@@ -21,6 +21,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { PeerRecord } from '../peers.js';
 import { startServer, type BenchServer } from '../server.js';
+import { startSink } from './otlp-sink.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const CLI = path.join(ROOT, 'dist/src/cli.js');
@@ -42,13 +43,6 @@ const VARIANTS = (sink: string): [string, Record<string, string>][] => [
   ['on100', { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: sink, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '1' }],
   ['on1', { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: sink, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.01' }],
 ];
-
-async function startSink(): Promise<{ url: string; stop(): void }> {
-  const code = "const s=require('http').createServer((q,r)=>{q.resume();q.on('end',()=>r.writeHead(200,{'content-type':'application/x-protobuf'}).end())});s.listen(0,'127.0.0.1',()=>console.log(s.address().port));";
-  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
-  return { url: `http://127.0.0.1:${chunk.toString().trim()}/v1/traces`, stop: () => child.kill() };
-}
 
 async function runBench(args: string[]): Promise<void> {
   const child = spawn(process.execPath, [CLI, 'bench', ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
