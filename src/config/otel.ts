@@ -4,7 +4,8 @@
 // they have no flags, their defaults and formats are the specification's, not ours, and several
 // come in pairs (a signal-specific variable over a general one). They are read here once, from the
 // same environment and .env file as the typed configuration, validated with every problem listed
-// (CONFIG_INVALID), and handed to the SDK explicitly: the SDK itself reads no variable.
+// (CONFIG_INVALID), and handed to the SDK explicitly (the OTLP exporter still reads its TLS and
+// compression variables from process.env by itself; docs/configuration.md says so).
 // docs/configuration.md carries otelMarkdown() and .env.example its lines; a test checks both.
 import { GlinerError } from '../errors.js';
 
