@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { tracingSettings } from '../../src/config/otel.js';
-import { createTracing, type RequestTrace, type Tracing } from '../../src/tracing/index.js';
+import { createTracing, type Tracing } from '../../src/tracing/index.js';
 import { startSink } from './otlp-sink.js';
 
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '5' } } });
@@ -27,8 +27,6 @@ const ROUNDS = Number(values.rounds);
 const CALLER = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00';
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
-interface Row { readonly trace: RequestTrace }
-const traceOf = (row: Row): RequestTrace => row.trace;
 const OUTCOME = { workerId: 0, paddedTokens: 40, rows: [{ tokens: 38 }], timings: { preprocessSeconds: 0.0002, inferenceSeconds: 0.004, postprocessSeconds: 0.0001 } };
 
 function oneRequest(tracing: Tracing, id: number): void {
@@ -39,7 +37,7 @@ function oneRequest(tracing: Tracing, id: number): void {
   request.planned(1, 1);
   request.cached('miss', 1);
   request.enqueued(1);
-  const batch = tracing.startBatch(id, [{ trace: request }], traceOf, false);
+  const batch = tracing.startBatch(id, 1, [request], [1], false);
   batch.exemplar();
   batch.done(OUTCOME);
   request.logFields();

@@ -70,8 +70,8 @@ export interface RequestTrace {
   enqueued(rows: number): void;
   /** The result cache's answer for `texts` texts. */
   cached(outcome: CacheOutcome, texts: number): void;
-  /** A plan or merge job for this request starts (`count`: texts to plan, rows to merge). */
-  startJob(kind: JobKind, count: number): JobTrace;
+  /** A plan or merge job for this request ran on a worker for `seconds`, ending now (ok: it did not fail). */
+  job(kind: JobKind, seconds: number, ok: boolean): void;
   /** The request is answered: its HTTP status (undefined on WebSocket) and error code if it failed. */
   end(status: number | undefined, code: ErrorCode | undefined): void;
 }
@@ -87,12 +87,6 @@ export interface BatchTrace {
   failed(code: ErrorCode): void;
 }
 
-export interface JobTrace {
-  /** The job span's context, to put in the worker task; undefined when not recorded. */
-  traceparent(): string | undefined;
-  end(code?: ErrorCode): void;
-}
-
 export interface Tracing {
   /** Checked once where a call would need work to build its arguments (startBatch does it itself). */
   readonly enabled: boolean;
@@ -103,11 +97,10 @@ export interface Tracing {
    */
   startRequest(name: string, transport: Transport, traceparent: string | undefined, tracestate: string | undefined): RequestTrace;
   /**
-   * A batch leaves for a worker. `traceOf` maps a row to its request's trace (a module-level function,
-   * so the call allocates nothing when tracing is off). Also ends the queue span of each request
-   * whose last queued row this is.
+   * A batch of `rows` rows leaves for a worker, carrying `rowsOf[i]` rows of `requests[i]` (each
+   * request once). Also ends the queue span of each request whose last queued row this is.
    */
-  startBatch<R>(batchId: number, rows: readonly R[], traceOf: (row: R) => RequestTrace, solo: boolean): BatchTrace;
+  startBatch(batchId: number, rows: number, requests: readonly RequestTrace[], rowsOf: readonly number[], solo: boolean): BatchTrace;
   /** Export what has ended (tests; shutdown does it too). */
   flush(): Promise<void>;
   /** Flush and stop exporting (after the server has drained). */

@@ -8,7 +8,7 @@ import type { Tracing } from './api.js';
 import { TRACING_OFF } from './noop.js';
 
 export type * from './api.js';
-export { NOOP_BATCH, NOOP_JOB, NOOP_REQUEST, TRACING_OFF } from './noop.js';
+export { NOOP_BATCH, NOOP_REQUEST, TRACING_OFF } from './noop.js';
 
 export async function createTracing(settings: TracingSettings, serviceVersion: string, logger?: Logger): Promise<Tracing> {
   if (!settings.enabled) return TRACING_OFF;

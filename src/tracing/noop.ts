@@ -1,10 +1,8 @@
 // Tracing off: one frozen object per role, returned for every request, batch and job, so the call
 // sites cost a method call and allocate nothing. No OpenTelemetry code is loaded for these.
-import type { BatchTrace, JobTrace, RequestTrace, Tracing } from './api.js';
+import type { BatchTrace, RequestTrace, Tracing } from './api.js';
 
 const nothing = (): undefined => undefined;
-
-export const NOOP_JOB: JobTrace = Object.freeze({ traceparent: nothing, end: nothing });
 
 export const NOOP_REQUEST: RequestTrace = Object.freeze({
   recording: false,
@@ -18,7 +16,7 @@ export const NOOP_REQUEST: RequestTrace = Object.freeze({
   planned: nothing,
   enqueued: nothing,
   cached: nothing,
-  startJob: () => NOOP_JOB,
+  job: nothing,
   end: nothing,
 });
 

@@ -34,35 +34,26 @@ export class Recorder implements Tracing {
     return span.isRecording() ? new RequestSpan(this.tracer, span, startedAt) : new UnsampledRequest(span.spanContext());
   }
 
-  startBatch<R>(batchId: number, rows: readonly R[], traceOf: (row: R) => RequestTrace, solo: boolean): BatchTrace {
-    let sampled = false;
-    for (const row of rows) {
-      if (traceOf(row) instanceof RequestSpan) {
-        sampled = true;
-        break;
-      }
-    }
-    if (!sampled) return NOOP_BATCH; // no sampled request in it: the batch is not recorded either
-    const requests = new Map<RequestTrace, number>();
-    for (const row of rows) {
-      const request = traceOf(row);
-      requests.set(request, (requests.get(request) ?? 0) + 1);
-    }
+  startBatch(batchId: number, rows: number, requests: readonly RequestTrace[], rowsOf: readonly number[], solo: boolean): BatchTrace {
+    if (!requests.some((request) => request instanceof RequestSpan)) return NOOP_BATCH; // no sampled request in it: the batch is not recorded either
     const now = clock();
     const links: Link[] = [];
-    for (const [request, count] of requests) {
-      if (!(request instanceof RequestSpan)) continue;
+    requests.forEach((request, i) => {
+      if (!(request instanceof RequestSpan)) return;
+      const count = rowsOf[i] ?? 0;
       request.leftQueue(count, now);
       links.push({ context: request.context, attributes: { [ATTR.rows]: count } });
-    }
+    });
     const span = this.tracer.startSpan(SPAN.batch, {
       startTime: now,
       links,
-      attributes: { [ATTR.batchId]: batchId, [ATTR.rows]: rows.length, [ATTR.batchRequests]: requests.size, [ATTR.solo]: solo },
+      attributes: { [ATTR.batchId]: batchId, [ATTR.rows]: rows, [ATTR.batchRequests]: requests.length, [ATTR.solo]: solo },
     }, ROOT_CONTEXT);
     if (!span.isRecording()) return NOOP_BATCH;
     const batch = new BatchSpan(this.tracer, span, now);
-    for (const [request, count] of requests) if (request instanceof RequestSpan) batch.addRequest(request, count, batchId);
+    requests.forEach((request, i) => {
+      if (request instanceof RequestSpan) batch.addRequest(request, rowsOf[i] ?? 0, batchId);
+    });
     return batch;
   }
 

@@ -1,13 +1,12 @@
 // The spans of one request when tracing is on: the sampled request (a SERVER span with children for
-// admission, the queue wait, its rows in each batch and its plan/merge jobs), the sampled-out one
-// (its context only, for the response and the log line) and a job. Shared helpers for span times,
+// admission, the queue wait, its rows in each batch and its plan/merge jobs) and the sampled-out one
+// (its context only, for the response and the log line). Shared helpers for span times,
 // traceparent values and error status. Runs on the HTTP thread; constant work per call.
 import { performance } from 'node:perf_hooks';
 import { ROOT_CONTEXT, SpanStatusCode, trace, type Attributes, type Context, type Link, type Span, type SpanContext, type Tracer } from '@opentelemetry/api';
 import { httpStatusOf, type ErrorCode } from '../errors.js';
-import type { CacheOutcome, ExemplarLabels, JobKind, JobTrace, RefusalReason, RequestTrace, TraceLogFields } from './api.js';
+import type { CacheOutcome, ExemplarLabels, JobKind, RefusalReason, RequestTrace, TraceLogFields } from './api.js';
 import { ATTR, SPAN } from './names.js';
-import { NOOP_JOB } from './noop.js';
 
 /**
  * Now, in epoch milliseconds from the monotonic clock. Every span time is given this way: the SDK
@@ -58,22 +57,8 @@ export class UnsampledRequest implements RequestTrace {
   planned(): void {}
   enqueued(): void {}
   cached(): void {}
-  startJob(): JobTrace {
-    return NOOP_JOB;
-  }
+  job(): void {}
   end(): void {}
-}
-
-class JobSpan implements JobTrace {
-  constructor(private readonly span: Span) {}
-
-  traceparent(): string {
-    return traceparentOf(this.span.spanContext());
-  }
-
-  end(code?: ErrorCode): void {
-    endWithCode(this.span, code, code !== undefined, clock());
-  }
 }
 
 /** A sampled request. */
@@ -162,8 +147,9 @@ export class RequestSpan implements RequestTrace {
     else this.bypassed += texts;
   }
 
-  startJob(kind: JobKind, count: number): JobTrace {
-    return new JobSpan(this.child(kind === 'plan' ? SPAN.plan : SPAN.merge, clock(), { [kind === 'plan' ? ATTR.texts : ATTR.rows]: count }));
+  job(kind: JobKind, seconds: number, ok: boolean): void {
+    const now = clock();
+    endWithCode(this.child(kind === 'plan' ? SPAN.plan : SPAN.merge, Math.max(this.startedAt, now - seconds * 1000), {}), undefined, !ok, now);
   }
 
   end(status: number | undefined, code: ErrorCode | undefined): void {

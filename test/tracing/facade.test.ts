@@ -4,7 +4,7 @@
 // ids and the absence of any text, label or key are asserted on what arrived.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tracingSettings } from '../../src/config/otel.js';
-import { createTracing, NOOP_BATCH, NOOP_REQUEST, TRACING_OFF, type RequestTrace, type Tracing } from '../../src/tracing/index.js';
+import { createTracing, NOOP_BATCH, NOOP_REQUEST, TRACING_OFF, type Tracing } from '../../src/tracing/index.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.js';
 import { renderWaterfall } from './waterfall.js';
 
@@ -18,8 +18,6 @@ const LONG = `${'Marguerite Oyelaran wrote about Tiraspol. '.repeat(400)}`;
 const LABELS = ['vexillologist', 'hydrofoil maker'];
 const KEY = 'sk-live-7f3a9c2e5b1d4f60';
 
-interface Row { readonly trace: RequestTrace }
-const traceOf = (row: Row): RequestTrace => row.trace;
 const outcome = (workerId: number, tokens: number[], startedAtMs?: number) => ({
   workerId, paddedTokens: Math.max(...tokens) * tokens.length, rows: tokens.map((t) => ({ tokens: t })),
   timings: { preprocessSeconds: 0.002, inferenceSeconds: 0.010, postprocessSeconds: 0.001, startedAtMs },
@@ -65,20 +63,17 @@ describe.each(['http/protobuf', 'http/json'] as const)('tracing facade exported 
     const c = tracing.startRequest('POST /api/v1/predict', 'rest', undefined, undefined);
     c.describe(model, 'uni-span', 1, LONG.length, LABELS.length);
     c.admitted(3);
-    const plan = c.startJob('plan', 1);
-    expect(plan.traceparent()).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
-    plan.end();
+    c.job('plan', 0.001, true);
     c.planned(3, 3);
     c.enqueued(3);
 
     // Batch 1 runs A, B and C's first window; batch 2 C's other two windows.
-    const batch1 = tracing.startBatch(1, [{ trace: a }, { trace: b }, { trace: c }], traceOf, false);
+    const batch1 = tracing.startBatch(1, 3, [a, b, c], [1, 1, 1], false);
     expect(batch1.recording).toBe(true);
     batch1.done(outcome(0, [12, 11, 390], performance.timeOrigin + performance.now()));
-    const batch2 = tracing.startBatch(2, [{ trace: c }, { trace: c }], traceOf, false);
+    const batch2 = tracing.startBatch(2, 2, [c], [2], false);
     batch2.done(outcome(1, [390, 200]));
-    const merge = c.startJob('merge', 3);
-    merge.end();
+    c.job('merge', 0.001, true);
 
     a.end(200, undefined);
     b.end(undefined, undefined);
@@ -171,8 +166,6 @@ describe.each(['http/protobuf', 'http/json'] as const)('tracing facade exported 
     const children = receiver.children(c);
     expect(children.map((s) => s.name).sort()).toEqual(['gliner.admission', 'gliner.merge', 'gliner.plan', 'gliner.queue', 'gliner.rows', 'gliner.rows']);
     expect(named(children, 'gliner.rows').map((s) => s.attributes['gliner.rows']).sort()).toEqual([1, 2]);
-    expect(only(children, 'gliner.merge').attributes['gliner.rows']).toBe(3);
-    expect(only(children, 'gliner.plan').attributes['gliner.texts']).toBe(1);
     // The queue wait lasts until the last window left, in batch 2.
     const b2 = named(spans, 'gliner.batch').find((s) => s.attributes['gliner.batch.id'] === 2)!;
     expect(only(children, 'gliner.queue').endNs).toBe(b2.startNs);
@@ -233,10 +226,10 @@ describe('tracing facade: sampling', () => {
     out.enqueued(1);
     caller.enqueued(1);
 
-    const alone = tracing.startBatch(1, [{ trace: out }], traceOf, true);
+    const alone = tracing.startBatch(1, 1, [out], [1], true);
     expect(alone).toBe(NOOP_BATCH);
     alone.done(outcome(0, [10]));
-    const shared = tracing.startBatch(2, [{ trace: out }, { trace: caller }], traceOf, false);
+    const shared = tracing.startBatch(2, 2, [out, caller], [1, 1], false);
     expect(shared.recording).toBe(true);
     shared.done(outcome(1, [10, 12]));
     out.end(200, undefined);
@@ -266,7 +259,7 @@ describe('tracing facade: sampling', () => {
     const tracing = await tracingTo(receiver);
     const request = tracing.startRequest('POST /api/v1/predict', 'rest', undefined, undefined);
     request.enqueued(3);
-    tracing.startBatch(7, [{ trace: request }], traceOf, false).done(outcome(0, [20]));
+    tracing.startBatch(7, 1, [request], [1], false).done(outcome(0, [20]));
     request.end(504, 'DEADLINE_EXCEEDED');
     await tracing.shutdown();
     const spans = await receiver.waitFor((s) => s.some((x) => x.attributes['gliner.queue.rows_dropped'] !== undefined));
@@ -277,17 +270,14 @@ describe('tracing facade: sampling', () => {
 });
 
 describe('tracing facade: off', () => {
-  it('is one shared no-op object per role: nothing allocated per request, no row looked at', async () => {
+  it('is one shared no-op object per role: nothing allocated per request', async () => {
     const tracing = await createTracing(tracingSettings({}), '9.9.9');
     expect(tracing).toBe(TRACING_OFF);
     expect(tracing.enabled).toBe(false);
     const first = tracing.startRequest('POST /api/v1/predict', 'rest', CALLER, undefined);
     expect(first).toBe(NOOP_REQUEST);
     expect(tracing.startRequest('WS /api/v1/stream', 'websocket', undefined, undefined)).toBe(first);
-    expect(first.startJob('plan', 1)).toBe(first.startJob('merge', 2));
     expect([first.traceparent(), first.logFields(), first.exemplar()]).toEqual([undefined, undefined, undefined]);
-    let looked = 0;
-    expect(tracing.startBatch(1, [{ trace: first }], (row) => { looked++; return row.trace; }, false)).toBe(NOOP_BATCH);
-    expect(looked).toBe(0);
+    expect(tracing.startBatch(1, 1, [first], [1], false)).toBe(NOOP_BATCH);
   });
 });
