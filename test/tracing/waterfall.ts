@@ -67,9 +67,9 @@ export function renderWaterfall(spans: readonly ReceivedSpan[], title: string): 
 body{font:12px/1.35 system-ui,sans-serif;margin:16px;color:#222;background:#fff}
 h1{font-size:15px;margin:0 0 4px}p.note{margin:0 0 12px;color:#555}
 h2{font-size:12px;margin:10px 0 2px;color:#555;font-weight:600}
-.row{display:grid;grid-template-columns:210px 1fr 70px 430px;align-items:center;height:18px}
+.row{display:grid;grid-template-columns:210px 1fr 84px 430px;align-items:center;height:18px}
 .row.error .name{color:#b00020}.name{white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .lane{position:relative;height:12px;background:#f3f3f3}.bar{position:absolute;top:0;height:12px;border-radius:2px}
-.dur{text-align:right;padding-right:8px;color:#444}.attrs{color:#555;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.dur{text-align:right;padding-right:8px;color:#444;white-space:nowrap}.attrs{color:#555;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 </style></head><body><h1>${escape(title)}</h1><p class="note">Drawn from the OTLP spans the server exported, as decoded by the test receiver (test/tracing/waterfall.ts), on one time axis of ${total.toFixed(1)} ms: not a tracing backend's UI.</p>${sections.join('')}</body></html>`;
 }
