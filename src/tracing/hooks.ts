@@ -69,7 +69,7 @@ export class TracingHooks {
           return;
         }
         const { error } = outcome;
-        const refusal = REFUSED[error.code];
+        const refusal = error.extra.reason === 'queue_wait' ? 'queue_wait' : REFUSED[error.code];
         if (refusal !== undefined) trace.refused(refusal);
         trace.end(http ? error.status : undefined, error.code);
       },
