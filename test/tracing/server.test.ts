@@ -4,11 +4,14 @@
 // both ways; cache hits; refusals' status; exemplars on /metrics; no text, label or key in anything
 // exported. Spans are asserted after the server stopped: its shutdown flushes them (serve.ts).
 // With no OTEL_* variable the server returns no traceparent and serves plain Prometheus text.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { get, post } from '../support/http.js';
 import { TEST_MODEL } from '../support/model.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.js';
-import { startServer, type RunningServer } from '../support/server.js';
+import { ROOT, startServer, type RunningServer } from '../support/server.js';
 import { connect } from '../support/ws.js';
 
 const KEY = 'sk-trace-3e9d71c0a5';
@@ -32,6 +35,18 @@ const tensor = (name: string, data: string[]) => ({ name, datatype: 'BYTES', sha
 
 type Msg = Record<string, unknown>;
 
+// Every module a server's main thread resolves, logged by a preload (test/support/module-log.mjs).
+const LOGS = mkdtempSync(path.join(tmpdir(), 'gliner-modules-'));
+const moduleLog = (name: string): { env: Record<string, string>; read: () => string[] } => {
+  const file = path.join(LOGS, `${name}.txt`);
+  return {
+    env: { NODE_OPTIONS: `--import=${path.join(ROOT, 'test/support/module-log.mjs')}`, GLINER_MODULE_LOG: file },
+    read: () => readFileSync(file, 'utf8').split('\n').filter((line) => line !== ''),
+  };
+};
+const OTEL_SDK = /@opentelemetry\/(sdk-trace|exporter-trace-otlp|resources|core)\//;
+afterAll(() => rmSync(LOGS, { recursive: true, force: true }));
+
 describe('tracing on: the real server exports to an OTLP receiver', () => {
   let receiver: OtlpReceiver;
   let server: RunningServer;
@@ -40,19 +55,22 @@ describe('tracing on: the real server exports to an OTLP receiver', () => {
   const requestIds: Record<string, string | null> = {};
   let metricsText = '';
   let metricsType: string | null = null;
+  const modules = moduleLog('on');
 
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
     server = await startServer({
       env: {
-        MODEL: TEST_MODEL, API_KEYS: KEY, RATE_LIMIT_PER_SECOND: '0', WORKERS: '1', MAX_BATCH_ROWS: '8',
+        ...modules.env,
+        MODEL: TEST_MODEL, API_KEYS: KEY, RATE_LIMIT_PER_SECOND: '0', WORKERS: '1', MAX_BATCH_ROWS: '8', CORS_ORIGINS: 'https://app.example',
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.tracesUrl.replace(/\/v1\/traces$/, ''), OTEL_SERVICE_NAME: 'gliner-under-test',
       },
     });
     const traced = async (name: string, url: string, body: unknown, n: number): Promise<void> => {
-      const answer = await post(`${server.url}${url}`, body, { ...AUTH, traceparent: caller(n), tracestate: 'vendor=opaque' });
+      const answer = await post(`${server.url}${url}`, body, { ...AUTH, traceparent: caller(n), tracestate: 'vendor=opaque', origin: 'https://app.example' });
       expect(answer.status, JSON.stringify(answer.body)).toBe(200);
       out[name] = answer.headers.get('traceparent');
+      out[`${name}Expose`] = answer.headers.get('access-control-expose-headers');
       requestIds[name] = answer.headers.get('x-request-id');
     };
     await traced('rest', '/api/v1/predict', { text: SHORT[0], labels: LABELS }, 1);
@@ -111,7 +129,10 @@ describe('tracing on: the real server exports to an OTLP receiver', () => {
     expect(span.traceState).toBe(transport === 'ws' ? 'vendor=ws' : 'vendor=opaque');
     expect(span.attributes).toMatchObject({ 'gliner.transport': transport === 'ws' ? 'websocket' : transport, 'gliner.labels': 2 });
     expect(span.attributes['gliner.model.kind']).toMatch(/Encoder/);
-    if (transport !== 'ws') expect(span.attributes['http.response.status_code']).toBe(200);
+    if (transport !== 'ws') {
+      expect(span.attributes['http.response.status_code']).toBe(200);
+      expect(out[`${transport}Expose`]?.split(', ')).toContain('traceparent'); // a browser may read it (CORS)
+    }
   });
 
   it('carries trace_id and span_id in the request log line', () => {
@@ -172,6 +193,10 @@ describe('tracing on: the real server exports to an OTLP receiver', () => {
     }
   });
 
+  it('loads the OpenTelemetry SDK (the module log sees it: the off suite\'s check can fail)', () => {
+    expect(modules.read().filter((url) => OTEL_SDK.test(url)).length).toBeGreaterThan(0);
+  });
+
   it('exports no text, label or key anywhere', () => {
     expect(receiver.rejected).toEqual([]);
     const strings = receiver.strings().join('\n');
@@ -182,8 +207,9 @@ describe('tracing on: the real server exports to an OTLP receiver', () => {
 
 describe('tracing off (no OTEL_* variable)', () => {
   let server: RunningServer;
+  const modules = moduleLog('off');
   beforeAll(async () => {
-    server = await startServer({ env: { MODEL: TEST_MODEL, RATE_LIMIT_PER_SECOND: '0' } });
+    server = await startServer({ env: { ...modules.env, MODEL: TEST_MODEL, RATE_LIMIT_PER_SECOND: '0' } });
   }, 60_000);
   afterAll(async () => {
     await server?.stop();
@@ -203,5 +229,11 @@ describe('tracing off (no OTEL_* variable)', () => {
     expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
     expect(metrics.text).not.toContain('trace_id');
     expect(server.logs.some((l) => l.msg === 'tracing on')).toBe(false);
+  });
+
+  it('never loads the OpenTelemetry SDK or exporters', () => {
+    const loaded = modules.read();
+    expect(loaded.some((url) => url.includes('/dist/src/serve.js'))).toBe(true);
+    expect(loaded.filter((url) => OTEL_SDK.test(url))).toEqual([]);
   });
 });
