@@ -17,7 +17,7 @@ export function wantsNoCache(headers: HeaderBag): boolean {
  * keeps the carrier so that its response (answer or error) carries the request's `traceparent`.
  */
 export function callerOf(ctx: RequestContext, transport: TraceCarrier['transport'], span: string): Caller {
-  const trace: TraceCarrier = { name: span, transport, traceparent: ctx.headers.get('traceparent'), tracestate: ctx.headers.get('tracestate') };
+  const trace: TraceCarrier = { name: span, transport, traceparent: ctx.headers.get('traceparent'), tracestate: ctx.headers.get('tracestate'), receivedAt: ctx.startedAt };
   ctx.ex.trace = trace;
   return { tenant: ctx.keyName ?? 'anonymous', requestId: ctx.requestId, noCache: wantsNoCache(ctx.headers), onLeave: ctx.onLeave, log: ctx.log, trace };
 }

@@ -93,6 +93,8 @@ export interface TraceCarrier {
   /** The caller's `traceparent` / `tracestate` (header, or WebSocket message field). */
   readonly traceparent: string | undefined;
   readonly tracestate: string | undefined;
+  /** performance.now() when the request arrived (before its body was read): the request span starts there. */
+  readonly receivedAt?: number;
   handle?: TraceHandle;
 }
 

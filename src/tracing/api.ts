@@ -93,9 +93,10 @@ export interface Tracing {
   /**
    * A request arrives. `name` is a constant per route ("POST /api/v1/predict", "WS /api/v1/stream");
    * `traceparent`/`tracestate` are the caller's header values or WebSocket message fields (an invalid
-   * traceparent starts a new trace, as W3C Trace Context says).
+   * traceparent starts a new trace, as W3C Trace Context says). `receivedAt` (performance.now() when
+   * the request arrived, before its body was read) starts the span there; default: now.
    */
-  startRequest(name: string, transport: Transport, traceparent: string | undefined, tracestate: string | undefined): RequestTrace;
+  startRequest(name: string, transport: Transport, traceparent: string | undefined, tracestate: string | undefined, receivedAt?: number): RequestTrace;
   /**
    * A batch of `rows` rows leaves for a worker, carrying `rowsOf[i]` rows of `requests[i]` (each
    * request once). Also ends the queue span of each request whose last queued row this is.

@@ -42,7 +42,7 @@ export class TracingHooks {
         inner.started?.(request, caller);
         const carrier = caller.trace;
         if (carrier === undefined) return undefined;
-        const trace = this.tracing.startRequest(carrier.name, carrier.transport, carrier.traceparent, carrier.tracestate);
+        const trace = this.tracing.startRequest(carrier.name, carrier.transport, carrier.traceparent, carrier.tracestate, carrier.receivedAt);
         carrier.handle = trace;
         const fields = trace.logFields();
         if (fields !== undefined && caller.log !== undefined) {
@@ -55,6 +55,7 @@ export class TracingHooks {
           for (const text of texts) chars += text.length;
           const model = this.model();
           trace.describe(model?.id ?? 'none', model?.kind ?? 'none', texts.length, chars, labels.length);
+          trace.admitting(); // the span began when the request arrived; admission begins here, in the service
         }
         return trace;
       },

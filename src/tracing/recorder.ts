@@ -2,6 +2,7 @@
 // caller's W3C context (spans.ts); a batch becomes a span of its own trace linked to its sampled
 // requests (batch-span.ts). Everything here runs on the HTTP thread and costs a constant per
 // request, batch or job.
+import { performance } from 'node:perf_hooks';
 import { ROOT_CONTEXT, SpanKind, type Link, type TextMapGetter, type Tracer } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { BatchTrace, RequestTrace, Tracing, Transport } from './api.js';
@@ -27,9 +28,9 @@ export class Recorder implements Tracing {
 
   constructor(private readonly tracer: Tracer, private readonly provider: { forceFlush(): Promise<void>; shutdown(): Promise<void> }) {}
 
-  startRequest(name: string, transport: Transport, traceparent: string | undefined, tracestate: string | undefined): RequestTrace {
+  startRequest(name: string, transport: Transport, traceparent: string | undefined, tracestate: string | undefined, receivedAt?: number): RequestTrace {
     const parent = traceparent === undefined ? ROOT_CONTEXT : this.propagator.extract(ROOT_CONTEXT, { traceparent, tracestate }, CARRIER_GETTER);
-    const startedAt = clock();
+    const startedAt = receivedAt === undefined ? clock() : performance.timeOrigin + receivedAt;
     const span = this.tracer.startSpan(name, { kind: SpanKind.SERVER, startTime: startedAt, attributes: { [ATTR.transport]: transport } }, parent);
     return span.isRecording() ? new RequestSpan(this.tracer, span, startedAt) : new UnsampledRequest(span.spanContext());
   }
