@@ -65,7 +65,11 @@ export class TracingHooks {
         if (!trace.recording) return;
         const http = caller.trace?.transport !== 'websocket';
         if (outcome.ok) {
-          if (outcome.answer.cache !== undefined) cacheOutcomes(trace, outcome.answer.cache);
+          const { cache } = outcome.answer;
+          if (cache !== undefined) {
+            if (caller.noCache) trace.cached('bypass', cache.length); // Cache-Control: no-cache: every text ran
+            else cacheOutcomes(trace, cache);
+          }
           trace.end(http ? 200 : undefined, undefined);
           return;
         }

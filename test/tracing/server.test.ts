@@ -91,6 +91,8 @@ describe('tracing on: the real server exports to an OTLP receiver', () => {
     const hit = await post(`${server.url}/api/v1/predict`, { text: CACHED, labels: LABELS }, AUTH);
     expect(hit.headers.get('x-cache')).toBe('hit');
     out.hit = hit.headers.get('traceparent');
+    const bypass = await post(`${server.url}/api/v1/predict`, { text: CACHED, labels: LABELS }, { ...AUTH, 'cache-control': 'no-cache' });
+    out.bypass = bypass.headers.get('traceparent');
     // A long document beside short requests, all at once on one worker: they share batches.
     const burst = await Promise.all([LONG, ...SHORT.map((text) => `${text} Again.`)].map((text) => post(`${server.url}/api/v1/predict`, { text, labels: LABELS }, AUTH)));
     expect(burst.map((a) => a.status)).toEqual(burst.map(() => 200));
@@ -152,10 +154,13 @@ describe('tracing on: the real server exports to an OTLP receiver', () => {
     expect(spans.some((s) => s.traceId === TRACE(6))).toBe(false);
   });
 
-  it('records a cache hit on the request span, with no batch', () => {
+  it('records a cache hit on the request span, with no batch, and a bypass (Cache-Control: no-cache) that ran', () => {
     const span = requestSpan(out.hit);
     expect(span.attributes['gliner.cache.hits']).toBe(1);
     expect(receiver.children(span).map((s) => s.name)).not.toContain('gliner.rows');
+    const bypassed = requestSpan(out.bypass);
+    expect(bypassed.attributes).toMatchObject({ 'gliner.cache.bypassed': 1 });
+    expect(receiver.children(bypassed).map((s) => s.name)).toContain('gliner.rows');
   });
 
   it('shows the long document\'s plan, windows, batches and merge in its own trace', () => {
