@@ -49,6 +49,10 @@ export interface PredictContext {
 export interface EngineEvents {
   /** A helper job of a request ran on a worker: planning its long texts, or merging a text's rows. */
   helperDone?: (job: { readonly kind: 'plan' | 'merge'; readonly context: unknown; readonly seconds: number; readonly ok: boolean }) => void;
+  /** A request was admitted with an estimate of `rows` rows (refusals are the service's finished event). */
+  admitted?: (context: unknown, rows: number) => void;
+  /** A request's texts are planned and its `rows` rows (`windows` windows × label groups) join the queue. */
+  queued?: (context: unknown, windows: number, rows: number) => void;
 }
 
 export interface StageTimings {
@@ -157,6 +161,7 @@ export class Engine {
     const refusal = this.batcher.admit(tenant, rows);
     if (refusal !== undefined) throw refusalError(refusal);
 
+    this.events.admitted?.(context.context, rows);
     const ticket: Ticket = { deadline: started + context.timeoutMs, cancelled: undefined, ...(context.context === undefined ? {} : { context: context.context }) };
     const queue = new RequestRows(tenant, ticket);
     const run = new RequestRun(this.batcher, this.port, this.settings, queue, relations === undefined ? request : { ...request, relations }, labels, groups, context, this.events);
@@ -241,6 +246,7 @@ class RequestRun {
     if (this.cancelled) throw new GlinerError('DEADLINE_EXCEEDED', 'The request was dropped before it could run.');
     const queued: QueuedRow[] = [];
     const texts = plans.map((plan, t) => this.textAnswer(plan, this.request.texts[t] ?? '', t, queued));
+    if (this.events.queued !== undefined) this.events.queued(this.context.context, plans.reduce((sum, plan) => sum + plan.windows.length, 0), queued.length);
     this.batcher.enqueue(this.queue, queued);
     return Promise.all(texts);
   }

@@ -38,6 +38,8 @@ export const StreamMessage = Type.Object(
     labels: Type.Array(Label, { minItems: 1 }),
     relations: RELATIONS_FIELD,
     ...Options,
+    traceparent: Type.Optional(Type.String({ maxLength: 256, description: 'W3C Trace Context traceparent of the caller\'s span: the message\'s trace continues it (a browser cannot set headers per message). An invalid value starts a new trace.' })),
+    tracestate: Type.Optional(Type.String({ maxLength: 512, description: 'W3C Trace Context tracestate, passed on with traceparent.' })),
   },
   { additionalProperties: false },
 );

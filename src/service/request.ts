@@ -81,6 +81,31 @@ export interface Caller {
    * request it served), so a trace can follow it without the engine knowing about traces.
    */
   readonly context?: unknown;
+  /** W3C trace context in and out (docs/tracing.md); absent where the transport has none. */
+  readonly trace?: TraceCarrier;
+}
+
+/**
+ * What a transport hands the tracing observer, and where the observer leaves the request's trace
+ * for the answer: the `traceparent` response header or WebSocket field, the log line's ids, the
+ * latency histogram's exemplar. Off, `handle` stays undefined.
+ */
+export interface TraceCarrier {
+  /** The request span's name, a constant per route: "POST /api/v1/predict", "WS /api/v1/stream". */
+  readonly name: string;
+  readonly transport: 'rest' | 'batch' | 'websocket' | 'oip';
+  /** The caller's `traceparent` / `tracestate` (header, or WebSocket message field). */
+  readonly traceparent: string | undefined;
+  readonly tracestate: string | undefined;
+  /** performance.now() when the request arrived (before its body was read): the request span starts there. */
+  readonly receivedAt?: number;
+  handle?: TraceHandle;
+}
+
+/** The request's trace as the transport sees it (tracing/api.ts RequestTrace is one). */
+export interface TraceHandle {
+  traceparent(): string | undefined;
+  exemplar(): { readonly trace_id: string } | undefined;
 }
 
 /** The service's answer: one TextAnswer per text, in order, and how it was made. */

@@ -10,6 +10,7 @@ import { batcherMetrics, cacheMetrics } from '../metrics/hooks.js';
 import type { Metrics } from '../metrics/registry.js';
 import { InferencePool } from '../pool/pool.js';
 import type { ModelSummary } from '../service/request.js';
+import type { TracingHooks } from '../tracing/hooks.js';
 import type { WorkerFaults } from '../worker/worker.js';
 import type { LoadedModel } from './model.js';
 import type { Settings } from './settings.js';
@@ -29,6 +30,8 @@ export interface StackDeps {
   readonly logger: Logger;
   /** Test-only: faults the workers inject. */
   readonly faults?: WorkerFaults;
+  /** Tracing's hooks (tracing/hooks.ts), when it is on: they observe the batcher and the engine too. */
+  readonly tracing?: TracingHooks;
 }
 
 /** Start the workers (each loads and warms the model) and build the stack on them. */
@@ -41,8 +44,10 @@ export async function startStack(settings: Settings, model: LoadedModel, deps: S
     metrics.workerRestarts.inc();
     logger.error('an inference worker exited; piscina replaces it');
   });
-  const batcher = new Batcher(settings.batcher, (batchId, rows, solo) => pool.run({ kind: 'batch', batchId, rows }, { solo }), batcherMetrics(metrics));
-  const engine = new Engine(batcher, settings.engine, { plan: (task) => pool.run(task), merge: (task, transfer) => pool.run(task, { transfer }) });
+  const { tracing } = deps;
+  const batcherEvents = tracing === undefined ? batcherMetrics(metrics) : tracing.batcher(batcherMetrics(metrics, tracing.exemplars));
+  const batcher = new Batcher(settings.batcher, (batchId, rows, solo) => pool.run({ kind: 'batch', batchId, rows }, { solo }), batcherEvents);
+  const engine = new Engine(batcher, settings.engine, { plan: (task) => pool.run(task), merge: (task, transfer) => pool.run(task, { transfer }) }, tracing?.engine());
   const first = pool.workers[0];
   const summary: ModelSummary = {
     id: model.displayId,

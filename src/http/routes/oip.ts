@@ -88,7 +88,7 @@ export function oipRoutes(service: ServiceHost, settings: OipSettings): Route[] 
     const body = inferBody.parse(raw ?? Buffer.alloc(0));
     const inputs = readInferRequest(body);
     const fields = { text: (i: number) => `text.${i}`, labels: 'labels', texts: 'Input "text"' };
-    const answer = await service.handle({ operation: 'predict', inputs: inputs.predict, fields }, callerOf(ctx));
+    const answer = await service.handle({ operation: 'predict', inputs: inputs.predict, fields }, callerOf(ctx, 'oip', 'POST /v2/models/{name}/infer'));
     send(ctx.ex, 200, responseJson(settings.modelName, body.id, inputs, answer), 'application/json', answerHeaders(answer));
   };
   const server: Route['handle'] = (ctx) => sendJson(ctx.ex, 200, { name: 'gliner-serve', version: settings.version, extensions: [] });
