@@ -9,13 +9,13 @@
 // sessions fighting over 2 cores only 1.2×; bench/tools/thread-layouts.ts, bench/RESULTS.md). ONNX
 // Runtime fixes a session's threads when it is created, so the pool keeps both and the batcher
 // picks: the solo session when a batch is the only work in the server, the shared ones otherwise.
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { ERROR_CODES, GlinerError, type ErrorCode } from '../errors.js';
 import type { BatchResult, BatchTask, MergeTask, PlanResult, PlanTask, TextAnswer, WorkerInfo } from '../worker/messages.js';
 import type { RunnerSettings } from '../worker/onnx-runner.js';
+import { workerEntry } from './entry.js';
+import { shareWeights, type WeightsSettings } from './weights.js';
 
 export type SoloSession = 'auto' | 'on' | 'off';
 
@@ -24,6 +24,8 @@ export interface PoolSettings extends RunnerSettings {
   readonly workers: number;
   /** The extra all-cores session for lone batches (CPU only). */
   readonly soloSession?: SoloSession;
+  /** One mapped copy of the weights for every session (weights.ts); absent = each session loads its own. */
+  readonly weights?: WeightsSettings;
 }
 
 export interface ThreadPlan {
@@ -59,13 +61,6 @@ export function soloRunner(runner: RunnerSettings, threads: number): RunnerSetti
   return { ...runner, intraOpThreads: threads, intraOpSpinning: true, forceSpinningStop: true };
 }
 
-function workerEntry(): { filename: string; execArgv: string[] } {
-  const js = fileURLToPath(new URL('../worker/worker.js', import.meta.url));
-  if (existsSync(js)) return { filename: js, execArgv: [] };
-  // Running from TypeScript sources (vitest, `npm run dev`): load the worker through tsx.
-  return { filename: fileURLToPath(new URL('../worker/worker.ts', import.meta.url)), execArgv: ['--import', 'tsx'] };
-}
-
 /** A worker's load error arrives as "CODE: message" (see worker.ts); restore the coded error. */
 function fromWorkerError(error: unknown): GlinerError {
   const message = error instanceof Error ? error.message : String(error);
@@ -76,7 +71,7 @@ function fromWorkerError(error: unknown): GlinerError {
 }
 
 function threadPool(settings: RunnerSettings, threads: number, onWorkerExit?: () => void): Piscina {
-  const entry = workerEntry();
+  const entry = workerEntry('worker');
   const piscina = new Piscina({
     filename: entry.filename,
     execArgv: entry.execArgv,
@@ -104,12 +99,18 @@ export class InferencePool {
     readonly intraOpThreads: number,
     /** Threads of the solo session; 0 = none. */
     readonly soloThreads: number,
+    /** The mapped copy every session opened, if any (weights.ts). */
+    readonly mappedOnnxPath: string | undefined,
+    /** Why the weights are not shared when they could have been. */
+    readonly sharingFallback: string | undefined,
   ) {}
 
   /** Start every worker and wait until each has loaded and warmed up its model. */
   static async start(settings: PoolSettings, onWorkerExit?: () => void): Promise<InferencePool> {
     const { workers, intraOpThreads, soloThreads } = resolveThreads(settings);
-    const { workers: _workers, soloSession: _solo, ...runner } = settings;
+    const { workers: _workers, soloSession: _solo, weights, ...own } = settings;
+    const shared = weights === undefined ? { runner: own } : await shareWeights(own, weights);
+    const { runner } = shared;
     const piscina = threadPool({ ...runner, intraOpThreads }, workers, onWorkerExit);
     const solo = soloThreads > 0 ? threadPool(soloRunner(runner, soloThreads), 1, onWorkerExit) : undefined;
     try {
@@ -117,7 +118,7 @@ export class InferencePool {
         Promise.all(Array.from({ length: workers }, () => piscina.run({ kind: 'info' }))) as Promise<WorkerInfo[]>,
         solo?.run({ kind: 'info' }),
       ]);
-      return new InferencePool(piscina, solo, workers, infos, intraOpThreads, soloThreads);
+      return new InferencePool(piscina, solo, workers, infos, intraOpThreads, soloThreads, runner.mapped?.onnxPath, shared.fallbackReason);
     } catch (error) {
       await Promise.all([piscina.destroy(), solo?.destroy()]);
       throw fromWorkerError(error);
