@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const settings = workerData as RunnerSettings;
   const runner = await OnnxRunner.load(settings);
   const t0 = performance.now();
-  await runner.warmUp();
+  await runner.warmUp(settings.warmupRows);
   port?.postMessage({ kind: 'ready', warmupMs: performance.now() - t0 } satisfies RawReply);
   port?.on('message', (message: RawRequest) => {
     if (message.kind === 'close') {
