@@ -4,6 +4,7 @@ import type { LoadResult } from './load.js';
 import type { PeerRecord } from './peers.js';
 import type { ServerView } from './prom.js';
 import type { RawResult } from './raw.js';
+import { memorySection, type PointMemory, type ServerMemory } from './server-memory.js';
 import { round } from './stats.js';
 
 export interface PointRecord {
@@ -33,6 +34,8 @@ export interface PointRecord {
   readonly benchCpuCores: number;
   /** The server's own view from /metrics, diffed around the point. */
   readonly serverMetrics?: ServerView;
+  /** The server's memory before, during (peak RSS) and after the point (`--no-memory`: absent). */
+  memory?: PointMemory;
 }
 
 export interface CheckResult {
@@ -47,6 +50,8 @@ export interface CheckResult {
 export interface VariantRecord {
   readonly name: string;
   readonly env: Readonly<Record<string, string>>;
+  /** The server's memory idle (ready), warm (after the warm-up) and at the end (`--no-memory`: absent). */
+  memory?: ServerMemory;
 }
 
 export interface BenchReport {
@@ -208,6 +213,8 @@ export function markdown(report: BenchReport): string {
     lines.push('');
     for (const v of report.variants) lines.push(`- **${v.name}**: ${Object.entries(v.env).map(([k, val]) => `${k}=${val}`).join(' ') || '(defaults)'}`);
   }
+  const memory = memorySection(report.variants, report.points.map((p) => ({ server: p.server, scenario: p.scenario, label: pointLabel(p), memory: p.memory })));
+  if (memory !== '') lines.push('', memory);
   if (report.peers.length > 0) {
     lines.push('');
     lines.push('### Peers (same bodies, interleaved rounds; ratios are ours ÷ peer)');

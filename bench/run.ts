@@ -24,10 +24,13 @@ import { makeScenario, type Scenario, type ScenarioName } from './scenarios.js';
 import { summarize, type LatencySummary } from './stats.js';
 import { headline } from './summary.js';
 import { startServer, type BenchServer } from './server.js';
+import { readMemory, watchMemory } from './server-memory.js';
 import { evaluate, loadThresholds } from './thresholds.js';
 
 interface LiveTarget extends Target {
   readonly adminUrl: string | undefined;
+  readonly pid?: number | undefined;
+  readonly variant?: VariantRecord;
   stop(): Promise<void>;
 }
 
@@ -128,14 +131,26 @@ export async function runBench(options: BenchOptions, cliPath: string, commandLi
     }
     progress.note(`starting server "${name}"`);
     const server: BenchServer = await startServer(cliPath, { env, nodeArgs: options.serverNodeArgs, readyTimeoutMs: options.serverReadyTimeout * 1000 });
-    variants.push({ name, env: { ...env } });
-    const target: LiveTarget = { url: server.url, apiKey: server.apiKey, adminUrl: server.adminUrl, stop: () => server.stop() };
+    const variant: VariantRecord = { name, env: { ...env } };
+    variants.push(variant);
+    const idle = options.memory ? await readMemory(server) : null;
+    const target: LiveTarget = {
+      url: server.url, apiKey: server.apiKey, adminUrl: server.adminUrl, pid: server.pid, variant,
+      stop: async () => {
+        if (variant.memory !== undefined) variant.memory = { ...variant.memory, end: await readMemory(server) };
+        await server.stop();
+      },
+    };
     if (options.warmup > 0) {
       progress.note(`warming server "${name}"`);
       const warm = options.scenarios.includes('mixed') ? 'mixed' : (options.scenarios[0] ?? 'short');
       const s = scenario(warm);
       if (s.transport === 'stream') await closedLoopStream(target, s, counter, 4, options.warmup);
       else await closedLoopHttp(target, s, counter, 4, options.warmup, options.timeout);
+    }
+    if (options.memory) {
+      await waitIdle(target.adminUrl, options.timeout * 1000);
+      variant.memory = { idle, warm: await readMemory(server), end: null };
     }
     return target;
   };
@@ -146,6 +161,7 @@ export async function runBench(options: BenchOptions, cliPath: string, commandLi
     const s = scenario(name);
     await waitIdle(target.adminUrl, options.timeout * 1000);
     const before = await scrape(target.adminUrl);
+    const memory = options.memory ? await watchMemory(target) : undefined;
     const cpu = cpuWindow();
     let result: LoadResult;
     if (interleave !== undefined && 'concurrency' in load) {
@@ -167,6 +183,7 @@ export async function runBench(options: BenchOptions, cliPath: string, commandLi
     const after = await scrape(target.adminUrl);
     const view = before !== undefined && after !== undefined ? serverView(before, after, result.seconds) : undefined;
     const record = pointRecord(serverName, name, s.transport, result, view, cpu.finish(view?.serverCpuSeconds ?? Number.NaN));
+    if (memory !== undefined) record.memory = await memory.finish();
     points.push(record);
     const loadLabel = 'rate' in load ? `${load.rate.toFixed(1)}/s open` : `c=${load.concurrency}`;
     const foreign = record.foreignCpuCores > 0.25 ? `  WARNING other processes used ${record.foreignCpuCores.toFixed(2)} cores` : '';
@@ -187,6 +204,7 @@ export async function runBench(options: BenchOptions, cliPath: string, commandLi
     ];
     await waitIdle(target.adminUrl, wait);
     const before = await scrape(target.adminUrl);
+    const memory = options.memory ? await watchMemory(target) : undefined;
     const parts = await interleavedRounds(sides, s, counter, { concurrency, seconds: options.duration, rounds: options.peerRounds, timeout: options.timeout });
     const after = await scrape(target.adminUrl);
     let ours: PointRecord | undefined;
@@ -200,6 +218,7 @@ export async function runBench(options: BenchOptions, cliPath: string, commandLi
       progress.step(`${side.name} ${name} c=${concurrency} (${options.peerRounds} rounds)`, describeLoad(result));
     });
     if (ours === undefined) throw new Error('no point for our server: this is a bug');
+    if (memory !== undefined) ours.memory = await memory.finish();
     return ours;
   };
 
