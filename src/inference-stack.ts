@@ -153,8 +153,12 @@ export function createInferenceStack(config: Config, logger: Logger, metrics: Me
         graphOptimization: config.graphOptimization,
         intraOpSpinning: config.intraOpSpinning,
         labelCacheSize: config.labelCacheSize,
+        cpuArena: config.cpuMemArena,
+        // A warm-up larger than the largest batch would only grow the memory kept after it.
+        warmupRows: Math.min(4, batchRows(config)),
         workers: config.workers,
         soloSession: config.soloSession,
+        weights: { shareWeights: config.shareWeights, mappedDir: config.mappedWeightsDir ?? path.join(config.modelCacheDir, 'mapped') },
       },
       () => {
         if (!closed) {
@@ -168,6 +172,8 @@ export function createInferenceStack(config: Config, logger: Logger, metrics: Me
       throw new GlinerError('DRAINING', 'shut down while loading');
     }
     pool = started;
+    if (started.sharingFallback !== undefined) logger.warn({ reason: started.sharingFallback }, 'could not write the mapped copy of the weights: every session holds its own copy (SHARE_WEIGHTS)');
+    else if (started.mappedOnnxPath !== undefined) logger.info({ mapped: started.mappedOnnxPath }, 'sessions share one mapped copy of the weights');
     engine.setWorkers({ plan: (task) => started.run(task), merge: (task, transfer) => started.run(task, transfer) });
     batcher.setMaxInflight(started.size, started.soloThreads > 0);
     const first = started.workers[0];

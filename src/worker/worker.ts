@@ -19,7 +19,7 @@ async function start(settings: RunnerSettings): Promise<WorkerState> {
   const runner = await OnnxRunner.load(settings).catch((error: unknown) => {
     throw new Error(error instanceof GlinerError ? `${error.code}: ${error.message}` : String(error instanceof Error ? error.message : error));
   });
-  const warmupSeconds = await runner.warmUp();
+  const warmupSeconds = await runner.warmUp(settings.warmupRows);
   return {
     runner,
     info: {
