@@ -12,6 +12,7 @@ import { modelKind } from './inference/kinds/index.js';
 import { readModelDir } from './model/files.js';
 import type { GlinerConfig } from './model/gliner-config.js';
 import { resolveModel, type ResolvedModel } from './model/store.js';
+import { cpuArenaOn } from './pool/memory.js';
 import { InferencePool } from './pool/pool.js';
 import { GlinerError } from './errors.js';
 import { PACKAGE_ROOT } from './paths.js';
@@ -153,7 +154,7 @@ export function createInferenceStack(config: Config, logger: Logger, metrics: Me
         graphOptimization: config.graphOptimization,
         intraOpSpinning: config.intraOpSpinning,
         labelCacheSize: config.labelCacheSize,
-        cpuArena: config.cpuMemArena,
+        cpuArena: cpuArenaOn(config.cpuMemArena),
         // A warm-up larger than the largest batch would only grow the memory kept after it.
         warmupRows: Math.min(4, batchRows(config)),
         workers: config.workers,

@@ -15,7 +15,7 @@ import { ERROR_CODES, GlinerError, type ErrorCode } from '../errors.js';
 import type { BatchResult, BatchTask, MergeTask, PlanResult, PlanTask, TextAnswer, WorkerInfo } from '../worker/messages.js';
 import type { RunnerSettings } from '../worker/onnx-runner.js';
 import { workerEntry } from './entry.js';
-import { shareWeights, type WeightsSettings } from './weights.js';
+import { shareWeights, type WeightsSettings } from './memory.js';
 
 export type SoloSession = 'auto' | 'on' | 'off';
 
@@ -24,7 +24,7 @@ export interface PoolSettings extends RunnerSettings {
   readonly workers: number;
   /** The extra all-cores session for lone batches (CPU only). */
   readonly soloSession?: SoloSession;
-  /** One mapped copy of the weights for every session (weights.ts); absent = each session loads its own. */
+  /** One mapped copy of the weights for every session (memory.ts); absent = each session loads its own. */
   readonly weights?: WeightsSettings;
 }
 
@@ -99,7 +99,7 @@ export class InferencePool {
     readonly intraOpThreads: number,
     /** Threads of the solo session; 0 = none. */
     readonly soloThreads: number,
-    /** The mapped copy every session opened, if any (weights.ts). */
+    /** The mapped copy every session opened, if any (memory.ts). */
     readonly mappedOnnxPath: string | undefined,
     /** Why the weights are not shared when they could have been. */
     readonly sharingFallback: string | undefined,

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAPPED_DATA_FILE, mappedDir, mapWeights } from '../../src/model/mapped-weights.js';
 import { splitWords } from '../../src/inference/words.js';
-import { shareWeights } from '../../src/pool/weights.js';
+import { shareWeights } from '../../src/pool/memory.js';
 import type { ModelRow } from '../../src/worker/messages.js';
 import { OnnxRunner, type RunnerSettings } from '../../src/worker/onnx-runner.js';
 import { TEST_MODEL } from '../support/model.js';
@@ -94,5 +94,17 @@ describe('mapped weights', () => {
   it('is not used when off, or on CUDA', async () => {
     expect(await shareWeights(settings, { shareWeights: 'off', mappedDir: root })).toEqual({ runner: settings });
     expect(await shareWeights({ ...settings, executionProvider: 'cuda' }, { shareWeights: 'auto', mappedDir: root })).toEqual({ runner: { ...settings, executionProvider: 'cuda' } });
+  });
+});
+
+describe('CPU_MEM_ARENA', () => {
+  it('auto turns the arena off exactly when glibc gives freed blocks back (a fixed mmap threshold)', async () => {
+    const { cpuArenaOn } = await import('../../src/pool/memory.js');
+    expect(cpuArenaOn('auto', {})).toBe(true);
+    expect(cpuArenaOn('auto', { MALLOC_MMAP_THRESHOLD_: '8388608' })).toBe(false);
+    expect(cpuArenaOn('auto', { GLIBC_TUNABLES: 'glibc.malloc.arena_max=2:glibc.malloc.mmap_threshold=8388608' })).toBe(false);
+    expect(cpuArenaOn('auto', { GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' })).toBe(true);
+    expect(cpuArenaOn('on', { MALLOC_MMAP_THRESHOLD_: '8388608' })).toBe(true);
+    expect(cpuArenaOn('off', {})).toBe(false);
   });
 });

@@ -1,6 +1,8 @@
-// One copy of the weights per process, whatever WORKERS and the solo session: before the pool's
-// sessions start, write (or find) the mapped copy of the model (model/mapped-weights.ts) in a thread
-// of its own, and give every session its paths. The sessions then memory-map the same read-only
+// The pool's memory: one copy of the weights per process, and per-run memory that returns to rest.
+//
+// Weights (SHARE_WEIGHTS), whatever WORKERS and the solo session: before the pool's sessions start,
+// write (or find) the mapped copy of the model (model/mapped-weights.ts) in a thread of its own, and
+// give every session its paths. The sessions then memory-map the same read-only
 // file, so the weights and their packed forms are in memory once (the page cache's pages, charged
 // once to the container), not once per session. CPU only: on CUDA the weights live on the GPU and
 // there is one session. If the copy cannot be written (read-only cache, full disk), the pool loads
@@ -13,6 +15,22 @@ import type { MapTask } from '../worker/map-weights.js';
 import { workerEntry } from './entry.js';
 
 export type ShareWeights = 'auto' | 'off';
+export type CpuMemArena = 'auto' | 'on' | 'off';
+
+/**
+ * CPU_MEM_ARENA: whether the sessions keep ONNX Runtime's CPU arena. The arena keeps what a session's
+ * largest run took (a long text's full window: +370 MB over 3 sessions of the bench-size model) and
+ * never gives it back; off, ONNX Runtime allocates and frees every tensor per run. Whether freed
+ * memory then leaves the process is glibc's call: with its default, moving mmap threshold it mostly
+ * stays (worse than the arena), with the threshold fixed (MALLOC_MMAP_THRESHOLD_, as the images set
+ * it, or GLIBC_TUNABLES' glibc.malloc.mmap_threshold) it goes back, at ~2 % more CPU per row
+ * (bench/RESULTS.md, "Memory"). auto = off exactly when the threshold is fixed.
+ */
+export function cpuArenaOn(setting: CpuMemArena, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (setting !== 'auto') return setting === 'on';
+  const fixed = env.MALLOC_MMAP_THRESHOLD_ !== undefined || /glibc\.malloc\.mmap_threshold=/.test(env.GLIBC_TUNABLES ?? '');
+  return !fixed;
+}
 
 export interface WeightsSettings {
   /** auto: map the weights on CPU; off: every session loads its own copy onto its heap. */
