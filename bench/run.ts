@@ -5,10 +5,11 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../src/config/load.js';
 import type { Config } from '../src/config/schema.js';
-import { planLimits } from '../src/inference-stack.js';
+import { batchRows, planLimits } from '../src/inference-stack.js';
 import { readModelDir } from '../src/model/files.js';
 import { resolveModel } from '../src/model/store.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
+import { cpuArenaOn, shareWeights } from '../src/pool/memory.js';
 import { resolveThreads, soloRunner } from '../src/pool/pool.js';
 import { defaultDatasetsDir, loadCorpus } from './corpus.js';
 import { cpuWindow } from './machine.js';
@@ -91,11 +92,13 @@ export async function runBench(options: BenchOptions, cliPath: string, commandLi
     });
     const files = readModelDir(resolved.dir, config.modelQuantization);
     let last = 0;
-    const runner = {
+    // The server's session settings, its mapped weights and arena included.
+    const { runner } = await shareWeights({
       modelDir: resolved.dir, quantization: config.modelQuantization, executionProvider: config.executionProvider,
       cudaFallback: config.cudaFallback, cudaDeviceId: config.cudaDeviceId, intraOpThreads: threads.intraOpThreads,
       interOpThreads: config.interOpThreads, graphOptimization: config.graphOptimization, intraOpSpinning: config.intraOpSpinning,
-    } as const;
+      cpuArena: cpuArenaOn(config.cpuMemArena), warmupRows: Math.min(4, batchRows(config)),
+    }, { shareWeights: config.shareWeights, mappedDir: config.mappedWeightsDir ?? path.join(config.modelCacheDir, 'mapped') });
     // A lone row runs on the server's solo session when it has one: the single-row figures use its settings.
     const singleRunner = threads.soloThreads > 0 ? soloRunner(runner, threads.soloThreads) : runner;
     const limits = planLimits(config, files.config);

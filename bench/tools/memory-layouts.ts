@@ -4,7 +4,9 @@
 // tool reads each process's RSS and PSS (bench/memory.ts) after loading, after warm-up, during and
 // after load, and after long rows; and times, in interleaved slices (the order rotating each
 // round): the shared sessions under load (closed loop, one row in flight per session: rows/s) and
-// a lone row on the solo session (p50 ms), on the short scenario's rows, one row per run.
+// a lone row on the solo session (p50 ms), on the short scenario's rows, one row per run. Under
+// load it also reports the shared sessions' CPU time per row (their threads' own scheduler count):
+// on a host shared with other work that compares settings far more steadily than rows/s.
 // From the repository root:
 //
 //   npx tsx bench/tools/memory-layouts.ts [--model native-models/.cache/bench-size] [--variants heap,mapped,…]
@@ -18,8 +20,10 @@
 //   mapped            the mapped copy with the packed weights in its data file; every session maps it
 //   mapped-noprepack  the mapped copy without packed weights, pre-packing off (sessions map the plain weights)
 //   mapped-heappack   the mapped copy without packed weights, pre-packing on (each session packs onto its heap)
-//   …-noarena         any of these with ONNX Runtime's CPU arena off (ENABLE_CPU_MEM_ARENA)
+//   …-noarena         any of these with ONNX Runtime's CPU arena off (CPU_MEM_ARENA=false)
 //   …-nopattern       any of these with memory patterns off
+//   …-mmapN           the variant's process with glibc's mmap threshold fixed at N KiB (MALLOC_MMAP_THRESHOLD_):
+//                     blocks from N KiB up are mapped for each allocation and unmapped when freed
 // The figures and what was chosen: bench/RESULTS.md, "Memory".
 import { fork, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -48,7 +52,7 @@ interface Layout {
 type Command = { readonly cmd: 'load' | 'lone'; readonly seconds: number; readonly start: number } | { readonly cmd: 'long' } | { readonly cmd: 'exit' };
 type Reply =
   | { readonly kind: 'ready'; readonly loadMs: number }
-  | { readonly kind: 'load'; readonly rowsPerSecond: number; readonly rows: number }
+  | { readonly kind: 'load'; readonly rowsPerSecond: number; readonly rows: number; readonly cpuMsPerRow: number }
   | { readonly kind: 'lone'; readonly p50: number; readonly rows: number }
   | { readonly kind: 'long'; readonly ms: number }
   | { readonly kind: 'error'; readonly message: string };
@@ -91,14 +95,15 @@ async function child(layout: Layout): Promise<void> {
       const stopAt = performance.now() + command.seconds * 1000;
       if (command.cmd === 'load') {
         let rows = 0;
+        let cpuMs = 0;
         const t0 = performance.now();
         await Promise.all(shared.map(async (w) => {
           while (performance.now() < stopAt) {
-            await w.run(next());
+            cpuMs += (await w.run(next())).cpuMs;
             rows++;
           }
         }));
-        send({ kind: 'load', rowsPerSecond: rows / ((performance.now() - t0) / 1000), rows });
+        send({ kind: 'load', rowsPerSecond: rows / ((performance.now() - t0) / 1000), rows, cpuMsPerRow: cpuMs / Math.max(1, rows) });
         return;
       }
       const lone = solo ?? shared[0];
@@ -114,6 +119,7 @@ async function child(layout: Layout): Promise<void> {
 class Variant {
   readonly memory: Record<string, ProcessMemory | null> = {};
   readonly load: number[] = [];
+  readonly cpu: number[] = [];
   readonly lone: number[] = [];
   loadMs = NaN;
   private waiting: ((reply: Reply) => void) | undefined;
@@ -165,6 +171,8 @@ async function parent(): Promise<void> {
   const base: RunnerSettings = {
     modelDir: values.model, quantization: 'auto', executionProvider: 'cpu', cudaFallback: 'fail', cudaDeviceId: 0,
     intraOpThreads: threads.intraOpThreads, interOpThreads: 1, graphOptimization: 'all', intraOpSpinning: false,
+    // As the server warms up on CPU: the largest batch it sends, one row.
+    warmupRows: 1,
   };
   const onnxPath = readModelDir(values.model).onnxPath;
   // Each variant maps its own copy: PSS divides a page among every process that maps it, so two
@@ -178,7 +186,7 @@ async function parent(): Promise<void> {
   const settingsOf = async (name: string): Promise<RunnerSettings> => {
     const [kind, ...flags] = name.split('-');
     let settings: RunnerSettings;
-    const rest = flags.filter((f) => f !== 'noarena' && f !== 'nopattern');
+    const rest = flags.filter((f) => f !== 'noarena' && f !== 'nopattern' && !/^mmap\d+$/.test(f));
     const key = [kind, ...rest].join('-');
     switch (key) {
       case 'heap': settings = base; break;
@@ -197,7 +205,9 @@ async function parent(): Promise<void> {
   for (const name of values.variants.split(',')) {
     const shared = await settingsOf(name);
     const layout: Layout = { shared, workers: threads.workers, solo: threads.soloThreads > 0 ? soloRunner(shared, threads.soloThreads) : undefined };
-    const proc = fork(fileURLToPath(import.meta.url), ['--child', JSON.stringify(layout)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const mmap = /-mmap(\d+)(?:-|$)/.exec(name)?.[1];
+    const env = mmap === undefined ? process.env : { ...process.env, MALLOC_MMAP_THRESHOLD_: String(Number(mmap) * 1024) };
+    const proc = fork(fileURLToPath(import.meta.url), ['--child', JSON.stringify(layout)], { env, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const variant = new Variant(name, proc);
     // Load one process at a time, so loading peaks do not add up and load times are comparable.
     const ready = await variant.next();
@@ -215,10 +225,13 @@ async function parent(): Promise<void> {
       const during = setTimeout(() => variant.snapshot('during load'), (seconds * 1000) / 2);
       const l = await variant.command({ cmd: 'load', seconds, start: round * 1000 });
       clearTimeout(during);
-      if (l.kind === 'load') variant.load.push(l.rowsPerSecond);
+      if (l.kind === 'load') {
+        variant.load.push(l.rowsPerSecond);
+        variant.cpu.push(l.cpuMsPerRow);
+      }
       const s = await variant.command({ cmd: 'lone', seconds, start: round * 1000 + 500 });
       if (s.kind === 'lone') variant.lone.push(s.p50);
-      process.stderr.write(`round ${round + 1} ${variant.name}: ${variant.load.at(-1)?.toFixed(2)} rows/s, lone p50 ${variant.lone.at(-1)?.toFixed(1)} ms\n`);
+      process.stderr.write(`round ${round + 1} ${variant.name}: ${variant.load.at(-1)?.toFixed(2)} rows/s, ${variant.cpu.at(-1)?.toFixed(1)} CPU ms/row, lone p50 ${variant.lone.at(-1)?.toFixed(1)} ms\n`);
     }
   }
   for (const variant of variants) {
@@ -234,15 +247,15 @@ async function parent(): Promise<void> {
   const first = variants[0];
   const ratio = (xs: number[], of: number[] | undefined): string => (of === undefined ? '—' : (median(xs) / median(of)).toFixed(3));
   console.log(`${values.model}; ${threads.workers} × ${threads.intraOpThreads} threads${threads.soloThreads > 0 ? ` + solo ${threads.soloThreads}` : ''}; ${values.rounds} interleaved rounds of ${seconds} s; load average ${load.slice(0, 3).map((x) => x.toFixed(2)).join(' ')} → ${load.slice(3).map((x) => x.toFixed(2)).join(' ')}\n`);
-  console.log('| variant | load s | RSS warm MB (anon / file) | PSS warm MB | PSS during load | RSS / PSS after long rows | rows/s under load (ratio) | lone p50 ms (ratio) |');
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  console.log('| variant | load s | RSS warm MB (anon / file) | PSS warm MB | PSS during load | RSS / PSS after long rows | PSS after long, then short rows | rows/s under load (ratio) | CPU ms per row under load (ratio) | lone p50 ms (ratio) |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const v of variants) {
     const w = v.memory.warm;
     const a = v.memory['after long rows'];
-    console.log(`| ${v.name} | ${(v.loadMs / 1000).toFixed(1)} | ${mb(w?.rss)} (${mb(w?.rssAnon)} / ${mb(w?.rssFile)}) | ${mb(w?.pss)} | ${mb(v.memory['during load']?.pss)} | ${mb(a?.rss)} / ${mb(a?.pss)} | ${median(v.load).toFixed(2)} (${ratio(v.load, first?.load)}) | ${median(v.lone).toFixed(1)} (${ratio(v.lone, first?.lone)}) |`);
+    console.log(`| ${v.name} | ${(v.loadMs / 1000).toFixed(1)} | ${mb(w?.rss)} (${mb(w?.rssAnon)} / ${mb(w?.rssFile)}) | ${mb(w?.pss)} | ${mb(v.memory['during load']?.pss)} | ${mb(a?.rss)} / ${mb(a?.pss)} | ${mb(v.memory['after long, then short']?.pss)} | ${median(v.load).toFixed(2)} (${ratio(v.load, first?.load)}) | ${median(v.cpu).toFixed(1)} (${ratio(v.cpu, first?.cpu)}) | ${median(v.lone).toFixed(1)} (${ratio(v.lone, first?.lone)}) |`);
   }
   if (values.json !== undefined) {
-    writeFileSync(values.json, `${JSON.stringify({ model: values.model, threads, rounds: Number(values.rounds), seconds, loadAverage: load, variants: variants.map((v) => ({ name: v.name, loadMs: v.loadMs, memory: v.memory, rowsPerSecond: v.load, loneP50Ms: v.lone })) }, null, 2)}\n`);
+    writeFileSync(values.json, `${JSON.stringify({ model: values.model, threads, rounds: Number(values.rounds), seconds, loadAverage: load, variants: variants.map((v) => ({ name: v.name, loadMs: v.loadMs, memory: v.memory, rowsPerSecond: v.load, cpuMsPerRow: v.cpu, loneP50Ms: v.lone })) }, null, 2)}\n`);
   }
 }
 
