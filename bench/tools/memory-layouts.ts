@@ -35,7 +35,7 @@ import { parseArgs } from 'node:util';
 import { MAPPED_MODEL_FILE, mapWeights } from '../../src/model/mapped-weights.js';
 import { readModelDir } from '../../src/model/files.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
-import { resolveThreads, soloRunner } from '../../src/pool/pool.js';
+import { resolveThreads, soloRunner } from '../../src/startup/settings.js';
 import type { ModelRow } from '../../src/worker/messages.js';
 import type { RunnerSettings } from '../../src/worker/onnx-runner.js';
 import { defaultDatasetsDir, loadCorpus } from '../corpus.js';

@@ -140,8 +140,8 @@ describe.each(['Dockerfile.cpu', 'Dockerfile.gpu'])('%s', (file) => {
     const env = final?.instructions.filter((i) => i.getKeyword() === 'ENV').map(args).join(' ') ?? '';
     const value = /MALLOC_MMAP_THRESHOLD_=(\d+)/.exec(env)?.[1];
     expect(Number(value)).toBe(8 * 2 ** 20);
-    const { cpuArenaOn } = await import('../../src/pool/memory.js');
-    expect(cpuArenaOn('auto', { MALLOC_MMAP_THRESHOLD_: value })).toBe(false);
+    const { resolveArena, thisMachine } = await import('../../src/startup/settings.js');
+    expect(resolveArena({ cpuMemArena: 'auto' }, thisMachine({ MALLOC_MMAP_THRESHOLD_: value }))).toBe(false);
   });
 });
 

@@ -1,13 +1,19 @@
 // The mapped copy of a model (one copy of the weights per process): it answers exactly as the model
 // it was made from, it is made once and reused, a failed write leaves nothing behind, and sessions
-// opened on it map its data file instead of loading the weights onto their heaps.
+// opened on it map its data file instead of loading the weights onto their heaps; the pool's
+// sessions (the shared ones and the solo one) all open the one copy; the settings that turn it and
+// the arena on or off.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAPPED_DATA_FILE, mappedDir, mapWeights } from '../../src/model/mapped-weights.js';
 import { splitWords } from '../../src/inference/words.js';
+import { loadConfig } from '../../src/config/load.js';
+import { readModelDir } from '../../src/model/files.js';
 import { shareWeights } from '../../src/pool/memory.js';
+import { InferencePool } from '../../src/pool/pool.js';
+import { resolveArena, resolveSettings, resolveWeights, soloRunner, thisMachine } from '../../src/startup/settings.js';
 import type { ModelRow } from '../../src/worker/messages.js';
 import { OnnxRunner, type RunnerSettings } from '../../src/worker/onnx-runner.js';
 import { TEST_MODEL } from '../support/model.js';
@@ -86,25 +92,60 @@ describe('mapped weights', () => {
   it('falls back to per-session copies, saying why, when the directory cannot be written', async () => {
     const blocker = path.join(root, 'a-file');
     writeFileSync(blocker, '');
-    const shared = await shareWeights(settings, { shareWeights: 'auto', mappedDir: path.join(blocker, 'mapped') });
-    expect(shared.runner).toEqual(settings);
+    const shared = await shareWeights(settings, { mappedDir: path.join(blocker, 'mapped') });
+    expect(shared.mapped).toBeUndefined();
     expect(shared.fallbackReason).toMatch(/ENOTDIR|EEXIST|not a directory/i);
   });
 
-  it('is not used when off, or on CUDA', async () => {
-    expect(await shareWeights(settings, { shareWeights: 'off', mappedDir: root })).toEqual({ runner: settings });
-    expect(await shareWeights({ ...settings, executionProvider: 'cuda' }, { shareWeights: 'auto', mappedDir: root })).toEqual({ runner: { ...settings, executionProvider: 'cuda' } });
+  it('is opened by every session of the pool, the solo session included', async () => {
+    const into = path.join(root, 'pool');
+    const pool = await InferencePool.start({ runner: settings, workers: 2, solo: soloRunner(settings, 2), weights: { mappedDir: into } });
+    try {
+      const file = pool.mappedOnnxPath;
+      expect(file).toBeDefined();
+      expect(path.dirname(path.dirname(file ?? ''))).toBe(into);
+      expect(pool.sharingFallback).toBeUndefined();
+      // The pool's threads are this process's: each of the three sessions maps the one data file
+      // as a runner opened here on its own does.
+      const data = path.join(path.dirname(file ?? ''), MAPPED_DATA_FILE);
+      const mappings = (): number => readFileSync('/proc/self/maps', 'utf8').split('\n').filter((line) => line.endsWith(data)).length;
+      const byPool = mappings();
+      const one = await OnnxRunner.load({ ...settings, graphOptimization: 'disabled', mapped: { onnxPath: file ?? '' } });
+      const perSession = mappings() - byPool;
+      await one.close();
+      expect(perSession).toBeGreaterThan(0);
+      expect(byPool).toBe(3 * perSession);
+    } finally {
+      await pool.close();
+    }
   });
 });
 
-describe('CPU_MEM_ARENA', () => {
-  it('auto turns the arena off exactly when glibc gives freed blocks back (a fixed mmap threshold)', async () => {
-    const { cpuArenaOn } = await import('../../src/pool/memory.js');
-    expect(cpuArenaOn('auto', {})).toBe(true);
-    expect(cpuArenaOn('auto', { MALLOC_MMAP_THRESHOLD_: '8388608' })).toBe(false);
-    expect(cpuArenaOn('auto', { GLIBC_TUNABLES: 'glibc.malloc.arena_max=2:glibc.malloc.mmap_threshold=8388608' })).toBe(false);
-    expect(cpuArenaOn('auto', { GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' })).toBe(true);
-    expect(cpuArenaOn('on', { MALLOC_MMAP_THRESHOLD_: '8388608' })).toBe(true);
-    expect(cpuArenaOn('off', {})).toBe(false);
+describe('SHARE_WEIGHTS and CPU_MEM_ARENA (startup/settings.ts)', () => {
+  const config = (env: Record<string, string>) => loadConfig({ env: { MODEL: TEST_MODEL, ...env } });
+
+  it('shares the weights on CPU unless off; never on CUDA; under MODEL_CACHE_DIR/mapped unless MAPPED_WEIGHTS_DIR', () => {
+    expect(resolveWeights(config({ MODEL_CACHE_DIR: '/var/cache/m' }))).toEqual({ mappedDir: '/var/cache/m/mapped' });
+    expect(resolveWeights(config({ MAPPED_WEIGHTS_DIR: '/tmp/w' }))).toEqual({ mappedDir: '/tmp/w' });
+    expect(resolveWeights(config({ SHARE_WEIGHTS: 'off' }))).toBeUndefined();
+    expect(resolveWeights(config({ EXECUTION_PROVIDER: 'cuda' }))).toBeUndefined();
+  });
+
+  it('auto turns the arena off exactly when glibc gives freed blocks back (a fixed mmap threshold)', () => {
+    const arena = (value: 'auto' | 'on' | 'off', env: NodeJS.ProcessEnv): boolean => resolveArena({ cpuMemArena: value }, thisMachine(env));
+    expect(arena('auto', {})).toBe(true);
+    expect(arena('auto', { MALLOC_MMAP_THRESHOLD_: '8388608' })).toBe(false);
+    expect(arena('auto', { GLIBC_TUNABLES: 'glibc.malloc.arena_max=2:glibc.malloc.mmap_threshold=8388608' })).toBe(false);
+    expect(arena('auto', { GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' })).toBe(true);
+    expect(arena('on', { MALLOC_MMAP_THRESHOLD_: '8388608' })).toBe(true);
+    expect(arena('off', {})).toBe(false);
+  });
+
+  it('gives every session of the pool the arena setting and a warm-up no larger than a batch', () => {
+    const model = { dir: TEST_MODEL, config: readModelDir(TEST_MODEL, 'auto').config };
+    const settings = resolveSettings(config({ SOLO_SESSION: 'on' }), model, { cores: 2, mmapThresholdFixed: true });
+    expect([settings.pool.runner.cpuArena, settings.pool.solo?.cpuArena]).toEqual([false, false]);
+    expect(settings.pool.runner.warmupRows).toBe(1);
+    expect(settings.pool.weights).toBeDefined();
   });
 });
