@@ -9,8 +9,8 @@
 //   npx tsx bench/tools/memory-rest.ts [--model native-models/.cache/bench-size] [--rounds 1]
 //       [--config NAME:KEY=V,KEY=V]... [--burst-seconds 10] [--settle 2] [--json FILE]
 //
-// Without --config: today's arena (CPU_MEM_ARENA=true) against the arena off, with and without a
-// fixed glibc mmap threshold (MALLOC_MMAP_THRESHOLD_, which the images set). Figures and the choice:
+// Without --config: the arena on against the arena off, with and without a fixed glibc mmap
+// threshold (MALLOC_MMAP_THRESHOLD_, which the images set). --baseline-cli adds another build. Figures and the choice:
 // bench/RESULTS.md, "Memory".
 import { writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -36,10 +36,13 @@ const { values } = parseArgs({
     settle: { type: 'string', default: '2' },
     chars: { type: 'string', default: '100000' },
     json: { type: 'string' },
+    // Another build to run as one more configuration named "baseline" (e.g. the last release's dist/src/cli.js).
+    'baseline-cli': { type: 'string' },
   },
 });
 
-const configs = (values.config ?? ['arena:CPU_MEM_ARENA=true', 'no-arena:CPU_MEM_ARENA=false', 'no-arena-mmap:CPU_MEM_ARENA=false,MALLOC_MMAP_THRESHOLD_=131072']).map(parseVariant);
+const configs: { name: string; env: Readonly<Record<string, string>>; cli?: string }[] = (values.config ?? ['arena:CPU_MEM_ARENA=on', 'no-arena:CPU_MEM_ARENA=off', 'no-arena-mmap:CPU_MEM_ARENA=off,MALLOC_MMAP_THRESHOLD_=8388608']).map(parseVariant);
+if (values['baseline-cli'] !== undefined) configs.push({ name: 'baseline', env: {}, cli: path.resolve(values['baseline-cli']) });
 const corpus = loadCorpus(defaultDatasetsDir(PACKAGE_ROOT), 1, PACKAGE_ROOT);
 const short = makeScenario('short', corpus);
 const counter = new RequestCounter();
@@ -83,8 +86,8 @@ async function peakWhile<T>(pid: number | undefined, work: Promise<T>): Promise<
   return { result, peak };
 }
 
-async function measure(env: Readonly<Record<string, string>>): Promise<{ stages: Record<Stage, MemorySample | null>; longMs: number; burstRps: number }> {
-  const server = await startServer(cli, { env: { MODEL: values.model, CACHE_MAX_BYTES: '0', REQUEST_TIMEOUT_MS: '900000', ...env }, nodeArgs: [], readyTimeoutMs: 600_000 });
+async function measure(env: Readonly<Record<string, string>>, cliPath = cli): Promise<{ stages: Record<Stage, MemorySample | null>; longMs: number; burstRps: number }> {
+  const server = await startServer(cliPath, { env: { MODEL: values.model, CACHE_MAX_BYTES: '0', REQUEST_TIMEOUT_MS: '900000', ...env }, nodeArgs: [], readyTimeoutMs: 600_000 });
   const target = { url: server.url, apiKey: server.apiKey };
   const rest = async (): Promise<MemorySample | null> => {
     await waitIdle(server.adminUrl, 600_000);
@@ -115,7 +118,7 @@ for (let round = 0; round < Number(values.rounds); round++) {
   for (let i = 0; i < configs.length; i++) {
     const config = configs[(i + round) % configs.length];
     if (config === undefined) continue;
-    const run = await measure(config.env);
+    const run = await measure(config.env, config.cli);
     results.set(config.name, [...(results.get(config.name) ?? []), run]);
     process.stderr.write(`${config.name}: ${STAGES.map((s) => `${s} ${mb(run.stages[s]?.rss)}`).join(', ')}; long text ${(run.longMs / 1000).toFixed(1)} s, burst ${run.burstRps.toFixed(2)} req/s\n`);
   }
