@@ -63,6 +63,7 @@ export function registerBench(program: Command): void {
     .option('--quick', 'smoke preset: short,batch,stream at concurrency 1,4 for 1 s, no open loop (explicit flags win)')
     .option('--no-progress', 'no progress bar')
     .option('--quiet', 'no per-point lines on stderr')
+    .option('--no-memory', 'do not record the server\'s memory (RSS/PSS idle, warm, and before/peak/after each point)')
     .action(async (raw: Record<string, unknown>) => {
       let options;
       try {

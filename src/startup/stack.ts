@@ -44,6 +44,8 @@ export async function startStack(settings: Settings, model: LoadedModel, deps: S
     metrics.workerRestarts.inc();
     logger.error('an inference worker exited; piscina replaces it');
   });
+  if (pool.sharingFallback !== undefined) logger.warn({ reason: pool.sharingFallback }, 'could not write the mapped copy of the weights: every session holds its own copy (SHARE_WEIGHTS)');
+  else if (pool.mappedOnnxPath !== undefined) logger.info({ mapped: pool.mappedOnnxPath }, 'sessions share one mapped copy of the weights');
   const { tracing } = deps;
   const batcherEvents = tracing === undefined ? batcherMetrics(metrics) : tracing.batcher(batcherMetrics(metrics, tracing.exemplars));
   const batcher = new Batcher(settings.batcher, (batchId, rows, solo) => pool.run({ kind: 'batch', batchId, rows }, { solo }), batcherEvents);

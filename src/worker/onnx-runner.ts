@@ -28,6 +28,10 @@ export interface RunnerSettings extends SessionSettings {
   readonly labelCacheSize?: number;
   /** Relation-extraction models: most candidate entity pairs per row (MAX_RELATION_PAIRS); default 10,000. */
   readonly maxRelationPairs?: number;
+  /** Rows of the warm-up pass: the most rows a batch will have (default 4). A session's arena keeps what its largest run took. */
+  readonly warmupRows?: number;
+  /** Open these files instead of the directory's (the mapped copies, model/mapped-weights.ts). */
+  readonly mapped?: { readonly onnxPath: string; readonly labelsOnnxPath?: string };
 }
 
 export interface RunnerRow {
@@ -81,7 +85,7 @@ export class OnnxRunner implements ModelRunner {
 
   static async load(settings: RunnerSettings): Promise<OnnxRunner> {
     const files = readModelDir(settings.modelDir, settings.quantization);
-    const opened = await openSession(files.onnxPath, settings);
+    const opened = await openSession(settings.mapped?.onnxPath ?? files.onnxPath, settings);
     let kind: ModelKind;
     let encoder: PromptEncoder;
     let labels: LabelEmbedder | undefined;
@@ -93,7 +97,7 @@ export class OnnxRunner implements ModelRunner {
         if (files.labelsEncoder === undefined) {
           throw new GlinerError('MODEL_UNSUPPORTED', `${settings.modelDir}: a ${kind.name} GLiNER needs its label encoder as labels_encoder.onnx (inputs input_ids, attention_mask; output labels_embeddings), next to ${path.basename(files.onnxPath)}; there is none.`);
         }
-        const labelSession = await openSession(files.labelsEncoder.onnxPath, settings);
+        const labelSession = await openSession(settings.mapped?.labelsOnnxPath ?? files.labelsEncoder.onnxPath, settings);
         labels = new LabelEmbedder(labelSession.session, loadTokenizer(files.labelsEncoder.tokenizerJson, undefined), settings.labelCacheSize ?? 10_000);
       }
       if (kind.relex !== undefined) {

@@ -38,7 +38,7 @@ async function start(settings: RunnerSettings): Promise<WorkerState> {
     if (error instanceof GlinerError) throw error;
     throw new GlinerError('MODEL_NOT_FOUND', `model failed to load: ${error instanceof Error ? error.message : String(error)}`);
   });
-  const warmupSeconds = await runner.warmUp();
+  const warmupSeconds = await runner.warmUp(settings.warmupRows);
   return {
     runner,
     info: {
