@@ -23,8 +23,8 @@ import type { GraphOptimization } from './session.js';
 
 export const MAPPED_MODEL_FILE = 'model.onnx';
 export const MAPPED_DATA_FILE = 'model.onnx.data';
-/** Bumped when the layout of a mapped copy changes, so stale copies are never reused. */
-const LAYOUT = 1;
+/** Bumped when the layout of a mapped copy changes, so stale copies are never reused (2: every copy is loaded back once before use). */
+const LAYOUT = 2;
 
 export interface MapOptions {
   readonly graphOptimization: GraphOptimization;
@@ -60,6 +60,21 @@ export function mappedDir(root: string, onnxPath: string, options: MapOptions): 
 }
 
 /**
+ * Open the written copy as the sessions will (optimisation off) and release it: ONNX Runtime 1.30
+ * can write an optimised graph it cannot read back (a model with `If` subgraphs, such as a relation
+ * model's export, comes out with "initializer name is not unique"), and a copy no session can open
+ * must never be put in place. The caller then falls back to one copy per session and says why.
+ */
+async function checkLoads(model: string): Promise<void> {
+  try {
+    const check = await ort.InferenceSession.create(model, { executionProviders: ['cpu'], graphOptimizationLevel: 'disabled', intraOpNumThreads: 1, logSeverityLevel: 3 });
+    await check.release();
+  } catch (error) {
+    throw new Error(`ONNX Runtime wrote a mapped copy it cannot load back (${error instanceof Error ? error.message : String(error)})`, { cause: error });
+  }
+}
+
+/**
  * The mapped copy of `onnxPath` under `root`: reused when it exists, else written (one session load,
  * seconds to tens of seconds; its memory is given back when the session is released). Written into a
  * temporary directory and renamed, so a crash or a second process never leaves a half copy in use.
@@ -90,6 +105,7 @@ export async function mapWeights(onnxPath: string, root: string, options: MapOpt
     await session.release();
     // A graph with no initializer above the threshold writes no data file: nothing to map, but valid.
     if (!existsSync(path.join(temporary, MAPPED_DATA_FILE))) writeFileSync(path.join(temporary, MAPPED_DATA_FILE), '');
+    await checkLoads(path.join(temporary, MAPPED_MODEL_FILE));
     try {
       renameSync(temporary, dir);
     } catch (error) {

@@ -17,6 +17,7 @@ import { resolveArena, resolveSettings, resolveWeights, soloRunner, thisMachine 
 import type { ModelRow } from '../../src/worker/messages.js';
 import { OnnxRunner, type RunnerSettings } from '../../src/worker/onnx-runner.js';
 import { TEST_MODEL } from '../support/model.js';
+import { relexMicroDir } from '../support/relex-micro.js';
 
 const settings: RunnerSettings = {
   modelDir: TEST_MODEL, quantization: 'auto', executionProvider: 'cpu', cudaFallback: 'fail', cudaDeviceId: 0,
@@ -87,6 +88,20 @@ describe('mapped weights', () => {
     const into = path.join(root, 'broken-copies');
     await expect(mapWeights(bad, into, { graphOptimization: 'all', prepacked: true })).rejects.toThrow();
     expect(existsSync(into) ? readdirSync(into) : []).toEqual([]);
+  });
+
+  it('refuses a copy ONNX Runtime cannot load back (a relation model\'s If subgraphs): nothing left, the pool falls back to per-session copies saying why', async () => {
+    const relex = relexMicroDir('span');
+    try {
+      const into = path.join(root, 'relex-copies');
+      await expect(mapWeights(path.join(relex.dir, 'model.onnx'), into, { graphOptimization: 'all', prepacked: true })).rejects.toThrow(/cannot load back/);
+      expect(existsSync(into) ? readdirSync(into) : []).toEqual([]);
+      const shared = await shareWeights({ ...settings, modelDir: relex.dir }, { mappedDir: into });
+      expect(shared.mapped).toBeUndefined();
+      expect(shared.fallbackReason).toMatch(/cannot load back/);
+    } finally {
+      relex.remove();
+    }
   });
 
   it('falls back to per-session copies, saying why, when the directory cannot be written', async () => {
