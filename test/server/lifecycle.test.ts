@@ -66,6 +66,10 @@ describe('disconnected clients', () => {
       const controllers = Array.from({ length: 10 }, () => new AbortController());
       const gone = controllers.map((c) => fetch(`${srv.url}/api/v1/predict`, { method: 'POST', signal: c.signal, headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ text: words(3000), labels: ['person'] }) }).catch(() => 'aborted'));
       await eventually(async () => metricValue((await get(`${srv.adminUrl}/metrics`)).text, 'gliner_http_requests_in_flight') >= 11);
+      // A document is planned (split into windows) by a worker job before its rows queue: leave only
+      // once most of the abandoned rows wait, so the drop of queued rows is what is tested (a client
+      // that leaves while its document is still being planned is dropped before it has rows at all).
+      await eventually(async () => metricValue((await get(`${srv.adminUrl}/metrics`)).text, 'gliner_queue_depth_rows') >= 45, 60_000);
       for (const c of controllers) c.abort();
       expect(await Promise.all(gone)).toEqual(Array.from({ length: 10 }, () => 'aborted'));
       const blocked = await blocker;
