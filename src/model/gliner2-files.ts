@@ -1,0 +1,92 @@
+// A GLiNER2 model directory in our ONNX layout (native-models/export_gliner2.py; documented in
+// native-models/README.md, "GLiNER2 ONNX layout"): gliner2_config.json, five graphs, the tokenizer.
+// A directory with gliner2_config.json is a GLiNER2 model; one with gliner_config.json a GLiNER one.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { GlinerError } from '../errors.js';
+
+export const GLINER2_CONFIG = 'gliner2_config.json';
+export const GLINER2_GRAPHS = ['encoder', 'span_scores', 'count_pred', 'classifier', 'count_embed'] as const;
+export type Gliner2Graph = (typeof GLINER2_GRAPHS)[number];
+
+const Gliner2ConfigSchema = Type.Object(
+  {
+    format: Type.Literal('gliner2-onnx'),
+    layout_version: Type.Literal(1),
+    architecture: Type.Literal('span'),
+    model_name: Type.Optional(Type.String()),
+    hidden_size: Type.Integer({ minimum: 1 }),
+    max_width: Type.Integer({ minimum: 1 }),
+    max_len: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
+    token_pooling: Type.Literal('first'),
+    count_steps: Type.Integer({ minimum: 1 }),
+    count_embed_batching: Type.Union([Type.Literal('fields'), Type.Literal('task')]),
+    files: Type.Record(Type.String(), Type.String()),
+  },
+  { additionalProperties: true },
+);
+
+export type Gliner2RawConfig = Static<typeof Gliner2ConfigSchema>;
+
+export interface Gliner2Config {
+  readonly modelName: string;
+  readonly hiddenSize: number;
+  /** K: the widest span, in words. */
+  readonly maxWidth: number;
+  /** Instances count_embed.onnx computes (the count head's largest answer). */
+  readonly countSteps: number;
+  /** Whether count_embed may take the fields of several tasks in one call. */
+  readonly countEmbedBatching: 'fields' | 'task';
+}
+
+export interface Gliner2Files {
+  readonly dir: string;
+  readonly config: Gliner2Config;
+  readonly graphs: Readonly<Record<Gliner2Graph, string>>;
+  readonly tokenizerJson: unknown;
+  readonly tokenizerConfig: unknown;
+}
+
+export function isGliner2Dir(dir: string): boolean {
+  return existsSync(path.join(dir, GLINER2_CONFIG));
+}
+
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as unknown;
+  } catch (error) {
+    throw new GlinerError('MODEL_NOT_FOUND', `${file} is missing or not valid JSON`, { cause: error });
+  }
+}
+
+export function readGliner2Dir(dir: string): Gliner2Files {
+  const configPath = path.join(dir, GLINER2_CONFIG);
+  const raw = readJson(configPath);
+  if (!Value.Check(Gliner2ConfigSchema, raw)) {
+    const first = [...Value.Errors(Gliner2ConfigSchema, raw)][0];
+    throw new GlinerError('MODEL_UNSUPPORTED', `${configPath}: ${first ? `${first.path || '/'} ${first.message}` : 'invalid'} (a GLiNER2 export of layout 1, span architecture, first-token pooling, is expected)`);
+  }
+  const graphs = {} as Record<Gliner2Graph, string>;
+  for (const name of GLINER2_GRAPHS) {
+    const file = path.join(dir, raw.files[name] ?? `${name}.onnx`);
+    if (!existsSync(file)) throw new GlinerError('MODEL_NOT_FOUND', `${dir}: the GLiNER2 graph ${name} (${path.basename(file)}) is missing`);
+    graphs[name] = file;
+  }
+  const tokenizerPath = path.join(dir, raw.files.tokenizer ?? 'tokenizer.json');
+  const tokenizerConfigPath = path.join(dir, 'tokenizer_config.json');
+  return {
+    dir,
+    config: Object.freeze({
+      modelName: raw.model_name ?? 'unknown',
+      hiddenSize: raw.hidden_size,
+      maxWidth: raw.max_width,
+      countSteps: raw.count_steps,
+      countEmbedBatching: raw.count_embed_batching,
+    }),
+    graphs,
+    tokenizerJson: readJson(tokenizerPath),
+    tokenizerConfig: existsSync(tokenizerConfigPath) ? readJson(tokenizerConfigPath) : undefined,
+  };
+}
