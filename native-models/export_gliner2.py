@@ -11,6 +11,7 @@ its modules (it reimplements none of them) and writes our layout (native-models/
   count_pred.onnx   prompt_embs [N, D]                          → count_logits [N, C]
   classifier.onnx   label_embs [N, D]                           → logits [N]
   count_embed.onnx  field_embs [M, D]                           → struct_proj [S, M, D]
+  count_embed_1.onnx, count_embed_4.onnx: the same for the first 1 and 4 instances
   tokenizer.json (+ tokenizer_config.json), gliner2_config.json
 
 Every axis but D, K (max_width), C (count classes) and S (count steps, C - 1) is dynamic. The
@@ -273,20 +274,32 @@ GRAPHS = {
                        axes={"prompt_embs": {0: "prompts"}, "count_logits": {0: "prompts"}}),
     "classifier": dict(inputs=["label_embs"], outputs=["logits"],
                        axes={"label_embs": {0: "labels"}, "logits": {0: "labels"}}),
-    "count_embed": dict(inputs=["field_embs"], outputs=["struct_proj"],
-                        axes={"field_embs": {0: "fields"}, "struct_proj": {1: "fields"}}),
 }
+COUNT_EMBED = dict(inputs=["field_embs"], outputs=["struct_proj"], axes={"field_embs": {0: "fields"}, "struct_proj": {1: "fields"}})
+
+
+def count_embed_variants(model):
+    """{graph name: steps}: count_embed for 1 and 4 instances besides the largest count (entities
+    read instance 0 only, and counts are mostly small: 19 unrolled steps on every field cost a
+    medium model ~9 % of its encoder time per row, export_gliner2.py --measure)."""
+    top = count_classes(model) - 1
+    return {("count_embed" if s == top else f"count_embed_{s}"): s for s in sorted({min(1, top), min(4, top), top})}
+
+
+def graph_specs(model):
+    return GRAPHS | {name: COUNT_EMBED for name in count_embed_variants(model)}
 
 
 def graph_modules(model):
-    steps = count_classes(model) - 1
-    return {
+    modules = {
         "encoder": EncoderGraph(model).eval(),
         "span_scores": SpanScoresGraph(model).eval(),
         "count_pred": CountPredGraph(model).eval(),
         "classifier": ClassifierGraph(model).eval(),
-        "count_embed": CountEmbedGraph(model, steps).eval(),
     }
+    for name, steps in count_embed_variants(model).items():
+        modules[name] = CountEmbedGraph(model, steps).eval()
+    return modules
 
 
 def dummy_inputs(model, name, batch=2):
@@ -299,14 +312,12 @@ def dummy_inputs(model, name, batch=2):
         return (ids, mask)
     if name == "span_scores":
         return (torch.randn(batch, 7, d, generator=g), torch.tensor([7, 5][:batch]), torch.randn(batch, 3, d, generator=g))
-    if name == "count_embed":
-        return (torch.randn(3, d, generator=g),)
     return (torch.randn(3, d, generator=g),)
 
 
 def export_graphs(model, out):
     modules = graph_modules(model)
-    for name, spec in GRAPHS.items():
+    for name, spec in graph_specs(model).items():
         path = os.path.join(out, f"{name}.onnx")
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
@@ -350,8 +361,9 @@ def write_config(model, out, source, weights_sha256, commit, version):
         "count_classes": steps + 1,
         "count_steps": steps,
         "count_embed_batching": "fields" if fields_independent(model) else "task",
+        "count_embed_variants": [{"steps": s, "file": f"{name}.onnx"} for name, s in count_embed_variants(model).items()],
         "special_tokens": special_token_ids(model),
-        "files": {name: f"{name}.onnx" for name in GRAPHS} | {"tokenizer": "tokenizer.json"},
+        "files": {name: f"{name}.onnx" for name in graph_specs(model)} | {"tokenizer": "tokenizer.json"},
     }
     with open(os.path.join(out, "gliner2_config.json"), "w") as f:
         json.dump(config, f, indent=2)
@@ -363,12 +375,12 @@ def write_config(model, out, source, weights_sha256, commit, version):
 # Checks, the recorded run, timings
 # ---------------------------------------------------------------------------------------------
 
-def sessions(out, threads=1):
+def sessions(model, out, threads=1):
     import onnxruntime as ort
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
-    return {name: ort.InferenceSession(os.path.join(out, f"{name}.onnx"), opts, providers=["CPUExecutionProvider"]) for name in GRAPHS}
+    return {name: ort.InferenceSession(os.path.join(out, f"{name}.onnx"), opts, providers=["CPUExecutionProvider"]) for name in graph_specs(model)}
 
 
 def real_inputs(model):
@@ -409,8 +421,9 @@ def run_torch(model, batch):
         prompts, labels, fields = torch.cat(prompts), torch.cat(labels), torch.cat(fields)
         rec["count_pred"] = ({"prompt_embs": prompts}, modules["count_pred"](prompts))
         rec["classifier"] = ({"label_embs": labels}, modules["classifier"](labels))
-        struct = modules["count_embed"](fields)
-        rec["count_embed"] = ({"field_embs": fields}, struct)
+        for name in count_embed_variants(model):
+            rec[name] = ({"field_embs": fields}, modules[name](fields))
+        struct = rec["count_embed"][1]
         w = max(len(x) for x in words)
         token_embs = torch.zeros(len(words), w, model.hidden_size)
         for i, x in enumerate(words):
@@ -427,7 +440,7 @@ def compare(model, out, batch):
     """Max |ONNX Runtime − PyTorch| per graph on real inputs; also checks that the span graph equals
     upstream's per-sample compute_span_rep + einsum on each row's own words."""
     rec = run_torch(model, batch)
-    sess = sessions(out)
+    sess = sessions(model, out)
     diffs = {}
     onnx_out = {}
     for name, (inputs, want) in rec.items():
@@ -470,7 +483,7 @@ def record(model, out, batch, versions):
 def measure(model, out, rows_list=(1, 8), words=120, schema_tokens=40, repeats=5):
     """Milliseconds per row of each graph alone, one row at a time vs `rows` rows in one call, on a
     row of `words` text words and a prompt of `schema_tokens` tokens (1 intra-op thread)."""
-    sess = sessions(out, threads=1)
+    sess = sessions(model, out, threads=1)
     d = model.hidden_size
     g = np.random.default_rng(0)
     t = words * 13 // 10 + schema_tokens
@@ -494,7 +507,8 @@ def measure(model, out, rows_list=(1, 8), words=120, schema_tokens=40, repeats=5
         result[f"span_scores_rows{rows}_q12"] = timed("span_scores", feeds) / rows
         result[f"count_pred_rows{rows}"] = timed("count_pred", {"prompt_embs": g.standard_normal((3 * rows, d)).astype(np.float32)}) / rows
         result[f"classifier_rows{rows}"] = timed("classifier", {"label_embs": g.standard_normal((4 * rows, d)).astype(np.float32)}) / rows
-        result[f"count_embed_rows{rows}"] = timed("count_embed", {"field_embs": g.standard_normal((8 * rows, d)).astype(np.float32)}) / rows
+        for name, steps in count_embed_variants(model).items():
+            result[f"count_embed_{steps}steps_rows{rows}"] = timed(name, {"field_embs": g.standard_normal((8 * rows, d)).astype(np.float32)}) / rows
     return result
 
 

@@ -23,6 +23,7 @@ const Gliner2ConfigSchema = Type.Object(
     token_pooling: Type.Literal('first'),
     count_steps: Type.Integer({ minimum: 1 }),
     count_embed_batching: Type.Union([Type.Literal('fields'), Type.Literal('task')]),
+    count_embed_variants: Type.Optional(Type.Array(Type.Object({ steps: Type.Integer({ minimum: 1 }), file: Type.String() }))),
     files: Type.Record(Type.String(), Type.String()),
   },
   { additionalProperties: true },
@@ -45,6 +46,8 @@ export interface Gliner2Files {
   readonly dir: string;
   readonly config: Gliner2Config;
   readonly graphs: Readonly<Record<Gliner2Graph, string>>;
+  /** count_embed for fewer instances (fewer steps), smallest first, the full one (countSteps) last. */
+  readonly countEmbedVariants: readonly { readonly steps: number; readonly file: string }[];
   readonly tokenizerJson: unknown;
   readonly tokenizerConfig: unknown;
 }
@@ -74,6 +77,11 @@ export function readGliner2Dir(dir: string): Gliner2Files {
     if (!existsSync(file)) throw new GlinerError('MODEL_NOT_FOUND', `${dir}: the GLiNER2 graph ${name} (${path.basename(file)}) is missing`);
     graphs[name] = file;
   }
+  const variants = (raw.count_embed_variants ?? [])
+    .filter((v) => v.steps < raw.count_steps)
+    .map((v) => ({ steps: v.steps, file: path.join(dir, v.file) }))
+    .filter((v) => existsSync(v.file))
+    .sort((a, b) => a.steps - b.steps);
   const tokenizerPath = path.join(dir, raw.files.tokenizer ?? 'tokenizer.json');
   const tokenizerConfigPath = path.join(dir, 'tokenizer_config.json');
   return {
@@ -86,6 +94,7 @@ export function readGliner2Dir(dir: string): Gliner2Files {
       countEmbedBatching: raw.count_embed_batching,
     }),
     graphs,
+    countEmbedVariants: [...variants, { steps: raw.count_steps, file: graphs.count_embed }],
     tokenizerJson: readJson(tokenizerPath),
     tokenizerConfig: existsSync(tokenizerConfigPath) ? readJson(tokenizerConfigPath) : undefined,
   };

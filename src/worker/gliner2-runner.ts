@@ -53,6 +53,8 @@ export interface Gliner2RunOutput {
 const SCHEMA_CACHE = 256;
 
 type Sessions = Readonly<Record<Gliner2Graph, ort.InferenceSession>>;
+/** count_embed graphs by the instances they compute, fewest first. */
+type CountEmbeds = readonly { readonly steps: number; readonly session: ort.InferenceSession }[];
 
 export class Gliner2Runner {
   private readonly schemas = new Map<string, CompiledSchema>();
@@ -60,6 +62,7 @@ export class Gliner2Runner {
 
   private constructor(
     private readonly sessions: Sessions,
+    private readonly countEmbeds: CountEmbeds,
     private readonly prompts: Gliner2PromptEncoder,
     readonly config: Gliner2Config,
     readonly executionProvider: ExecutionProvider,
@@ -70,20 +73,23 @@ export class Gliner2Runner {
     const files = readGliner2Dir(settings.modelDir);
     const prompts = new Gliner2PromptEncoder(loadTokenizer(files.tokenizerJson, files.tokenizerConfig));
     const opened: Partial<Record<Gliner2Graph, ort.InferenceSession>> = {};
+    const countEmbeds: { steps: number; session: ort.InferenceSession }[] = [];
     let provider: ExecutionProvider = settings.executionProvider;
     let fallbackReason: string | undefined;
+    const open = async (file: string): Promise<ort.InferenceSession> => {
+      const session = await openSession(file, settings);
+      provider = session.executionProvider;
+      fallbackReason ??= session.fallbackReason;
+      return session.session;
+    };
     try {
-      for (const name of GLINER2_GRAPHS) {
-        const session = await openSession(files.graphs[name], settings);
-        opened[name] = session.session;
-        provider = session.executionProvider;
-        fallbackReason ??= session.fallbackReason;
-      }
+      for (const name of GLINER2_GRAPHS) opened[name] = await open(files.graphs[name]);
+      for (const v of files.countEmbedVariants) countEmbeds.push({ steps: v.steps, session: v.file === files.graphs.count_embed ? (opened.count_embed as ort.InferenceSession) : await open(v.file) });
     } catch (error) {
-      await Promise.all(Object.values(opened).map((s) => s.release()));
+      await Promise.all([...new Set([...Object.values(opened), ...countEmbeds.map((c) => c.session)])].map((s) => s.release()));
       throw error;
     }
-    return new Gliner2Runner(opened as Sessions, prompts, files.config, provider, fallbackReason);
+    return new Gliner2Runner(opened as Sessions, countEmbeds, prompts, files.config, provider, fallbackReason);
   }
 
   /** The schema compiled once per distinct schema (a small LRU: requests repeat schemas). */
@@ -101,12 +107,12 @@ export class Gliner2Runner {
     return compiled;
   }
 
-  private async graph(name: Gliner2Graph, feeds: Record<string, ort.Tensor>): Promise<Float32Array> {
+  private async graph(name: Gliner2Graph | ort.InferenceSession, feeds: Record<string, ort.Tensor>): Promise<Float32Array> {
     const t0 = performance.now();
-    const output = await this.sessions[name].run(feeds);
+    const output = await (typeof name === 'string' ? this.sessions[name] : name).run(feeds);
     this.inference += performance.now() - t0;
     const tensor = Object.values(output)[0];
-    if (tensor === undefined) throw new Error(`${name}.onnx returned nothing: this is a bug in the export`);
+    if (tensor === undefined) throw new Error('a GLiNER2 graph returned nothing: this is a bug in the export');
     const data = tensor.data as Float32Array;
     tensor.dispose();
     return data;
@@ -160,7 +166,9 @@ export class Gliner2Runner {
 
     // 3. Per-instance field vectors of every task with a count.
     const withCount = prompts.filter(({ b, t }) => ((counts[b] as number[])[t] ?? 0) > 0);
-    const fieldVectors = await this.countEmbed(withCount.map(({ b, t }) => markerOf(b, t).slice(1).map((p) => vector(b, p))));
+    // Instances needed: the count, or 1 for entities (upstream reads instance 0 only).
+    const steps = Math.max(0, ...withCount.map(({ b, t }) => ((schemas[b] as CompiledSchema).tasks[t]?.kind === 'entities' ? 1 : ((counts[b] as number[])[t] ?? 0))));
+    const fieldVectors = await this.countEmbed(withCount.map(({ b, t }) => markerOf(b, t).slice(1).map((p) => vector(b, p))), steps);
 
     // 4. Span logits: the rows with a count, each with all its queries.
     const queryBase = schemas.map((s) => new Array<number>(s.tasks.length).fill(-1));
@@ -197,12 +205,17 @@ export class Gliner2Runner {
     };
   }
 
-  /** count_embed: per task, [instance][field] vectors (fields of all tasks in one call when the model allows). */
-  private async countEmbed(tasks: readonly Float32Array[][]): Promise<Float32Array[][][]> {
+  /**
+   * count_embed: per task, [instance][field] vectors for the first `steps` instances (the smallest
+   * graph that computes them; fields of all tasks in one call when the model allows).
+   */
+  private async countEmbed(tasks: readonly Float32Array[][], steps: number): Promise<Float32Array[][][]> {
     const D = this.config.hiddenSize;
-    const S = this.config.countSteps;
+    const variant = this.countEmbeds.find((c) => c.steps >= steps) ?? this.countEmbeds[this.countEmbeds.length - 1];
+    if (variant === undefined) throw new Error('no count_embed graph: this is a bug');
+    const S = Math.min(steps, variant.steps);
     const run = async (fields: readonly Float32Array[]): Promise<(m: number, inst: number) => Float32Array> => {
-      const data = await this.graph('count_embed', { field_embs: new ort.Tensor('float32', stack(fields, D), [fields.length, D]) });
+      const data = await this.graph(variant.session, { field_embs: new ort.Tensor('float32', stack(fields, D), [fields.length, D]) });
       return (m, inst) => data.subarray((inst * fields.length + m) * D, (inst * fields.length + m + 1) * D);
     };
     const split = (at: (m: number, inst: number) => Float32Array, offset: number, fields: number): Float32Array[][] =>
@@ -250,7 +263,7 @@ export class Gliner2Runner {
   }
 
   async close(): Promise<void> {
-    await Promise.all(Object.values(this.sessions).map((s) => s.release()));
+    await Promise.all([...new Set([...Object.values(this.sessions), ...this.countEmbeds.map((c) => c.session)])].map((s) => s.release()));
   }
 }
 
