@@ -7,41 +7,21 @@
 // match A-Z and four more letters (U+0130 İ, U+0131 ı, U+017F ſ, U+212A Kelvin) and the `s` of
 // https also ſ; JS's `i` flag would miss İ and ı, so the classes are spelled out. `\w` and `\s`
 // are Python's (as ../words.ts).
-import { countCodePoints } from '../words.js';
+import { countCodePoints, matchWords, W, WS, type Word } from '../words.js';
 import { pyLower } from './py.js';
 
-const W = String.raw`\p{L}\p{N}_`;
-const WS = String.raw`\t\n\v\f\r\u001c-\u001f \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000`;
 const AZ = String.raw`a-zA-Z\u0130\u0131\u017f\u212a`;
 const URL = String.raw`[hH][tT][tT][pP][sS\u017f]?://[^${WS}]+|[wW][wW][wW]\.[^${WS}]+`;
 const EMAIL = String.raw`[${AZ}0-9._%+\-]+@[${AZ}0-9.\-]+\.[${AZ}]{2,}`;
 const MENTION = String.raw`@[${AZ}0-9_]+`;
 const PATTERN = new RegExp(`${URL}|${EMAIL}|${MENTION}|[${W}]+(?:[-_][${W}]+)*|[^${WS}]`, 'gu');
 
-/** A word: its text as written, code-point offsets (end exclusive) and UTF-16 index. */
-export interface Gliner2Word {
-  readonly text: string;
-  readonly start: number;
-  readonly end: number;
-  readonly utf16: number;
-  readonly utf16End: number;
-}
+/** A word: its text as written, code-point offsets (end exclusive), UTF-16 index. */
+export type Gliner2Word = Word;
 
 /** The words of `text` as upstream's splitter finds them (not lower-cased: see `lowered`). */
 export function splitGliner2Words(text: string): Gliner2Word[] {
-  const words: Gliner2Word[] = [];
-  let utf16 = 0;
-  let codePoints = 0;
-  for (const match of text.matchAll(PATTERN)) {
-    const index = match.index;
-    codePoints += countCodePoints(text, utf16, index);
-    const value = match[0];
-    const length = countCodePoints(value, 0, value.length);
-    words.push({ text: value, start: codePoints, end: codePoints + length, utf16: index, utf16End: index + value.length });
-    codePoints += length;
-    utf16 = index + value.length;
-  }
-  return words;
+  return matchWords(text, PATTERN);
 }
 
 const STRIP = new RegExp(`^[${WS}]+|[${WS}]+$`, 'gu');
@@ -82,7 +62,7 @@ export function chunkText(text: string, chunkSize: number, overlap: number, word
     const endWord = Math.min(startWord + chunkSize, words.length);
     const first = words[startWord] as Gliner2Word;
     const last = words[endWord - 1] as Gliner2Word;
-    chunks.push({ utf16Start: first.utf16, utf16End: last.utf16End, startChar: first.start, endChar: last.end, startWord, endWord });
+    chunks.push({ utf16Start: first.utf16, utf16End: last.utf16 + last.text.length, startChar: first.start, endChar: last.end, startWord, endWord });
     if (endWord === words.length) break;
   }
   return chunks;
