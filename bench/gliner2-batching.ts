@@ -9,6 +9,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import type { ExtractSchema } from '../src/inference/gliner2/schema.js';
 import { Gliner2Runner, type Gliner2Row } from '../src/worker/gliner2-runner.js';
@@ -80,4 +81,5 @@ async function main(): Promise<void> {
   await runner.close();
 }
 
-await main();
+// Run only as a script (the build compiles bench/ too; importing this file does nothing).
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) await main();
