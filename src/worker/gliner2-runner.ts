@@ -119,6 +119,7 @@ export class Gliner2Runner {
   }
 
   async run(rows: readonly Gliner2Row[]): Promise<Gliner2RunOutput> {
+    if (rows.length === 0) return { rows: [], paddedTokens: 0, timings: { preprocessSeconds: 0, inferenceSeconds: 0, postprocessSeconds: 0 } };
     const t0 = performance.now();
     this.inference = 0;
     const schemas = rows.map((row) => this.compiled(row.schema));
