@@ -350,8 +350,9 @@ def main():
         "words": word_cases,
         "cases": all_cases,
     }
-    with gzip.open(OUT, "wt", encoding="utf-8", compresslevel=9) as f:
-        json.dump(fixture, f, ensure_ascii=False, separators=(",", ":"))
+    # mtime 0: the same fixture gives the same bytes
+    with open(OUT, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9, mtime=0) as f:
+        f.write(json.dumps(fixture, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
     groups = {}
     for c in all_cases:
         groups[c["group"]] = groups.get(c["group"], 0) + 1
