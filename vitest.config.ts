@@ -9,5 +9,7 @@ export default defineConfig({
     // them side by side only makes each slower, so files run one at a time.
     fileParallelism: false,
     pool: 'forks',
+    // Fails the run if a test left a process behind (test/support/leak-check.ts).
+    globalSetup: ['test/support/leak-check.ts'],
   },
 });

@@ -3,7 +3,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { resolveOptions } from './options.js';
-import { markdown, svgChart } from './report.js';
+import { markdown } from './markdown.js';
+import { svgChart } from './svg.js';
 import { SCENARIO_NAMES } from './scenarios.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];

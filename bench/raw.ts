@@ -1,7 +1,7 @@
 // The ceiling: the scenario's own inputs, planned into rows exactly as the server plans them
 // (planText with the server's limits), run straight through onnxruntime-node by the server's own
 // OnnxRunner — no HTTP, no JSON, no batcher. Thread settings are the server's: WORKERS sessions
-// (worker threads) of INTRA_OP_THREADS each, resolved by the pool's own resolveThreads(), so the
+// (worker threads) of INTRA_OP_THREADS each, resolved by the server's own resolveSettings(), so the
 // ceiling is what this machine can do with this model under the same thread budget. The single-row
 // latency runs on the settings of the server's solo session when it has one (SOLO_SESSION), since
 // that is where a lone request runs.
@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { dedupeLabels, labelGroups, planText, type PlanLimits } from '../src/inference/plan.js';
+import { dedupeLabels, labelGroupsFor, planText, textRows, type PlanLimits } from '../src/inference/plan.js';
 import { splitWords } from '../src/inference/words.js';
 import type { ModelRow } from '../src/worker/messages.js';
 import type { RunnerSettings } from '../src/worker/onnx-runner.js';
@@ -66,13 +66,14 @@ export interface RawResult {
   readonly best: RawPoint;
 }
 
-/** The model rows the server plans for one text (windows × label groups), with their token estimates. */
+/**
+ * The model rows the server runs for one text (windows × label groups), with their token estimates:
+ * the engine's own row builder (textRows), each row's words split from its slice as the worker does.
+ */
 export function modelRows(text: string, labels: readonly string[], limits: PlanLimits, threshold = 0.5): (ModelRow & { tokens: number })[] {
-  const words = splitWords(text).map((word) => word.text);
-  const groups = labelGroups(labels, limits.labelsPerRow);
-  return planText(text, limits).windows.flatMap((window) =>
-    groups.map((group) => ({ words: words.slice(window.wordOffset, window.wordOffset + window.wordCount), labels: group.labels, threshold, tokens: 3 + group.tokens + window.tokens })),
-  );
+  return textRows(text, planText(text, limits), labelGroupsFor(labels, limits)).flat().map((row) => ({
+    words: splitWords(row.text).map((word) => word.text), labels: row.labels, threshold, tokens: row.tokens,
+  }));
 }
 
 /** The rows the server would run for `requests` requests of the scenario, and rows per request. */

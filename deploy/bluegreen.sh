@@ -102,10 +102,17 @@ wait_ready() {
 
 # POST the seed example to one pod through a port-forward and require Microsoft in the answer.
 smoke_pod() {
-  local pod="$1" response i
-  k port-forward "pod/${pod}" "${LOCAL_PORT}:8000" >/dev/null 2>&1 &
+  local pod="$1" response i rc=0
+  curl -s -o /dev/null --max-time 2 "http://127.0.0.1:${LOCAL_PORT}/" 2>/dev/null || rc=$?
+  # curl's 7: nothing listens there. Anything else would be smoke-tested instead of the pod.
+  [[ "${rc}" -eq 7 ]] || die "${pod}: something already listens on 127.0.0.1:${LOCAL_PORT}; set LOCAL_PORT to a free port"
+  # kubectl itself in the background (not the k function: that would background a subshell, and
+  # killing the subshell would leave kubectl holding LOCAL_PORT for the next pod's smoke test).
+  "${KUBECTL}" --namespace "${NAMESPACE}" port-forward "pod/${pod}" "${LOCAL_PORT}:8000" >/dev/null 2>&1 &
   PF_PID=$!
   for i in $(seq 1 50); do
+    # A port-forward that exited (LOCAL_PORT taken by something else) must not let curl test that.
+    if ! kill -0 "${PF_PID}" 2>/dev/null; then PF_PID=""; die "${pod}: kubectl port-forward exited (is ${LOCAL_PORT} in use? set LOCAL_PORT)"; fi
     if curl -fsS -o /dev/null "http://127.0.0.1:${LOCAL_PORT}/health/ready" 2>/dev/null; then break; fi
     if [[ "${i}" -eq 50 ]]; then cleanup; die "${pod}: not ready through port-forward"; fi
     sleep 0.2

@@ -5,15 +5,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { loadConfig, configMarkdown } from './config/load.js';
-import { SETTINGS, type SettingKey } from './config/schema.js';
+import { loadConfig, configMarkdown, settingWarnings } from './config/load.js';
+import { describeSetting, isSwitch, SETTINGS, type SettingKey } from './config/schema.js';
 import { asGlinerError, GlinerError } from './errors.js';
 import { createLogger } from './logging.js';
 import { PACKAGE_ROOT } from './paths.js';
 
 const VERSION = (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 const program = new Command('gliner-serve')
-  .description('Production serving for GLiNER zero-shot NER')
+  .description('Production serving for GLiNER named-entity recognition models')
   .version(VERSION, '-V, --version', 'print the version')
   .showHelpAfterError();
 
@@ -24,18 +24,27 @@ const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowe
 
 function addSettingFlags(command: Command, keys: readonly SettingKey[] = Object.keys(SETTINGS) as SettingKey[]): Command {
   for (const key of keys) {
-    const setting = SETTINGS[key];
-    command.addOption(new Option(`--${kebab(key)} <value>`, `${setting.doc} [env ${setting.env}]`));
+    const help = `${describeSetting(key)} [env ${SETTINGS[key].env}]`;
+    if (isSwitch(key)) {
+      // A switch takes no value: --playground turns it on, --no-playground off.
+      command.addOption(new Option(`--${kebab(key)}`, help));
+      command.addOption(new Option(`--no-${kebab(key)}`, `turn ${SETTINGS[key].env} off`));
+    } else {
+      command.addOption(new Option(`--${kebab(key)} <value>`, help));
+    }
   }
   return command;
 }
 
-function configFrom(options: Record<string, unknown>, extra: Partial<Record<SettingKey, unknown>> = {}): ReturnType<typeof loadConfig> {
+/** The config from flags, environment and .env; warnings about look-alike variables go to `warn`. */
+function configFrom(options: Record<string, unknown>, extra: Partial<Record<SettingKey, unknown>> = {}, warn = (line: string): void => void process.stderr.write(`warning: ${line}\n`)): ReturnType<typeof loadConfig> {
   const overrides: Partial<Record<SettingKey, unknown>> = { ...extra };
   for (const key of Object.keys(SETTINGS) as SettingKey[]) {
     if (options[key] !== undefined) overrides[key] = options[key];
   }
-  return loadConfig({ overrides });
+  const config = loadConfig({ overrides });
+  for (const line of settingWarnings()) warn(line);
+  return config;
 }
 
 function positiveInt(value: unknown, flag: string): number {
@@ -52,11 +61,25 @@ function fail(error: unknown): never {
 
 addSettingFlags(program.command('serve').description('Serve the model over HTTP and WebSocket (default: the embedded model).')).action(async (options: Record<string, unknown>) => {
   try {
-    const config = configFrom(options);
+    const warnings: string[] = [];
+    const config = configFrom(options, {}, (line) => warnings.push(line));
     const logger = createLogger(config.logLevel);
+    for (const line of warnings) logger.warn(line);
     const { serve, handleSignals } = await import('./serve.js');
-    const server = await serve(config, logger);
+    const { downloadBar } = await import('./cli/download-bar.js');
+    // A model download shows a bar on a terminal (its events are in the log as well).
+    const server = await serve(config, logger, process.stderr.isTTY ? { downloads: downloadBar() } : {});
     handleSignals(server, logger);
+    const { pidFileOf, writePidFile, watchNpmLauncher } = await import('./launcher.js');
+    const pidFile = pidFileOf(config.pidFile);
+    if (pidFile !== undefined) writePidFile(pidFile);
+    watchNpmLauncher((gone) => {
+      logger.warn({ gone }, `${gone} exited, and signals sent to it never reach this server: shutting down rather than running on orphaned. To reload API keys use \`npm run reload-keys\` (or SIGHUP to PID ${process.pid}), not a signal to npm`);
+      void server.shutdown('launcher exited').then(() => {
+        logger.flush();
+        process.exit(0);
+      });
+    });
   } catch (error) {
     fail(error);
   }
@@ -98,16 +121,21 @@ addSettingFlags(
   }
 });
 
-const models = group(program.command('models').description('Manage models: pull a hub model into the cache, inspect a directory.'));
+const models = group(program.command('models').description('Manage models: pull a hub model into the cache (pull), show what a directory or hub id resolves to (info).'));
 addSettingFlags(models.command('pull <id>').description('Download a hub model (e.g. onnx-community/gliner_medium-v2.1) into MODEL_CACHE_DIR.'), ['modelRevision', 'modelCacheDir', 'hfEndpoint', 'hfToken', 'hfOffline', 'modelQuantization']).action(async (id: string, options: Record<string, unknown>) => {
   try {
     const config = configFrom(options);
     const { resolveModel } = await import('./model/store.js');
-    const resolved = await resolveModel(id, {
-      revision: config.modelRevision, cacheDir: config.modelCacheDir, endpoint: config.hfEndpoint, token: config.hfToken,
-      offline: config.hfOffline, quantization: config.modelQuantization, packageRoot: PACKAGE_ROOT,
-      onProgress: (event) => process.stderr.write(`${event.message}\n`),
-    });
+    const { modelSource } = await import('./startup/model.js');
+    const { downloadBar } = await import('./cli/download-bar.js');
+    // On a terminal the file transfers draw a bar; every other event (and all of them otherwise) is a line.
+    const bar = process.stderr.isTTY ? downloadBar() : undefined;
+    const resolved = await resolveModel(id, modelSource(config, {
+      ...(bar === undefined ? {} : { progressIntervalMs: bar.intervalMs }),
+      onProgress: (event) => {
+        if (bar?.show(event) !== true) process.stderr.write(`${event.message}\n`);
+      },
+    })).finally(() => bar?.stop());
     process.stdout.write(`${JSON.stringify(resolved)}\n`);
   } catch (error) {
     fail(error);
@@ -118,12 +146,10 @@ addSettingFlags(models.command('info [model]').description('Show what a model di
     const config = configFrom(options);
     const { resolveModel } = await import('./model/store.js');
     const { readModelDir } = await import('./model/files.js');
+    const { modelSource } = await import('./startup/model.js');
     const id = model ?? config.model;
     // `info` never downloads. Unless the user did set HF_HUB_OFFLINE, say that, not "offline mode forbids it".
-    const resolved = await resolveModel(id, {
-      revision: config.modelRevision, cacheDir: config.modelCacheDir, endpoint: config.hfEndpoint, offline: true,
-      quantization: config.modelQuantization, packageRoot: PACKAGE_ROOT,
-    }).catch((error: unknown) => {
+    const resolved = await resolveModel(id, modelSource(config, { offline: true, token: undefined })).catch((error: unknown) => {
       if (error instanceof GlinerError && error.code === 'OFFLINE' && !config.hfOffline) {
         throw new GlinerError('MODEL_NOT_FOUND', `${id}@${config.modelRevision} is not in the model cache (${config.modelCacheDir}); \`models info\` only reads the cache and never downloads. Fetch it first: gliner-serve models pull ${id}`);
       }
@@ -157,6 +183,21 @@ keys
     } catch (error) {
       fail(error);
     }
+  });
+
+keys
+  .command('reload')
+  .description('Re-read API_KEYS_FILE in the running server: sends SIGHUP to the PID in PID_FILE (npm run reload-keys).')
+  .option('--pid-file <path>', 'the server\'s PID file [env PID_FILE; default .gliner-serve.pid under npm start]')
+  .action((options: { pidFile?: string }) => {
+    void import('./launcher.js').then(({ pidFileOf, signalServer }) => {
+      try {
+        const pid = signalServer(pidFileOf(options.pidFile ?? loadConfig().pidFile));
+        process.stdout.write(`sent SIGHUP to the server (PID ${pid}); it logs "SIGHUP: API keys reloaded", or why the file was refused\n`);
+      } catch (error) {
+        fail(error);
+      }
+    });
   });
 
 program

@@ -32,6 +32,7 @@ export const ERROR_CODES = {
   UWS_NATIVE_MISSING: { status: 500, summary: 'uWebSockets.js fell back to its slow pure-Node shim; refusing to start.' },
   INSECURE_CONFIG: { status: 500, summary: 'Production mode with no API keys configured; refusing to start.' },
   DATA_NOT_FOUND: { status: 500, summary: 'The data file given to eval does not exist or cannot be read; the message names it.' },
+  SERVER_NOT_FOUND: { status: 500, summary: 'keys reload found no running server to signal: no PID file, or its PID is gone or not a gliner-serve server.' },
   DATA_INVALID: { status: 500, summary: 'The data file given to eval is not CoNLL (word<TAB>tag lines, IOB tags); the message names the line.' },
 } as const;
 
@@ -43,7 +44,7 @@ export class GlinerError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly extra: { retryAfterSeconds?: number; headers?: readonly (readonly [string, string])[]; cause?: unknown; /** Safe to log: why access was refused. */ reason?: string; /** Safe to log: the key's name. */ keyName?: string } = {},
+    readonly extra: { retryAfterSeconds?: number; headers?: readonly (readonly [string, string])[]; cause?: unknown; /** Safe to log: why access or admission was refused. */ reason?: string; /** Safe to log: the key's name. */ keyName?: string } = {},
   ) {
     super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
   }
@@ -64,6 +65,18 @@ export interface ErrorBody {
 
 export function errorBody(error: GlinerError): ErrorBody {
   return { error: { code: error.code, message: error.message } };
+}
+
+/** When to come back, in seconds, for an error answered with Retry-After over HTTP (and retry_after on a WebSocket). */
+export function retryAfterOf(error: GlinerError): number | undefined {
+  if (error.extra.retryAfterSeconds !== undefined) return error.extra.retryAfterSeconds;
+  const header = error.extra.headers?.find(([name]) => name.toLowerCase() === 'retry-after');
+  return header === undefined ? undefined : Number(header[1]);
+}
+
+/** The refusal of new work while shutting down (503, retry after a second: another replica will answer). */
+export function drainingError(): GlinerError {
+  return new GlinerError('DRAINING', 'The server is shutting down.', { retryAfterSeconds: 1 });
 }
 
 /** Wrap anything thrown into a GlinerError; unknown errors become INTERNAL. */

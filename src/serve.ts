@@ -1,48 +1,84 @@
-// `serve`: the composition root. Order: config → logger → uWS (native or refuse) → API keys →
-// listeners (liveness answers while the model loads) → model → workers warmed → ready.
+// `serve`: the composition root, in one pass. Order: config → logger → uWS (native or refuse) →
+// API keys → the service host and the listeners (liveness answers, predictions get NOT_READY, while
+// the model loads or downloads) → the model → every setting derived once (startup/settings.ts) →
+// the workers started and warmed, the batcher, engine and cache built on them with final values →
+// the service built and opened (one swap) → ready.
 // Shutdown is one ordered function: not ready → stop listening → drain accepted work under the
 // grace period → close WebSockets and workers → flush logs → exit.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from './config/schema.js';
 import { redactedConfig } from './config/load.js';
-import { CachedEngine, type Predictor } from './engine/cached-engine.js';
 import { asGlinerError } from './errors.js';
 import { gateAccess } from './http/access.js';
-import { startFrontEnd, type FrontEnd } from './http/server.js';
-import { ServerState } from './http/state.js';
+import { startFrontEnd, type FrontEnd, type FrontEndSettings } from './http/server.js';
 import { loadUws } from './http/uws.js';
-import { createInferenceStack, type InferenceStack } from './inference-stack.js';
 import { createLogger, type Logger } from './logging.js';
+import { serviceMetrics } from './metrics/hooks.js';
 import { Metrics } from './metrics/registry.js';
 import { PACKAGE_ROOT } from './paths.js';
 import { playgroundRoutes } from './playground/routes.js';
 import { SecurityGate } from './security/gate.js';
 import { assertStartable, KeyStore } from './security/keys.js';
+import { ServiceHost } from './service/host.js';
+import { PredictService } from './service/service.js';
+import { loadModel, type DownloadDisplay } from './startup/model.js';
+import { resolveSettings } from './startup/settings.js';
+import { startStack, type Stack } from './startup/stack.js';
+import type { WorkerFaults } from './worker/worker.js';
 
 export interface RunningServer {
   readonly frontEnd: FrontEnd;
-  readonly state: ServerState;
-  readonly stack: InferenceStack;
+  readonly service: ServiceHost;
   readonly metrics: Metrics;
+  /** Resolves once the service is open (the model loaded and warmed up). */
+  readonly ready: Promise<void>;
   shutdown(reason: string): Promise<void>;
+}
+
+/** What the caller adds besides the configuration. */
+export interface ServeOptions {
+  /** Where a model download is shown besides the log (the CLI's terminal bar). */
+  readonly downloads?: DownloadDisplay;
+  /** Test seam, never set from the configuration: faults the inference workers inject (the worker-crash tests). */
+  readonly workerFaults?: WorkerFaults;
 }
 
 function packageVersion(): string {
   return (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
-export async function serve(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+/** The listeners' settings: the configuration only, so they start before the model is known. */
+function frontEndSettings(config: Config): FrontEndSettings {
+  return {
+    host: config.host,
+    port: config.port,
+    adminHost: config.adminHost,
+    adminPort: config.adminPort,
+    ...(config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined
+      ? { tls: { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile, ...(config.tlsPassphrase === undefined ? {} : { passphrase: config.tlsPassphrase }) } }
+      : {}),
+    maxBodyBytes: config.maxBodyBytes,
+    corsOrigins: config.corsOrigins,
+    stream: {
+      maxMessageBytes: config.wsMaxMessageBytes,
+      maxInflight: config.wsMaxInflight,
+      maxBackpressureBytes: config.wsMaxBackpressureBytes,
+      idleTimeoutSeconds: config.wsIdleTimeoutSeconds,
+    },
+    version: packageVersion(),
+    oipModelName: config.oipModelName,
+    extraRoutes: config.playground ? playgroundRoutes() : [],
+  };
+}
+
+export async function serve(config: Config, logger: Logger = createLogger(config.logLevel), options: ServeOptions = {}): Promise<RunningServer> {
   logger.info({ config: redactedConfig(config) }, 'starting');
   const { uws, native } = loadUws(config.allowUwsFallback);
   if (!native) logger.warn('uWebSockets.js native binary did not load: running on the slow pure-Node shim (ALLOW_UWS_FALLBACK=true)');
 
   const metrics = new Metrics();
-  const keys = new KeyStore({
-    envKeys: config.apiKeys,
-    ...(config.apiKeysFile === undefined ? {} : { file: config.apiKeysFile }),
-    defaultRatePerSecond: config.rateLimitPerSecond,
-    defaultBurst: config.rateLimitBurst,
+  const keys = KeyStore.fromConfig(config, {
     onError: (message) => logger.error({ file: config.apiKeysFile }, `API key file not reloaded, the previous keys stay: ${message}`),
     onReload: (event) => logger.info({ keys: event.keys, trigger: event.trigger }, 'API keys reloaded'),
   });
@@ -56,104 +92,59 @@ export async function serve(config: Config, logger: Logger = createLogger(config
   if (warning !== undefined) logger.warn({ security: 'open' }, warning);
   const gate = SecurityGate.fromConfig(config, keys, { metrics });
 
-  const state = new ServerState();
-  metrics.ready.set(0);
-  const stack = createInferenceStack(config, logger, metrics);
-  const predictor = resultCache(config, stack, state, metrics);
-  const frontEnd = await startFrontEnd(
-    {
-      host: config.host,
-      port: config.port,
-      adminHost: config.adminHost,
-      adminPort: config.adminPort,
-      ...(config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined
-        ? { tls: { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile, ...(config.tlsPassphrase === undefined ? {} : { passphrase: config.tlsPassphrase }) } }
-        : {}),
-      maxBodyBytes: config.maxBodyBytes,
-      corsOrigins: config.corsOrigins,
-      limits: config,
-      stream: {
-        maxMessageBytes: config.wsMaxMessageBytes,
-        maxInflight: config.wsMaxInflight,
-        maxBackpressureBytes: config.wsMaxBackpressureBytes,
-        idleTimeoutSeconds: config.wsIdleTimeoutSeconds,
-      },
-      version: packageVersion(),
-      oipModelName: config.oipModelName,
-      extraRoutes: config.playground ? playgroundRoutes() : [],
-    },
-    { uws, engine: predictor, state, metrics, access: gateAccess(gate, config.trustProxyHops), logger },
-  );
+  const service = new ServiceHost(serviceMetrics(metrics));
+  const frontEnd = await startFrontEnd(frontEndSettings(config), { uws, service, metrics, access: gateAccess(gate, config.trustProxyHops), logger });
   const ports = { port: frontEnd.port, adminPort: frontEnd.adminPort, tls: frontEnd.tls };
   logger.info(ports, 'listening');
 
+  let stack: Stack | undefined;
+  let closing = false;
   let shuttingDown: Promise<void> | undefined;
   const shutdown = (reason: string): Promise<void> => {
     shuttingDown ??= (async () => {
-      logger.info({ reason, inFlight: state.inFlight, queued: stack.batcher.depth }, 'draining');
-      state.phase = 'draining';
-      metrics.ready.set(0);
+      closing = true;
+      logger.info({ reason, inFlight: frontEnd.inFlight, queued: stack?.batcher.depth ?? 0 }, 'draining');
+      const admitted = service.drain();
       frontEnd.stopListening();
       const grace = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), config.shutdownGraceMs).unref());
       const drained = (async () => {
-        await stack.engine.drain();
+        await admitted;
         // Responses are written right after their request settles; wait for the last ones.
-        while (state.inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+        while (frontEnd.inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 5));
         return 'drained' as const;
       })();
       const outcome = await Promise.race([drained, grace]);
       frontEnd.closeAll();
       keys.close();
-      await stack.close();
-      logger.info({ outcome, inFlight: state.inFlight }, 'stopped');
+      await stack?.close();
+      logger.info({ outcome, inFlight: frontEnd.inFlight }, 'stopped');
     })();
     return shuttingDown;
   };
 
-  stack.loaded.then(
-    (model) => {
-      if (state.phase !== 'starting') return;
-      state.model = model.summary;
-      state.phase = 'ready';
-      metrics.ready.set(1);
-      logger.info({ ...ports, model: model.summary }, 'ready');
-      if (warning !== undefined) logger.warn({ security: 'open' }, warning);
-    },
-    (error: unknown) => {
-      const failure = asGlinerError(error);
-      state.failure = failure.message;
-      logger.fatal({ code: failure.code, err: failure.message }, 'model failed to load');
-      void shutdown('model load failure').then(() => process.exit(1));
-    },
-  );
-  return { frontEnd, state, stack, metrics, shutdown };
+  const ready = (async () => {
+    const model = await loadModel(config, logger, options.downloads);
+    const settings = resolveSettings(config, model);
+    const started = await startStack(settings, model, { metrics, logger, ...(options.workerFaults === undefined ? {} : { faults: options.workerFaults }) });
+    if (closing) {
+      // Shut down while loading: nothing will serve these workers.
+      await started.close();
+      return;
+    }
+    stack = started;
+    service.open(new PredictService(started.predictor, started.summary, settings.service));
+    logger.info({ ...ports, model: started.summary }, 'ready');
+    if (warning !== undefined) logger.warn({ security: 'open' }, warning);
+  })().catch((error: unknown) => {
+    const failure = asGlinerError(error);
+    service.fail(failure.message);
+    logger.fatal({ code: failure.code, err: failure.message }, 'model failed to load');
+    void shutdown('model load failure').then(() => process.exit(1));
+  });
+  return { frontEnd, service, metrics, ready, shutdown };
 }
 
-/**
- * The engine behind the result cache (CACHE_MAX_BYTES > 0). The cache lives in this process only,
- * so a model change (a new process) starts it empty; reloading API keys does not touch it.
- */
-function resultCache(config: Config, stack: InferenceStack, state: ServerState, metrics: Metrics): Predictor {
-  if (config.cacheMaxBytes === 0) return stack.engine;
-  return new CachedEngine(
-    stack.engine,
-    { maxBytes: config.cacheMaxBytes, ttlSeconds: config.cacheTtlSeconds, sharedAcrossKeys: config.cacheSharedAcrossKeys, maxEntities: config.maxEntitiesPerText },
-    () => (state.model === undefined ? '' : `${state.model.id}@${state.model.revision}/${state.model.quantization}`),
-    {
-      onLookup: (status, count) => {
-        const counter = { hit: metrics.cacheHits, miss: metrics.cacheMisses, shared: metrics.cacheShared, bypass: metrics.cacheBypassed }[status];
-        counter.inc(count);
-      },
-      onEvict: (reason, count) => metrics.cacheEvictions.inc({ reason }, count),
-      onSize: (bytes, entries) => {
-        metrics.cacheBytes.set(bytes);
-        metrics.cacheEntries.set(entries);
-      },
-    },
-  );
-}
-
-/** Wire process signals: SIGTERM/SIGINT drain and exit 0, SIGHUP reloads API keys. */
+/** Wire process signals: SIGTERM/SIGINT drain and exit 0. */
 export function handleSignals(server: RunningServer, logger: Logger): void {
   const stop = (signal: string): void => {
     void server.shutdown(signal).then(() => {

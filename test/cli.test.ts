@@ -43,4 +43,24 @@ describe('gliner-serve CLI', () => {
     expect(offline.status).not.toBe(0);
     expect(offline.stderr).toContain('HF_HUB_OFFLINE');
   });
+
+  it('`serve --help` lists the allowed values of enum settings; switches take no value', () => {
+    const help = cli(['serve', '--help']);
+    expect(help.status, help.stderr).toBe(0);
+    const flat = help.stdout.replace(/\s+/g, ' ');
+    expect(flat).toContain('One of: fatal, error, warn, info, debug, trace, silent. [env LOG_LEVEL]');
+    expect(flat).toContain('One of: cpu, cuda. [env EXECUTION_PROVIDER]');
+    expect(flat).toContain('--playground Serve the playground page');
+    expect(flat).toContain('--no-playground');
+    const valued = cli(['serve', '--playground', 'false', '--port', '1']);
+    expect(valued.status).not.toBe(0);
+    expect(valued.stderr).toContain("too many arguments for 'serve'");
+  });
+
+  it('`models pull` from a hub whose name does not resolve fails naming the ways out', () => {
+    const r = cli(['models', 'pull', 'onnx-community/gliner_medium-v2.1'], { HF_ENDPOINT: 'http://gliner-hub.invalid' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('MODEL_DOWNLOAD_FAILED');
+    for (const way of ['HF_HUB_OFFLINE=true', 'HF_ENDPOINT', 'MODEL to a local model directory']) expect(r.stderr).toContain(way);
+  });
 });

@@ -9,9 +9,12 @@
 // Prints mean and p50 milliseconds per text for each configuration.
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { labelGroups } from '../../src/inference/plan.js';
-import { splitWords } from '../../src/inference/words.js';
+import { loadConfig } from '../../src/config/load.js';
+import { labelGroupsFor } from '../../src/inference/plan.js';
+import { loadModel } from '../../src/startup/model.js';
+import { resolveSettings } from '../../src/startup/settings.js';
 import { OnnxRunner } from '../../src/worker/onnx-runner.js';
+import { modelRows } from '../raw.js';
 import { summarize } from '../stats.js';
 
 const { values } = parseArgs({ options: { texts: { type: 'string', default: '40' }, threads: { type: 'string', default: '1' } } });
@@ -22,15 +25,19 @@ const objects = ['the University of Oxford in England on Tuesday', 'Siemens and 
 const texts = Array.from({ length: count }, (_, i) => `${subjects[i % subjects.length]} ${verbs[i % verbs.length]} ${objects[i % objects.length]} , according to report number ${i} .`);
 const labels = Array.from({ length: 60 }, (_, i) => ['person', 'organization', 'location', 'date', 'event', 'product'][i % 6] + (i < 6 ? '' : ` type ${i}`));
 
-const base = { quantization: 'auto', executionProvider: 'cpu', cudaFallback: 'fail', cudaDeviceId: 0, intraOpThreads: Number(values.threads), interOpThreads: 1, graphOptimization: 'all', intraOpSpinning: false } as const;
+/** The server's settings for `modelDir` (LABELS_PER_PASS at its default: the model's max_types, or every label for a bi-encoder). */
+async function settingsFor(modelDir: string, labelCacheSize: number) {
+  const config = loadConfig({ env: { MODEL: modelDir, WORKERS: '1', INTRA_OP_THREADS: values.threads, SOLO_SESSION: 'off', EXECUTION_PROVIDER: 'cpu', LABEL_CACHE_SIZE: String(labelCacheSize) }, envFile: false });
+  return resolveSettings(config, await loadModel(config));
+}
 
-async function measure(name: string, modelDir: string, labelsPerRow: number, labelCacheSize: number): Promise<void> {
-  const runner = await OnnxRunner.load({ ...base, modelDir, labelCacheSize });
-  const groups = labelGroups(labels, labelsPerRow);
+async function measure(name: string, modelDir: string, labelCacheSize: number): Promise<void> {
+  const settings = await settingsFor(modelDir, labelCacheSize);
+  const runner = await OnnxRunner.load(settings.pool.runner);
   const run = async (text: string): Promise<void> => {
-    const words = splitWords(text).map((w) => w.text);
-    await runner.run(groups.map((g) => ({ words, labels: g.labels, threshold: 0.5 })));
+    await runner.run(modelRows(text, labels, settings.engine.limits));
   };
+  const groups = labelGroupsFor(labels, settings.engine.limits);
   for (const text of texts.slice(0, 3)) await run(text);
   const ms: number[] = [];
   for (const text of texts) {
@@ -43,6 +50,6 @@ async function measure(name: string, modelDir: string, labelsPerRow: number, lab
   process.stdout.write(`${JSON.stringify({ name, passesPerText: groups.length, texts: ms.length, meanMs: Number(s.mean.toFixed(2)), p50Ms: Number(s.p50.toFixed(2)), p99Ms: Number(s.p99.toFixed(2)) })}\n`);
 }
 
-await measure('uni-encoder span (gliner-tiny), 60 labels in 25-label passes', 'native-models/gliner-tiny', 25, 0);
-await measure('bi-encoder span, label cache cold (LABEL_CACHE_SIZE=0)', 'native-models/.cache/random-bi-span', 100, 0);
-await measure('bi-encoder span, label cache warm', 'native-models/.cache/random-bi-span', 100, 10_000);
+await measure('uni-encoder span (gliner-tiny), 60 labels in 25-label passes', 'native-models/gliner-tiny', 0);
+await measure('bi-encoder span, label cache cold (LABEL_CACHE_SIZE=0)', 'native-models/.cache/random-bi-span', 0);
+await measure('bi-encoder span, label cache warm', 'native-models/.cache/random-bi-span', 10_000);

@@ -18,6 +18,8 @@ import { modelKind } from '../../src/inference/kinds/index.js';
 import { feedsOf } from '../../src/worker/feeds.js';
 import { readModelDir } from '../../src/model/files.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
+import { loadConfig } from '../../src/config/load.js';
+import { planLimits } from '../../src/startup/settings.js';
 import { defaultDatasetsDir, loadCorpus, rng, shuffle } from '../corpus.js';
 import { makeScenario, SCENARIO_NAMES, type ScenarioName } from '../scenarios.js';
 import { summarize } from '../stats.js';
@@ -52,7 +54,8 @@ const kind = modelKind(files.config, session.inputNames, files.onnxPath);
 const name = values.scenario as ScenarioName;
 if (!(SCENARIO_NAMES as readonly string[]).includes(name)) throw new Error(`unknown scenario ${name}`);
 const scenario = makeScenario(name, loadCorpus(defaultDatasetsDir(PACKAGE_ROOT)));
-const limits = { windowWords: files.config.maxLen, overlapWords: 32, labelsPerRow: files.config.maxTypes };
+// The server's plan limits for this model (WINDOW_WORDS, LABELS_PER_PASS… at their defaults).
+const limits = planLimits(loadConfig({ env: {}, envFile: false }), files.config);
 const planned = Array.from({ length: 512 }, (_, k) => scenario.request(k)).flatMap((r) => r.texts.flatMap((t) => modelRows(t, dedupeLabels(r.labels), limits)));
 // --sorted: rows sorted by length inside blocks of 256 (as the raw ceiling's default order).
 // Batches are then taken in a shuffled order, so a short run does not see only the shortest rows.

@@ -7,12 +7,13 @@
 //
 //   npx tsx bench/tools/thread-layouts.ts [--model DIR] [--rounds 4] [--seconds 3]
 //
-// The layouts behind SOLO_SESSION and the WORKERS default (src/pool/pool.ts, bench/RESULTS.md).
+// The layouts behind SOLO_SESSION and the WORKERS default (src/startup/settings.ts, bench/RESULTS.md).
 import { performance } from 'node:perf_hooks';
-import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { loadConfig } from '../../src/config/load.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
-import { soloRunner } from '../../src/pool/pool.js';
+import { loadModel } from '../../src/startup/model.js';
+import { resolveSettings, soloRunner, thisMachine } from '../../src/startup/settings.js';
 import type { ModelRow } from '../../src/worker/messages.js';
 import type { RunnerSettings } from '../../src/worker/onnx-runner.js';
 import { defaultDatasetsDir, loadCorpus } from '../corpus.js';
@@ -27,14 +28,14 @@ const { values } = parseArgs({
   },
 });
 
-const cores = availableParallelism();
-const base: RunnerSettings = {
-  modelDir: values.model, quantization: 'auto', executionProvider: 'cpu', cudaFallback: 'fail', cudaDeviceId: 0,
-  intraOpThreads: 1, interOpThreads: 1, graphOptimization: 'all', intraOpSpinning: false,
-};
+const { cores } = thisMachine();
+// The server's settings for this model (defaults, one thread per session): only the layouts differ.
+const config = loadConfig({ env: { MODEL: values.model, WORKERS: String(cores), INTRA_OP_THREADS: '1', SOLO_SESSION: 'off', EXECUTION_PROVIDER: 'cpu' }, envFile: false });
+const settings = resolveSettings(config, await loadModel(config), thisMachine());
+const base: RunnerSettings = settings.pool.runner;
 const wide: RunnerSettings = { ...base, intraOpThreads: cores };
 const narrow = base;
-// The server's solo session (src/pool/pool.ts): all the cores, spinning inside a run only.
+// The server's solo session (src/startup/settings.ts soloRunner): all the cores, spinning inside a run only.
 const solo = soloRunner(base, cores);
 const layouts: Record<string, RunnerSettings[]> = {
   [`1×${cores}`]: [wide],
@@ -47,7 +48,7 @@ const layouts: Record<string, RunnerSettings[]> = {
 };
 
 const corpus = loadCorpus(defaultDatasetsDir(PACKAGE_ROOT), 1, PACKAGE_ROOT);
-const { rows } = scenarioRows(makeScenario('short', corpus), 600, { windowWords: 384, overlapWords: 32, labelsPerRow: 25, promptLabels: true });
+const { rows } = scenarioRows(makeScenario('short', corpus), 600, settings.engine.limits);
 let cursor = 0;
 const nextRow = (): ModelRow[] => {
   const { words, labels, threshold } = rows[cursor++ % rows.length] as ModelRow;

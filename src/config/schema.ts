@@ -76,7 +76,7 @@ export const SETTINGS = {
   oipModelName: s('OIP_MODEL_NAME', Type.String({ default: 'gliner', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' }), 'The model\'s name in the Open Inference Protocol routes (/v2/models/{name}/infer). Set it to the InferenceService\'s name under KServe.'),
   // --- WebSocket
   wsMaxMessageBytes: s('WS_MAX_MESSAGE_BYTES', Int(1048576, 1024), 'Largest WebSocket message; larger ones close the connection with code 1009.'),
-  wsMaxInflight: s('WS_MAX_INFLIGHT', Int(16, 1), 'Unanswered messages per connection; beyond it the server stops reading (and answers errors past twice this).'),
+  wsMaxInflight: s('WS_MAX_INFLIGHT', Int(16, 1), 'Messages running at once per connection; beyond it further messages wait in a per-connection backlog of as many again, and a client with more than twice this unanswered is disconnected with close code 1008.'),
   wsMaxBackpressureBytes: s('WS_MAX_BACKPRESSURE_BYTES', Int(1048576, 1024), 'Bytes buffered for a slow reader before the server stops taking its messages.'),
   wsIdleTimeoutSeconds: s('WS_IDLE_TIMEOUT_SECONDS', Int(120, 8, 960), 'Idle WebSocket connections are closed after this.'),
   // --- Security
@@ -93,6 +93,7 @@ export const SETTINGS = {
   corsOrigins: s('CORS_ORIGINS', Type.Array(Type.String(), { default: [] }), 'Comma-separated origins allowed by CORS (empty = CORS off).', { list: true }),
   // --- Operations
   logLevel: s('LOG_LEVEL', Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'), 'pino log level.'),
+  pidFile: s('PID_FILE', Opt(), 'File the server writes its PID to while it runs, for `gliner-serve keys reload` (SIGHUP to that PID). Unset: none, but .gliner-serve.pid under `npm start` and `npm run reload-keys`.'),
   shutdownGraceMs: s('SHUTDOWN_GRACE_MS', Int(25000, 0), 'On SIGTERM, how long accepted work may take to finish before the process exits anyway.'),
   playground: s('PLAYGROUND', Bool(true), 'Serve the playground page at /.'),
   allowUwsFallback: s('ALLOW_UWS_FALLBACK', Bool(false), 'Start even if uWebSockets.js fell back to its slow pure-Node shim.'),
@@ -100,6 +101,24 @@ export const SETTINGS = {
 
 type Settings = typeof SETTINGS;
 export type SettingKey = keyof Settings;
+
+/** The values an enum setting accepts (LOG_LEVEL, EXECUTION_PROVIDER, …); undefined for the others. */
+export function allowedValues(key: SettingKey): readonly string[] | undefined {
+  const anyOf = (SETTINGS[key].schema as { anyOf?: readonly { const?: unknown }[] }).anyOf;
+  const values = anyOf?.map((member) => member.const);
+  return values !== undefined && values.every((v): v is string => typeof v === 'string') ? values : undefined;
+}
+
+/** Whether a setting is a switch: a flag without a value (`--playground` / `--no-playground`). */
+export function isSwitch(key: SettingKey): boolean {
+  return (SETTINGS[key].schema as { type?: unknown }).type === 'boolean';
+}
+
+/** A setting's meaning with its allowed values, as --help and the docs table show it. */
+export function describeSetting(key: SettingKey): string {
+  const values = allowedValues(key);
+  return values === undefined ? SETTINGS[key].doc : `${SETTINGS[key].doc} One of: ${values.join(', ')}.`;
+}
 
 export const ConfigSchema = Type.Object(
   Object.fromEntries(Object.entries(SETTINGS).map(([key, setting]) => [key, setting.schema])) as { [K in SettingKey]: Settings[K]['schema'] },

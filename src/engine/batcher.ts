@@ -46,6 +46,8 @@ export interface BatcherEvents {
   rowWaited?(seconds: number): void;
   /** A request was dropped with `rows` rows not run (counted once per request). */
   dropped?(reason: DropReason, rows: number): void;
+  /** A batch left for a worker: its id, rows, session and the requests it serves (a trace links them). */
+  batchStarted?(batch: Omit<DispatchedBatch, 'result'>): void;
   batchDone?(batch: DispatchedBatch): void;
   /** Seconds one row costs the pool, as measured (EWMA), after each batch. */
   rowCost?(seconds: number): void;
@@ -77,24 +79,16 @@ export class Batcher {
   private inflight = 0;
   private nextBatchId = 1;
   private idleWaiters: (() => void)[] = [];
-  private settings: BatcherSettings;
   /** Measured seconds of one worker per row (EWMA); undefined until the first batch. */
   private secondsPerRow: number | undefined;
 
+  /** Built once the pool is up, with its final settings (startup/settings.ts): one batch in flight per worker. */
   constructor(
-    settings: BatcherSettings,
+    private readonly settings: BatcherSettings,
     private readonly dispatch: Dispatch,
     private readonly events: BatcherEvents = {},
     private readonly now: () => number = () => performance.now(),
-  ) {
-    this.settings = settings;
-  }
-
-  /** One batch in flight per worker, and whether lone batches have a solo session: set once the pool is up. */
-  setMaxInflight(batches: number, solo = this.settings.solo ?? false): void {
-    this.settings = { ...this.settings, maxInflight: batches, solo };
-    this.pump();
-  }
+  ) {}
 
   get depth(): number {
     return this.queue.rows;
@@ -246,12 +240,16 @@ export class Batcher {
       this.events.rowWaited?.(waited);
     }
     this.inflight++;
+    // The requests the batch serves, each once (a batch holds a handful of rows: a scan beats a Set).
+    const tickets: Ticket[] = [];
+    for (const row of rows) if (row.ticket !== undefined && !tickets.includes(row.ticket)) tickets.push(row.ticket);
+    this.events.batchStarted?.({ id, rows: rows.length, queueSeconds, solo, tickets });
     this.dispatch(id, rows.map((row) => row.task), solo).then(
       (result) => {
         // The wait estimate is for the shared sessions (the queue is served by them); a solo batch
         // runs only when nothing waits, faster than a shared one, and would make the estimate low.
         if (!solo) this.measure(rows.length, (this.now() - started) / 1000);
-        const batch: DispatchedBatch = { id, rows: rows.length, queueSeconds, solo, result };
+        const batch: DispatchedBatch = { id, rows: rows.length, queueSeconds, solo, tickets, result };
         this.events.batchDone?.(batch);
         rows.forEach((row, i) => {
           const rowResult = result.rows[i];

@@ -4,9 +4,9 @@
 // settles. Only answers are cached, never failures. A request may opt out (`noCache`: it neither
 // reads nor joins, but its fresh answers are stored). Answers are shared across API keys only when
 // configured: a hit is fast, so a shared cache would tell one tenant what another has sent.
-import { GlinerError } from '../errors.js';
 import type { TextAnswer } from '../worker/messages.js';
 import { AnswerStore, keyer, type CacheEvents } from './cache.js';
+import { withDeadline } from './deadline.js';
 import { EMPTY_ANSWER, type PredictContext, type PredictRequest, type PredictResult, type Submission, type WindowUpdate } from './engine.js';
 
 export type CacheStatus = 'hit' | 'miss' | 'shared';
@@ -26,9 +26,11 @@ export interface CachedSubmission {
   cancel(): void;
 }
 
-/** What the front end predicts with: the engine itself, or the engine behind the cache. */
+/** What the service predicts with: the engine itself, or the engine behind the cache. */
 export interface Predictor {
   submit(request: PredictRequest, context: CachedContext): CachedSubmission;
+  /** Stop admitting, then wait until every admitted request has settled. */
+  drain(): Promise<void>;
 }
 
 /** One status for a whole request: miss if any text ran, else shared if any joined, else hit. */
@@ -130,6 +132,7 @@ export class CachedEngine implements Predictor {
         {
           timeoutMs: context.timeoutMs,
           ...(context.tenant === undefined ? {} : { tenant: context.tenant }),
+          ...(context.context === undefined ? {} : { context: context.context }),
           ...(onWindow === undefined ? {} : { onWindow: (update: WindowUpdate) => onWindow({ ...update, text: run[update.text] ?? update.text }) }),
         },
       );
@@ -161,15 +164,9 @@ export class CachedEngine implements Predictor {
     });
 
     const waits = known.map((entry): Promise<TextAnswer> => (typeof entry === 'number' ? (ownAnswers[entry] as Promise<TextAnswer>) : 'run' in entry ? entry.answer : Promise.resolve(entry)));
-    let timer: NodeJS.Timeout | undefined;
-    // A request that only joined others' texts still answers 504 at its own deadline.
-    const deadline = joined.size === 0 ? undefined : new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new GlinerError('DEADLINE_EXCEEDED', `The request did not finish within ${context.timeoutMs} ms.`)), context.timeoutMs);
-      timer.unref();
-    });
-    deadline?.catch(() => undefined);
     const all = Promise.all(waits);
-    const result = (deadline === undefined ? all : Promise.race([all, deadline]))
+    // A request that only joined others' texts still answers 504 at its own deadline.
+    const result = (joined.size === 0 ? all : withDeadline(all, context.timeoutMs))
       .then(async (texts): Promise<CachedResult> => {
         const base = ownResult === undefined ? undefined : await ownResult;
         return {
@@ -178,8 +175,7 @@ export class CachedEngine implements Predictor {
           batchIds: base?.batchIds ?? [],
           cache: statuses,
         };
-      })
-      .finally(() => clearTimeout(timer));
+      });
 
     let released = false;
     return {
@@ -196,6 +192,10 @@ export class CachedEngine implements Predictor {
         }
       },
     };
+  }
+
+  drain(): Promise<void> {
+    return this.engine.drain();
   }
 
   private count(statuses: readonly CacheStatus[], noCache: boolean): void {

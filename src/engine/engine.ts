@@ -6,13 +6,14 @@
 // that is one row is decoded and answered by the worker that ran it; a long text's rows are merged
 // by a worker. Deadlines fire on a timer: the request's unrun rows are dropped and it answers 504 at once.
 import { performance } from 'node:perf_hooks';
-import { GlinerError } from '../errors.js';
+import { drainingError, GlinerError } from '../errors.js';
 import type { DecodeOptions } from '../inference/decode.js';
 import type { RowSpans } from '../inference/merge.js';
-import { dedupeLabels, labelGroups, planText, type LabelGroup, type PlanLimits, type TextPlan } from '../inference/plan.js';
+import { dedupeLabels, labelGroupsFor, planText, textRows, type LabelGroup, type PlanLimits, type TextPlan } from '../inference/plan.js';
 import { spanBuffers } from '../inference/spans.js';
 import type { MergeTask, PlanResult, PlanTask, RowResult, RowTask, TextAnswer } from '../worker/messages.js';
 import { Batcher, RequestRows, type DispatchedBatch, type QueuedRow, type Refusal, type Ticket } from './batcher.js';
+import { withDeadline } from './deadline.js';
 
 /** Requests whose texts add up to at most this many characters are planned on the HTTP thread (a few µs). */
 export const INLINE_PLAN_CHARS = 2048;
@@ -37,6 +38,14 @@ export interface PredictContext {
   /** Who is asking (the API key's name): the unit of fairness and of the queue quota. */
   readonly tenant?: string;
   readonly onWindow?: (update: WindowUpdate) => void;
+  /** An observer's context for the request (a trace span): handed back in the engine's and batcher's events. */
+  readonly context?: unknown;
+}
+
+/** What the engine reports, for observers (tracing); nothing here is needed to answer. */
+export interface EngineEvents {
+  /** A helper job of a request ran on a worker: planning its long texts, or merging a text's rows. */
+  helperDone?: (job: { readonly kind: 'plan' | 'merge'; readonly context: unknown; readonly seconds: number; readonly ok: boolean }) => void;
 }
 
 export interface StageTimings {
@@ -72,7 +81,8 @@ export interface EngineSettings {
   readonly maxEntities: number;
 }
 
-export type RejectReason = 'overload' | 'draining' | 'queue_wait' | 'key_quota' | 'worker_crash';
+/** Why admission refused, as its error's `extra.reason` says (gliner_requests_dropped_total{reason}). */
+export type AdmissionReason = 'overload' | 'queue_wait' | 'key_quota';
 
 /** The answer of a text with no words (or of a missing one). */
 export const EMPTY_ANSWER: TextAnswer = { json: '[]', count: 0, truncated: false };
@@ -87,46 +97,39 @@ function roughRows(chars: number, limits: PlanLimits, groups: number): number {
 function refusalError(refusal: Refusal): GlinerError {
   const wait = refusal.expectedWaitSeconds.toFixed(1);
   if (refusal.reason === 'key_quota') {
-    return new GlinerError('QUEUE_QUOTA_EXCEEDED', `This API key already has its quota of rows waiting (about ${wait} s of work); retry shortly.`, { retryAfterSeconds: refusal.retryAfterSeconds });
+    return new GlinerError('QUEUE_QUOTA_EXCEEDED', `This API key already has its quota of rows waiting (about ${wait} s of work); retry shortly.`, { retryAfterSeconds: refusal.retryAfterSeconds, reason: 'key_quota' });
   }
   const why = refusal.reason === 'queue_wait' ? `the expected wait (${wait} s) is over the server's budget` : 'the queue is full';
-  return new GlinerError('OVERLOADED', `The server is at capacity: ${why}; retry after ${refusal.retryAfterSeconds} s.`, { retryAfterSeconds: refusal.retryAfterSeconds });
+  const reason: AdmissionReason = refusal.reason === 'queue_wait' ? 'queue_wait' : 'overload';
+  return new GlinerError('OVERLOADED', `The server is at capacity: ${why}; retry after ${refusal.retryAfterSeconds} s.`, { retryAfterSeconds: refusal.retryAfterSeconds, reason });
 }
 
 export class Engine {
   private draining = false;
   private readonly active = new Set<Promise<unknown>>();
-  private port: WorkerPort | undefined;
 
+  /** Built once the model is known and the workers are up, with its final settings (startup/settings.ts). */
   constructor(
     private readonly batcher: Batcher,
-    private settings: EngineSettings,
-    private readonly onRejected: (reason: RejectReason) => void = () => undefined,
+    private readonly settings: EngineSettings,
+    private readonly port: WorkerPort,
+    private readonly events: EngineEvents = {},
   ) {}
-
-  /** Set once the model's config is known and the workers are up. */
-  setLimits(limits: PlanLimits): void {
-    this.settings = { ...this.settings, limits };
-  }
-
-  setWorkers(port: WorkerPort): void {
-    this.port = port;
-  }
 
   get isDraining(): boolean {
     return this.draining;
   }
 
-  /** Admit and run a request. Throws OVERLOADED, QUEUE_QUOTA_EXCEEDED or DRAINING synchronously when refused. */
+  /**
+   * Admit and run a request. Throws OVERLOADED, QUEUE_QUOTA_EXCEEDED (with `extra.reason`) or
+   * DRAINING synchronously when refused.
+   */
   submit(request: PredictRequest, context: PredictContext): Submission {
-    if (this.draining) {
-      this.onRejected('draining');
-      throw new GlinerError('DRAINING', 'The server is shutting down.', { retryAfterSeconds: 1 });
-    }
+    if (this.draining) throw drainingError();
     const started = performance.now();
     const { limits } = this.settings;
     const labels = dedupeLabels(request.labels);
-    const groups = labelGroups(labels, limits.labelsPerRow, limits.promptLabels ?? true);
+    const groups = labelGroupsFor(labels, limits);
     const chars = request.texts.reduce((sum, text) => sum + text.length, 0);
     const plans = chars <= INLINE_PLAN_CHARS ? request.texts.map((text) => planText(text, limits)) : undefined;
     const rows = plans === undefined
@@ -134,37 +137,24 @@ export class Engine {
       : plans.reduce((sum, plan) => sum + plan.windows.length * groups.length, 0);
     const tenant = context.tenant ?? '';
     const refusal = this.batcher.admit(tenant, rows);
-    if (refusal !== undefined) {
-      this.onRejected(refusal.reason === 'queue_full' ? 'overload' : refusal.reason);
-      throw refusalError(refusal);
-    }
+    if (refusal !== undefined) throw refusalError(refusal);
 
-    const ticket: Ticket = { deadline: started + context.timeoutMs, cancelled: undefined };
+    const ticket: Ticket = { deadline: started + context.timeoutMs, cancelled: undefined, ...(context.context === undefined ? {} : { context: context.context }) };
     const queue = new RequestRows(tenant, ticket);
-    const run = new RequestRun(this.batcher, this.requirePort(), this.settings, queue, request, labels, groups, context);
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        if (ticket.cancelled === undefined) ticket.cancelled = 'deadline';
-        this.batcher.withdraw(queue, 'deadline');
-        reject(new GlinerError('DEADLINE_EXCEEDED', `The request did not finish within ${context.timeoutMs} ms.`));
-      }, context.timeoutMs);
-      timer.unref();
-    });
-    deadline.catch(() => undefined);
-
-    const result = Promise.race([run.answers(plans), deadline])
+    const run = new RequestRun(this.batcher, this.port, this.settings, queue, request, labels, groups, context, this.events);
+    // At the deadline the request's rows that have not run leave the queue, and it answers 504 at once.
+    const expire = (): void => {
+      if (ticket.cancelled === undefined) ticket.cancelled = 'deadline';
+      this.batcher.withdraw(queue, 'deadline');
+    };
+    const result = withDeadline(run.answers(plans), context.timeoutMs, expire)
       .then((texts): PredictResult => ({ texts, timings: { ...run.timings, totalSeconds: (performance.now() - started) / 1000 }, batchIds: [...run.batchIds] }))
       .catch((error: unknown) => {
         // One failed row fails the request: drop its other rows that have not run yet.
-        if (ticket.cancelled === undefined) {
-          ticket.cancelled = 'failed';
-          if (error instanceof GlinerError && error.code === 'WORKER_CRASHED') this.onRejected('worker_crash');
-        }
+        if (ticket.cancelled === undefined) ticket.cancelled = 'failed';
         this.batcher.withdraw(queue);
         throw error;
-      })
-      .finally(() => clearTimeout(timer));
+      });
     this.track(result);
     return {
       result,
@@ -174,11 +164,6 @@ export class Engine {
         this.batcher.withdraw(queue, 'disconnect');
       },
     };
-  }
-
-  private requirePort(): WorkerPort {
-    if (this.port === undefined) throw new GlinerError('NOT_READY', 'The model is still loading.', { retryAfterSeconds: 5 });
-    return this.port;
   }
 
   private track(promise: Promise<unknown>): void {
@@ -209,14 +194,32 @@ class RequestRun {
     private readonly labels: readonly string[],
     private readonly groups: readonly LabelGroup[],
     private readonly context: PredictContext,
+    private readonly events: EngineEvents,
   ) {}
+
+  /** A helper job on the next free worker, reported to the observers when it ends. */
+  private helper<T>(kind: 'plan' | 'merge', job: () => Promise<T>): Promise<T> {
+    const { events } = this;
+    if (events.helperDone === undefined) return this.batcher.helper(job);
+    return this.batcher.helper(async () => {
+      const started = performance.now();
+      let ok = false;
+      try {
+        const value = await job();
+        ok = true;
+        return value;
+      } finally {
+        events.helperDone?.({ kind, context: this.context.context, seconds: (performance.now() - started) / 1000, ok });
+      }
+    });
+  }
 
   private get cancelled(): boolean {
     return this.queue.ticket.cancelled !== undefined;
   }
 
   async answers(inlinePlans: readonly TextPlan[] | undefined): Promise<TextAnswer[]> {
-    const plans = inlinePlans ?? (await this.batcher.helper(() => this.port.plan({ kind: 'plan', texts: this.request.texts, limits: this.settings.limits }))).plans;
+    const plans = inlinePlans ?? (await this.helper('plan', () => this.port.plan({ kind: 'plan', texts: this.request.texts, limits: this.settings.limits }))).plans;
     if (this.cancelled) throw new GlinerError('DEADLINE_EXCEEDED', 'The request was dropped before it could run.');
     const queued: QueuedRow[] = [];
     const texts = plans.map((plan, t) => this.textAnswer(plan, this.request.texts[t] ?? '', t, queued));
@@ -229,6 +232,7 @@ class RequestRun {
     return new Promise<RowResult>((resolve, reject) => {
       queued.push({
         task,
+        ticket: this.queue.ticket,
         tokens,
         enqueuedAt: 0,
         resolve: (result: RowResult, batch: DispatchedBatch) => {
@@ -250,13 +254,8 @@ class RequestRun {
     const { maxEntities } = this.settings;
     const solo = plan.windows.length === 1 && this.groups.length === 1;
     const finish: RowTask['finish'] = solo ? { kind: 'answer', options, maxEntities } : { kind: 'spans', bestLabelOnly: !options.multiLabel, maxSpans: maxEntities };
-    const windows = plan.windows.map((window) => {
-      const slice = text.slice(window.utf16Start, window.utf16End);
-      return this.groups.map((group) => {
-        const task: RowTask = { text: slice, codePoint: window.codePoint, labels: group.labels, threshold: options.threshold, finish };
-        return this.row(task, 3 + group.tokens + window.tokens, queued);
-      });
-    });
+    const windows = textRows(text, plan, this.groups).map((rows) =>
+      rows.map((row) => this.row({ text: row.text, codePoint: row.codePoint, labels: row.labels, threshold: options.threshold, finish }, row.tokens, queued)));
     if (solo) {
       const only = await windows[0]?.[0];
       return only?.kind === 'answer' ? only.answer : EMPTY_ANSWER;
@@ -299,6 +298,6 @@ class RequestRun {
       options: this.request.options,
       maxEntities: this.settings.maxEntities,
     };
-    return this.batcher.helper(() => this.port.merge(task, transfer ? task.rows.flatMap((row) => spanBuffers(row.spans)) : []));
+    return this.helper('merge', () => this.port.merge(task, transfer ? task.rows.flatMap((row) => spanBuffers(row.spans)) : []));
   }
 }

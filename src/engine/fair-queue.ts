@@ -10,6 +10,8 @@ import type { GlinerError } from '../errors.js';
 export interface Ticket {
   readonly deadline: number;
   cancelled: 'disconnect' | 'deadline' | 'failed' | undefined;
+  /** An observer's context for the request (a trace span): handed back in events, never read here. */
+  readonly context?: unknown;
 }
 
 export interface DispatchedBatch {
@@ -19,11 +21,15 @@ export interface DispatchedBatch {
   readonly queueSeconds: number;
   /** Ran on the solo session (the only work in the server at the time). */
   readonly solo: boolean;
+  /** The requests whose rows it carried (one batch serves many requests). */
+  readonly tickets: readonly Ticket[];
   readonly result: import('../worker/messages.js').BatchResult;
 }
 
 export interface QueuedRow {
   readonly task: RowTask;
+  /** The request the row belongs to (events name the requests a batch served). */
+  readonly ticket?: Ticket;
   /** Estimated tokens (the batch budget). */
   readonly tokens: number;
   readonly resolve: (result: RowResult, batch: DispatchedBatch) => void;

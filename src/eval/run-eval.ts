@@ -6,9 +6,11 @@ import { SingleBar, Presets } from 'cli-progress';
 import type { Config } from '../config/schema.js';
 import { GlinerError } from '../errors.js';
 import type { Entity } from '../inference/merge.js';
-import { createInferenceStack } from '../inference-stack.js';
 import type { Logger } from '../logging.js';
 import { Metrics } from '../metrics/registry.js';
+import { loadModel } from '../startup/model.js';
+import { resolveSettings, thisMachine } from '../startup/settings.js';
+import { startStack } from '../startup/stack.js';
 import { groupPassages, parseConll, type GoldEntity } from './conll.js';
 import { Scorer, type Report } from './score.js';
 
@@ -50,10 +52,11 @@ export function readUnits(options: Pick<EvalOptions, 'data' | 'limit' | 'documen
 export async function runEval(config: Config, options: EvalOptions, logger: Logger): Promise<Report> {
   const units = readUnits(options);
   const chunkSize = options.documents === undefined ? options.chunk : 1;
+  const model = await loadModel(config, logger);
   // Offline: no admission budget or quota, just enough queue for the chunks kept in flight.
-  const stack = createInferenceStack({ ...config, maxQueueRows: Math.max(config.maxQueueRows, options.chunk * 64), maxQueueWaitMs: 0, maxQueueRowsPerKey: 0 }, logger, new Metrics());
+  const settings = resolveSettings(config, model, thisMachine(), { queueRows: options.chunk * 64 });
+  const stack = await startStack(settings, model, { metrics: new Metrics(), logger });
   try {
-    await stack.loaded;
     const scorer = new Scorer(options.labels);
     const what = options.documents === undefined ? 'sentences' : 'documents';
     const bar = options.progress ? new SingleBar({ format: `eval [{bar}] {percentage}% | {value}/{total} ${what} | {eta_formatted} left`, hideCursor: true }, Presets.shades_classic) : undefined;

@@ -66,8 +66,9 @@ export class Scorer {
   }
 }
 
+/** The report as a markdown table; precision, recall and F1 as fractions (0.769), as the docs and --json give them. */
 export function reportTable(report: Report): string {
-  const pct = (v: number): string => (v * 100).toFixed(2);
+  const pct = (v: number): string => v.toFixed(3);
   const rows = Object.entries(report.labels).map(([label, p]) => `| ${label} | ${pct(p.precision)} | ${pct(p.recall)} | ${pct(p.f1)} | ${p.support} |`);
   const m = report.micro;
   return ['| label | precision | recall | F1 | support |', '| --- | ---: | ---: | ---: | ---: |', ...rows, `| **micro** | ${pct(m.precision)} | ${pct(m.recall)} | ${pct(m.f1)} | ${m.support} |`].join('\n');

@@ -45,6 +45,6 @@ export interface RequestContext {
   keyName: string | undefined;
   /** Extra fields for the request's log line (never text, never keys). */
   readonly log: Record<string, unknown>;
-  /** Callbacks run if the client goes away before the answer. */
-  readonly onAbort: (() => void)[];
+  /** Call `cancel` if the client goes away before the answer (at once if it has); returns what forgets it. */
+  readonly onLeave: (cancel: () => void) => () => void;
 }

@@ -29,7 +29,7 @@ export function openApiDocument(version: string): unknown {
     info: {
       title: 'GLiNER serving API',
       version,
-      description: 'Zero-shot named-entity recognition: give any text and any entity labels, get the spans. Offsets count Unicode code points (Python string indices). Long texts are windowed, never truncated.',
+      description: 'Named-entity recognition with GLiNER: give a text and the entity labels you want, get the spans. Real GLiNER checkpoints are zero-shot (any label); the embedded demo model (native-models/gliner-tiny, the default MODEL) is not: it finds the CoNLL-2003 and CrossNER types it was trained on, and other labels (date, drug) find little or nothing. GET /health/ready names the served model. Offsets count Unicode code points (Python string indices). Long texts are windowed, never truncated.',
     },
     servers: [{ url: '/' }],
     components: {
@@ -65,7 +65,7 @@ export function openApiDocument(version: string): unknown {
       '/api/v1/stream': {
         get: {
           summary: 'WebSocket streaming NER',
-          description: 'Upgrade to a WebSocket (API key in X-API-Key / Authorization at upgrade, or as the sub-protocol "bearer.<key>" next to "gliner.v1" for browsers). Send StreamMessage JSON messages; each is answered by one message per window `{"id","window","windows","entities","done":false}` as windows finish, then `{"id","entities","done":true}` with the merged result, or `{"id","error":{"code","message"}}`. Answers to different ids may arrive out of order.',
+          description: 'Upgrade to a WebSocket (API key in X-API-Key / Authorization at upgrade, or as the sub-protocol "bearer.<key>" next to "gliner.v1" for browsers). Send StreamMessage JSON messages; each is answered by one message per window `{"id","window","windows","entities","done":false}` as windows finish (window numbered from 0; windows may arrive in any order; offsets in the whole text), then `{"id","entities","truncated","done":true,"processing_time","cache"}` with the merged result (`cache` as X-Cache, absent with the cache off), or `{"id","error":{"code","message","retry_after"},"done":true}` (`retry_after` in seconds wherever HTTP would send Retry-After). Answers to different ids may arrive out of order.',
           security,
           responses: { '101': { description: 'Switching protocols' }, ...errorResponses([401, 429, 503]) },
         },

@@ -3,7 +3,7 @@
 // touch an aborted response.
 import { performance } from 'node:perf_hooks';
 import type { HttpResponse } from 'uWebSockets.js';
-import { errorBody, type GlinerError } from '../errors.js';
+import { errorBody, retryAfterOf, type GlinerError } from '../errors.js';
 
 const STATUS_TEXT: Record<number, string> = {
   200: 'OK', 204: 'No Content', 301: 'Moved Permanently', 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found',
@@ -76,7 +76,7 @@ export type ErrorRenderer = (error: GlinerError) => unknown;
 
 export function sendError(ex: Exchange, error: GlinerError, extra: Headers = [], close = false, render: ErrorRenderer = errorBody): void {
   const headers: (readonly [string, string])[] = [...extra, ...(error.extra.headers ?? [])];
-  const hasRetryAfter = headers.some(([name]) => name.toLowerCase() === 'retry-after');
-  if (error.extra.retryAfterSeconds !== undefined && !hasRetryAfter) headers.push(['Retry-After', String(error.extra.retryAfterSeconds)]);
+  const retryAfter = retryAfterOf(error);
+  if (retryAfter !== undefined && !headers.some(([name]) => name.toLowerCase() === 'retry-after')) headers.push(['Retry-After', String(retryAfter)]);
   send(ex, error.status, JSON.stringify(render(error)), 'application/json', headers, close);
 }

@@ -1,6 +1,7 @@
 // Routing and the per-request wrapper: every route goes through the same steps — capture headers,
 // watch for the client leaving, authenticate, check the body's type and size, run the handler,
-// answer errors in the one JSON shape, then record metrics and one log line.
+// answer errors in the one JSON shape, then record metrics and one log line (recordExchange, which
+// the WebSocket upgrade uses too).
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
@@ -58,6 +59,13 @@ export interface RouterDeps {
   readonly state: { inFlight: number };
 }
 
+/** One HTTP exchange answered: gliner_http_requests_total and its duration, by route template, method and status. */
+export function recordExchange(metrics: Metrics, route: string, method: string, status: number, seconds: number): void {
+  const labels = { route, method, status: String(status) };
+  metrics.httpRequests.inc(labels);
+  metrics.httpDuration.observe(labels, seconds);
+}
+
 /** A GET route answering a fixed body read at start-up (API docs, the playground's files). */
 export function staticRoute(path: string, name: string, body: string | Buffer, contentType: string, headers: readonly (readonly [string, string])[]): Route {
   return {
@@ -102,6 +110,8 @@ export function register(app: TemplatedApp, routes: readonly Route[], deps: Rout
 export function notFoundMessage(method: string, url: string, known: ReadonlyMap<string, unknown>): string {
   const trimmed = url.length > 1 ? url.replace(/\/+$/, '') : url;
   const near = trimmed !== url && known.has(trimmed) ? trimmed : known.has(`${url}/`) ? `${url}/` : undefined;
+  // Prometheus metrics live on the admin listener only: point there from the public one.
+  if (trimmed === '/metrics' && !known.has('/metrics')) return `No route for ${method} ${url} on this port (metrics are served on the admin port, ADMIN_PORT, 9464 by default)`;
   return `No route for ${method} ${url}${near === undefined ? '' : ` (did you mean ${near}?)`}`;
 }
 
@@ -117,16 +127,28 @@ function handle(route: Route, res: HttpResponse, req: HttpRequest, deps: RouterD
   if (origin !== undefined && deps.corsOrigins.includes(origin)) {
     ex.headers.push(['Access-Control-Allow-Origin', origin], ['Vary', 'Origin'], ['Access-Control-Expose-Headers', 'X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Server-Timing, X-Cache, X-Cache-Texts']);
   }
-  const ctx: RequestContext = { ex, method, url, headers, ip: remoteAddress(res), requestId, startedAt, keyName: undefined, log: {}, onAbort: [] };
+  // What to cancel if the client goes away (a plain list: an AbortController per request costs ~10 µs).
+  let leaving: (() => void)[] | undefined;
+  let gone = false;
+  const onLeave = (cancel: () => void): (() => void) => {
+    if (gone) {
+      cancel();
+      return () => undefined;
+    }
+    (leaving ??= []).push(cancel);
+    return () => {
+      const at = leaving?.indexOf(cancel) ?? -1;
+      if (at >= 0) leaving?.splice(at, 1);
+    };
+  };
+  const ctx: RequestContext = { ex, method, url, headers, ip: remoteAddress(res), requestId, startedAt, keyName: undefined, log: {}, onLeave };
   deps.metrics.httpInFlight.inc();
   deps.state.inFlight++;
   const finish = (status: number): void => {
     deps.metrics.httpInFlight.dec();
     deps.state.inFlight--;
     const seconds = (performance.now() - startedAt) / 1000;
-    const labels = { route: route.name, method, status: String(status) };
-    deps.metrics.httpRequests.inc(labels);
-    deps.metrics.httpDuration.observe(labels, seconds);
+    recordExchange(deps.metrics, route.name, method, status, seconds);
     const line = { reqId: requestId, route: route.name, method, status, latencyMs: Math.round(seconds * 1e4) / 10, key: ctx.keyName, ...ctx.log };
     if (route.quiet === true) deps.logger.debug(line, 'request');
     else deps.logger.info(line, 'request');
@@ -135,7 +157,8 @@ function handle(route: Route, res: HttpResponse, req: HttpRequest, deps: RouterD
   res.onAborted(() => {
     if (ex.aborted) return;
     ex.aborted = true;
-    for (const callback of ctx.onAbort) callback();
+    gone = true;
+    for (const cancel of leaving ?? []) cancel();
     finish(ABORTED_STATUS);
   });
   void run(route, ctx, res, deps);
@@ -161,7 +184,6 @@ async function run(route: Route, ctx: RequestContext, res: HttpResponse, deps: R
     const failure = asGlinerError(error);
     if (failure.extra.reason !== undefined) ctx.log.reason = failure.extra.reason;
     if (failure.extra.keyName !== undefined) ctx.keyName = failure.extra.keyName;
-    if (failure.code === 'DRAINING') deps.metrics.dropped.inc({ reason: 'draining' });
     if (failure.code === 'INTERNAL') deps.logger.error({ reqId: ctx.requestId, err: failure.extra.cause ?? failure }, 'internal error');
     // An unread body would be taken for the next request on a keep-alive connection: close it.
     sendError(ctx.ex, failure, [], !bodyRead, route.errorBody);

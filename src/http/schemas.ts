@@ -1,12 +1,9 @@
 // The API's request and response schemas (TypeBox): validation and the OpenAPI document both
-// come from here, so they cannot drift apart.
+// come from here, so they cannot drift apart. The decoding options and each text's answer come
+// from the service (service/wire.ts, service/answer.ts), shared with every transport.
 import { Type, type Static } from '@sinclair/typebox';
-
-const Options = {
-  threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1, default: 0.5, description: 'Keep spans whose probability is strictly above this.' })),
-  flat_ner: Type.Optional(Type.Boolean({ default: true, description: 'true: no overlapping entities; false: nested entities allowed.' })),
-  multi_label: Type.Optional(Type.Boolean({ default: false, description: 'Allow one span to carry several labels.' })),
-};
+import { answerProperties } from '../service/answer.js';
+import { OPTION_FIELDS as Options } from '../service/wire.js';
 
 const Label = Type.String({ minLength: 1, description: 'An entity type in natural language, passed to the model verbatim.' });
 
@@ -43,25 +40,17 @@ export const StreamMessage = Type.Object(
 );
 export type StreamMessage = Static<typeof StreamMessage>;
 
-export const EntitySchema = Type.Object({
-  text: Type.String({ description: 'The entity as written in the input.' }),
-  start: Type.Integer({ description: 'Start offset in Unicode code points.' }),
-  end: Type.Integer({ description: 'End offset (exclusive) in Unicode code points.' }),
-  entity_type: Type.String({ description: 'The label, as given in the request.' }),
-  score: Type.Number(),
-});
-
-const Truncated = Type.Boolean({ description: 'True when the text had more than MAX_ENTITIES_PER_TEXT entities: the answer holds the best-scoring ones, those GLiNER\'s decoder keeps first.' });
+/** One text's answer: every member of service/answer.ts. */
+const TextResult = Type.Object(answerProperties());
 
 export const PredictResponse = Type.Object({
-  entities: Type.Array(EntitySchema),
-  truncated: Truncated,
+  ...answerProperties(),
   processing_time: Type.Number({ description: 'Seconds spent on the request inside the server.' }),
   model: Type.String(),
 });
 
 export const BatchResponse = Type.Object({
-  results: Type.Array(Type.Object({ entities: Type.Array(EntitySchema), truncated: Truncated })),
+  results: Type.Array(TextResult),
   processing_time: Type.Number(),
   model: Type.String(),
 });

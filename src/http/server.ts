@@ -3,15 +3,14 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js';
-import type { Predictor } from '../engine/cached-engine.js';
 import { GlinerError } from '../errors.js';
 import type { Metrics } from '../metrics/registry.js';
+import type { ServiceHost } from '../service/host.js';
 import { healthRoutes, metricsRoute } from './routes/health.js';
 import { docsRoutes } from './routes/docs.js';
 import { oipRoutes } from './routes/oip.js';
-import { predictRoutes, type RequestLimits } from './routes/predict.js';
+import { predictRoutes } from './routes/predict.js';
 import { register, type AccessControl, type Route } from './router.js';
-import type { ServerState } from './state.js';
 import { registerStream, type StreamHandle, type StreamSettings } from './stream.js';
 import type { Uws } from './uws.js';
 
@@ -29,7 +28,6 @@ export interface FrontEndSettings {
   readonly tls?: TlsSettings;
   readonly maxBodyBytes: number;
   readonly corsOrigins: readonly string[];
-  readonly limits: RequestLimits;
   readonly stream: StreamSettings;
   readonly version: string;
   /** The model's name in the Open Inference Protocol routes. */
@@ -40,9 +38,8 @@ export interface FrontEndSettings {
 
 export interface FrontEndDeps {
   readonly uws: Uws;
-  /** The engine, behind the result cache when it is on. */
-  readonly engine: Predictor;
-  readonly state: ServerState;
+  /** The predict service every transport hands its requests to. */
+  readonly service: ServiceHost;
   readonly metrics: Metrics;
   readonly access: AccessControl;
   readonly logger: Logger;
@@ -52,6 +49,8 @@ export interface FrontEnd {
   readonly port: number;
   readonly adminPort: number;
   readonly tls: boolean;
+  /** HTTP exchanges received and not yet answered (shutdown waits for 0). */
+  readonly inFlight: number;
   /** Stop accepting connections on both listeners (open sockets finish their exchanges). */
   stopListening(): void;
   readonly stream: StreamHandle;
@@ -83,22 +82,20 @@ export async function startFrontEnd(settings: FrontEndSettings, deps: FrontEndDe
   } else {
     app = uws.App();
   }
-  const routerDeps = { metrics: deps.metrics, logger: deps.logger, access: deps.access, maxBodyBytes: settings.maxBodyBytes, baseHeaders: security, corsOrigins: settings.corsOrigins, state: deps.state };
-  const stream = registerStream(app, {
-    engine: deps.engine, state: deps.state, metrics: deps.metrics, access: deps.access, logger: deps.logger,
-    limits: settings.limits, settings: settings.stream, baseHeaders: security,
-  });
-  const predictDeps = { engine: deps.engine, state: deps.state, metrics: deps.metrics, limits: settings.limits };
+  const exchanges = { inFlight: 0 };
+  const routerDeps = { metrics: deps.metrics, logger: deps.logger, access: deps.access, maxBodyBytes: settings.maxBodyBytes, baseHeaders: security, corsOrigins: settings.corsOrigins, state: exchanges };
+  const { service } = deps;
+  const stream = registerStream(app, { service, metrics: deps.metrics, access: deps.access, logger: deps.logger, settings: settings.stream, baseHeaders: security });
   register(app, [
-    ...predictRoutes(predictDeps),
-    ...oipRoutes({ ...predictDeps, modelName: settings.oipModelName, version: settings.version }),
-    ...healthRoutes(deps.state),
+    ...predictRoutes(service),
+    ...oipRoutes(service, { modelName: settings.oipModelName, version: settings.version }),
+    ...healthRoutes(service),
     ...docsRoutes(settings.version),
     ...settings.extraRoutes,
   ], routerDeps);
 
   const admin = uws.App();
-  register(admin, [...healthRoutes(deps.state), metricsRoute(deps.metrics)], { ...routerDeps, access: OPEN_ACCESS, corsOrigins: [], state: { inFlight: 0 } });
+  register(admin, [...healthRoutes(service), metricsRoute(deps.metrics)], { ...routerDeps, access: OPEN_ACCESS, corsOrigins: [], state: { inFlight: 0 } });
 
   const publicSocket = await listen(app, settings.host, settings.port);
   const adminSocket = await listen(admin, settings.adminHost, settings.adminPort);
@@ -106,6 +103,9 @@ export async function startFrontEnd(settings: FrontEndSettings, deps: FrontEndDe
     port: uws.us_socket_local_port(publicSocket),
     adminPort: uws.us_socket_local_port(adminSocket),
     tls: settings.tls !== undefined,
+    get inFlight() {
+      return exchanges.inFlight;
+    },
     stream,
     stopListening() {
       uws.us_listen_socket_close(publicSocket);

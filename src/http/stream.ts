@@ -1,29 +1,34 @@
-// WebSocket streaming NER at /api/v1/stream.
+// WebSocket streaming NER at /api/v1/stream: the WebSocket adapter of the predict service.
 //
-// Auth happens at the upgrade. Each JSON message {id, text, labels, …} is answered as soon as it is
-// ready (answers to different ids may interleave); a long text answers window by window, then once
-// more with the merged result. Flow control: a connection has at most WS_MAX_INFLIGHT messages
-// running; further messages — and all messages while the client is not reading our answers
-// (buffered bytes over WS_MAX_BACKPRESSURE_BYTES) — wait in a small per-connection backlog, and a
-// client that overflows that backlog is disconnected (1008) rather than buffered without bound.
-// Texts go through the result cache like REST ones: a cached (or joined) long text sends only its
-// final answer, no windows.
+// Auth happens at the upgrade. Each JSON message {id, text, labels, …} is parsed, charged to the
+// key's rate limit, and handed to the service; its answer is sent as soon as it is ready (answers
+// to different ids may interleave); a long text answers window by window, then once more with the
+// merged result. Errors are `{"id", "error": {"code", "message", "retry_after"?}, "done": true}`,
+// `retry_after` (seconds) wherever HTTP would send Retry-After. Flow control: a connection has at
+// most WS_MAX_INFLIGHT messages running; further messages — and all messages while the client is
+// not reading our answers (buffered bytes over WS_MAX_BACKPRESSURE_BYTES) — wait in a per-connection
+// backlog of as many again, and a client that overflows it is disconnected (1008) rather than
+// buffered without bound. Closing the connection cancels its messages' work.
+import { performance } from 'node:perf_hooks';
 import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
 import type { Logger } from 'pino';
-import { asGlinerError, errorBody, GlinerError } from '../errors.js';
-import type { CachedSubmission, Predictor } from '../engine/cached-engine.js';
-import { EMPTY_ANSWER } from '../engine/engine.js';
+import { asGlinerError, GlinerError, retryAfterOf } from '../errors.js';
 import type { Metrics } from '../metrics/registry.js';
+import { answerMembers } from '../service/answer.js';
+import type { ServiceHost } from '../service/host.js';
+import type { ServiceAnswer } from '../service/request.js';
+import { decodeOptions, singleTextFields } from '../service/wire.js';
+import { requestCacheStatus } from '../engine/cached-engine.js';
 import { captureHeaders, remoteAddress, requestIdOf } from './context.js';
 import { sendError, type Exchange } from './respond.js';
-import type { AccessControl, Admission } from './router.js';
-import { answerMembers, assertReady, checkLabels, checkText, decodeOptions, wantsNoCache, type RequestLimits } from './routes/predict.js';
+import { recordExchange, type AccessControl, type Admission } from './router.js';
 import { StreamMessage } from './schemas.js';
-import type { ServerState } from './state.js';
+import { wantsNoCache } from './service-call.js';
 import { validator } from './validate.js';
 
 export const STREAM_PROTOCOL = 'gliner.v1';
 const KEY_PROTOCOL_PREFIX = 'bearer.';
+const ROUTE = '/api/v1/stream';
 
 export interface StreamSettings {
   readonly maxMessageBytes: number;
@@ -36,23 +41,23 @@ interface Connection {
   readonly admission: Admission;
   /** Log correlation: the upgrade's request id, and counts for the close line. */
   readonly connId: string;
+  /** performance.now() at the upgrade request: the 101's duration. */
+  readonly upgradedAt: number;
   messages: number;
   /** Cache-Control: no-cache at the upgrade: none of this connection's texts come from the cache. */
   readonly noCache: boolean;
   inflight: number;
   backlog: ArrayBuffer[];
   closed: boolean;
-  readonly submissions: Set<CachedSubmission>;
+  /** Cancels of the messages still running: called when the connection closes. */
+  readonly leaving: Set<() => void>;
 }
 
 export interface StreamDeps {
-  /** The engine, behind the result cache when it is on. */
-  readonly engine: Predictor;
-  readonly state: ServerState;
+  readonly service: ServiceHost;
   readonly metrics: Metrics;
   readonly access: AccessControl;
   readonly logger: Logger;
-  readonly limits: RequestLimits;
   readonly settings: StreamSettings;
   readonly baseHeaders: readonly (readonly [string, string])[];
 }
@@ -61,6 +66,31 @@ export interface StreamHandle {
   /** Close every connection (shutdown): 1001 going away. */
   closeAll(): void;
   readonly connections: number;
+}
+
+/** The WebSocket's error message for `id`. */
+export function streamError(id: unknown, error: GlinerError): string {
+  const retryAfter = retryAfterOf(error);
+  const body = { code: error.code, message: error.message, ...(retryAfter === undefined ? {} : { retry_after: retryAfter }) };
+  return JSON.stringify({ id: id ?? null, error: body, done: true });
+}
+
+/** The final message: the text's answer members, then how long it took and (cache on) where it came from. */
+function finalMessage(idJson: string, answer: ServiceAnswer): string {
+  const text = answer.texts[0];
+  const members = text === undefined ? '"entities":[],"truncated":false' : answerMembers(text);
+  const cache = answer.cache === undefined ? '' : `,"cache":"${requestCacheStatus(answer.cache)}"`;
+  return `{"id":${idJson},${members},"done":true,"processing_time":${answer.timings.totalSeconds}${cache}}`;
+}
+
+/** A message's cancel, called if its connection closes first. */
+function leave(conn: Connection, cancel: () => void): () => void {
+  if (conn.closed) {
+    cancel();
+    return () => undefined;
+  }
+  conn.leaving.add(cancel);
+  return () => conn.leaving.delete(cancel);
 }
 
 export function registerStream(app: TemplatedApp, deps: StreamDeps): StreamHandle {
@@ -72,11 +102,17 @@ export function registerStream(app: TemplatedApp, deps: StreamDeps): StreamHandl
     ws.send(json, false);
     deps.metrics.wsMessages.inc({ direction: 'out' });
   };
-  const sendJson = (ws: WebSocket<Connection>, value: unknown): void => sendText(ws, JSON.stringify(value));
+
+  const refuse = (ws: WebSocket<Connection>, id: unknown, error: unknown): void => {
+    const failure = asGlinerError(error);
+    deps.logger.info({ connId: ws.getUserData().connId, status: failure.status, code: failure.code, reason: failure.extra.reason }, 'stream message refused');
+    sendText(ws, streamError(id, failure));
+  };
 
   const handleMessage = (ws: WebSocket<Connection>, raw: ArrayBuffer): void => {
     const conn = ws.getUserData();
     let id: unknown = null;
+    let message: StreamMessage;
     try {
       let value: unknown;
       try {
@@ -85,43 +121,36 @@ export function registerStream(app: TemplatedApp, deps: StreamDeps): StreamHandl
         throw new GlinerError('BAD_JSON', 'The message is not valid JSON.');
       }
       // Echo the id even when the rest of the message is invalid, so the client can match it.
-      if (typeof value === 'object' && value !== null && 'id' in value) id = (value).id;
-      const message = parse.check(value);
+      if (typeof value === 'object' && value !== null && 'id' in value) id = value.id;
+      message = parse.check(value);
       conn.admission.charge();
-      assertReady(deps.state);
-      checkText(message.text, deps.limits);
-      checkLabels(message.labels, deps.limits);
-      const options = decodeOptions(message);
-      const submission = deps.engine.submit(
-        { texts: [message.text], labels: message.labels, options },
-        {
-          timeoutMs: deps.limits.requestTimeoutMs,
-          tenant: conn.admission.keyName,
-          noCache: conn.noCache,
-          onWindow: (update) => {
-            if (update.windows > 1) sendText(ws, `{"id":${JSON.stringify(id ?? null)},"window":${update.window},"windows":${update.windows},"entities":${update.answer.json},"done":false}`);
-          },
-        },
-      );
-      conn.inflight++;
-      conn.submissions.add(submission);
-      submission.result.then(
-        (result) => {
-          const answer = result.texts[0] ?? EMPTY_ANSWER;
-          deps.logger.debug({ connId: conn.connId, chars: message.text.length, labels: message.labels.length, entities: answer.count, truncated: answer.truncated, batches: result.batchIds, totalMs: Math.round(result.timings.totalSeconds * 1e4) / 10 }, 'stream message');
-          sendText(ws, `{"id":${JSON.stringify(id ?? null)},${answerMembers(answer, deps.metrics)},"done":true,"processing_time":${result.timings.totalSeconds}}`);
-        },
-        (error: unknown) => sendJson(ws, { id, ...errorBody(asGlinerError(error)), done: true }),
-      ).finally(() => {
-        conn.inflight--;
-        conn.submissions.delete(submission);
-        pump(ws);
-      }).catch(() => undefined);
     } catch (error) {
-      const failure = asGlinerError(error);
-      deps.logger.info({ connId: conn.connId, status: failure.status, code: failure.code }, 'stream message refused');
-      sendJson(ws, { id, ...errorBody(failure), done: true });
+      refuse(ws, id, error);
+      return;
     }
+    const idJson = JSON.stringify(id ?? null);
+    conn.inflight++;
+    deps.service.handle(
+      {
+        operation: 'predict',
+        inputs: { texts: [message.text], labels: message.labels, options: decodeOptions(message) },
+        fields: singleTextFields('labels'),
+        onPartial: (update) => {
+          if (update.windows > 1) sendText(ws, `{"id":${idJson},"window":${update.window},"windows":${update.windows},${answerMembers(update.answer, true)},"done":false}`);
+        },
+      },
+      { tenant: conn.admission.keyName, requestId: conn.connId, noCache: conn.noCache, onLeave: (cancel) => leave(conn, cancel) },
+    ).then(
+      (answer) => {
+        const text = answer.texts[0];
+        deps.logger.debug({ connId: conn.connId, chars: message.text.length, labels: message.labels.length, entities: text?.count, truncated: text?.truncated, batches: answer.batchIds, totalMs: Math.round(answer.timings.totalSeconds * 1e4) / 10 }, 'stream message');
+        sendText(ws, finalMessage(idJson, answer));
+      },
+      (error: unknown) => refuse(ws, id, error),
+    ).finally(() => {
+      conn.inflight--;
+      pump(ws);
+    }).catch(() => undefined);
   };
 
   /** Run backlog messages while the connection has room and the client keeps reading. */
@@ -132,7 +161,7 @@ export function registerStream(app: TemplatedApp, deps: StreamDeps): StreamHandl
     }
   };
 
-  app.ws<Connection>('/api/v1/stream', {
+  app.ws<Connection>(ROUTE, {
     // uWS drops a connection without a close frame past maxPayloadLength; leave room so our own
     // check below can close with a proper 1009 and reason instead.
     maxPayloadLength: deps.settings.maxMessageBytes * 2 + 1024,
@@ -141,6 +170,7 @@ export function registerStream(app: TemplatedApp, deps: StreamDeps): StreamHandl
     closeOnBackpressureLimit: 1,
     sendPingsAutomatically: true,
     upgrade: (res, req, context) => {
+      const upgradedAt = performance.now();
       const headers = captureHeaders(req);
       const ip = remoteAddress(res);
       const key = req.getHeader('sec-websocket-key');
@@ -151,7 +181,7 @@ export function registerStream(app: TemplatedApp, deps: StreamDeps): StreamHandl
         ex.aborted = true;
       });
       try {
-        if (deps.state.phase === 'draining') throw new GlinerError('DRAINING', 'The server is shutting down.', { retryAfterSeconds: 1 });
+        deps.service.assertAccepting();
         // Browsers cannot set headers on a WebSocket: they may pass the key as a sub-protocol.
         const protocolKey = offered.find((p) => p.startsWith(KEY_PROTOCOL_PREFIX))?.slice(KEY_PROTOCOL_PREFIX.length);
         const authHeaders = protocolKey !== undefined && headers.get('x-api-key') === undefined && headers.get('authorization') === undefined
@@ -160,22 +190,22 @@ export function registerStream(app: TemplatedApp, deps: StreamDeps): StreamHandl
         const admitted = deps.access.admit(authHeaders, ip);
         const protocol = offered.includes(STREAM_PROTOCOL) ? STREAM_PROTOCOL : '';
         const connId = requestIdOf(headers);
-        deps.logger.info({ connId, route: '/api/v1/stream', status: 101, key: admitted.keyName, protocol: protocol === '' ? undefined : protocol }, 'websocket upgrade');
+        deps.logger.info({ connId, route: ROUTE, status: 101, key: admitted.keyName, protocol: protocol === '' ? undefined : protocol }, 'websocket upgrade');
         res.cork(() => {
-          res.upgrade<Connection>({ admission: admitted, connId, messages: 0, noCache: wantsNoCache(headers), inflight: 0, backlog: [], closed: false, submissions: new Set() }, key, protocol, extensions, context);
+          res.upgrade<Connection>({ admission: admitted, connId, upgradedAt, messages: 0, noCache: wantsNoCache(headers), inflight: 0, backlog: [], closed: false, leaving: new Set() }, key, protocol, extensions, context);
         });
       } catch (error) {
         const failure = asGlinerError(error);
         // Refused upgrades are logged like any request (never the key, never the sub-protocol that may carry it).
-        deps.logger.info({ route: '/api/v1/stream', status: failure.status, code: failure.code, reason: failure.extra.reason, key: failure.extra.keyName }, 'websocket upgrade refused');
-        deps.metrics.httpRequests.inc({ route: '/api/v1/stream', method: 'GET', status: String(failure.status) });
+        deps.logger.info({ route: ROUTE, status: failure.status, code: failure.code, reason: failure.extra.reason, key: failure.extra.keyName }, 'websocket upgrade refused');
+        recordExchange(deps.metrics, ROUTE, 'GET', failure.status, (performance.now() - upgradedAt) / 1000);
         sendError(ex, failure, [], true);
       }
     },
     open: (ws) => {
       sockets.add(ws);
       deps.metrics.wsConnections.inc();
-      deps.metrics.httpRequests.inc({ route: '/api/v1/stream', method: 'GET', status: '101' });
+      recordExchange(deps.metrics, ROUTE, 'GET', 101, (performance.now() - ws.getUserData().upgradedAt) / 1000);
     },
     message: (ws, message) => {
       deps.metrics.wsMessages.inc({ direction: 'in' });
@@ -200,9 +230,10 @@ export function registerStream(app: TemplatedApp, deps: StreamDeps): StreamHandl
     drain: (ws) => pump(ws),
     close: (ws, code) => {
       const conn = ws.getUserData();
-      deps.logger.info({ connId: conn.connId, code, messages: conn.messages, cancelled: conn.submissions.size }, 'websocket closed');
+      deps.logger.info({ connId: conn.connId, code, messages: conn.messages, cancelled: conn.inflight }, 'websocket closed');
       conn.closed = true;
-      for (const submission of conn.submissions) submission.cancel();
+      for (const cancel of conn.leaving) cancel();
+      conn.leaving.clear();
       conn.backlog = [];
       sockets.delete(ws);
       deps.metrics.wsConnections.dec();

@@ -66,6 +66,11 @@ export function windowStarts(count: number, size: number, overlap: number): numb
   return starts;
 }
 
+/** The label groups of a request's (de-duplicated) labels under `limits`: the kind decides whether labels cost tokens. */
+export function labelGroupsFor(labels: readonly string[], limits: PlanLimits): LabelGroup[] {
+  return labelGroups(labels, limits.labelsPerRow, limits.promptLabels ?? true);
+}
+
 /** `promptLabels` false (bi-encoders): the labels cost the row no tokens, they are embeddings beside it. */
 export function labelGroups(labels: readonly string[], labelsPerRow: number, promptLabels = true): LabelGroup[] {
   const groups: LabelGroup[] = [];
@@ -92,3 +97,22 @@ export function planText(text: string, limits: PlanLimits): TextPlan {
   return { totalWords: words.length, windows };
 }
 
+
+/** One model row of a text: a window of it (as a slice) with a group of labels, and its rough token count. */
+export interface PlannedRow {
+  /** The window's slice of the text; the worker splits it into the same words again. */
+  readonly text: string;
+  /** Code-point offset of `text` in the whole text. */
+  readonly codePoint: number;
+  readonly labels: readonly string[];
+  /** The batcher's budget: the special tokens, the labels' prompt and the window's words. */
+  readonly tokens: number;
+}
+
+/** The rows of one planned text, by window then label group: what the engine queues and the raw bench runs. */
+export function textRows(text: string, plan: TextPlan, groups: readonly LabelGroup[]): PlannedRow[][] {
+  return plan.windows.map((window) => {
+    const slice = text.slice(window.utf16Start, window.utf16End);
+    return groups.map((group) => ({ text: slice, codePoint: window.codePoint, labels: group.labels, tokens: 3 + group.tokens + window.tokens }));
+  });
+}

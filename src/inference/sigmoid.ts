@@ -5,8 +5,8 @@
 //   sigmoid gives a tiny positive number (x = -95: 5.5e-42), so `p > 0` keeps a span torch drops;
 // - for large x, 1 + e rounds to 1 and p is exactly 1.
 // torch's vectorised exp may differ from this one in the last float32 bit (≈6e-8 relative), far
-// below the 1e-6 the parity suite allows; only a logit of exactly -88.72283935546875 could fall on
-// the other side of the overflow.
+// below the parity suites' score tolerance (1e-5, test/parity/tolerance.ts); only a logit of
+// exactly -88.72283935546875 could fall on the other side of the overflow.
 
 /** sigmoid(x) with float32 intermediate results, as torch.sigmoid on a float32 tensor. */
 export function sigmoidF32(x: number): number {

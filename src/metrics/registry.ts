@@ -84,7 +84,7 @@ export class Metrics {
     name: 'gliner_worker_restarts_total', help: 'Workers that died and were replaced.', registers: [this.registry],
   });
   readonly dropped = new client.Counter({
-    name: 'gliner_requests_dropped_total', help: 'Requests refused or not run to the end, by reason: overload (queue full), queue_wait (expected wait over MAX_QUEUE_WAIT_MS), key_quota (MAX_QUEUE_ROWS_PER_KEY), draining (REST request refused while shutting down), deadline, disconnect, worker_crash.',
+    name: 'gliner_requests_dropped_total', help: 'Requests refused or not run to the end, by reason: overload (queue full), queue_wait (expected wait over MAX_QUEUE_WAIT_MS), key_quota (MAX_QUEUE_ROWS_PER_KEY), draining (request or WebSocket message refused while shutting down), deadline, disconnect, worker_crash.',
     labelNames: ['reason'] as const, registers: [this.registry],
   });
   readonly rowsDropped = new client.Counter({

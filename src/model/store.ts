@@ -6,7 +6,7 @@ import { GlinerError } from '../errors.js';
 import { downloadHubModel, isHubId, type HubDownloadOptions } from './hub.js';
 
 /** The hub download settings (all but the repository, which is `ref`), plus where the package lives. */
-export interface ResolveModelOptions extends Omit<HubDownloadOptions, 'repo' | 'progressIntervalMs'> {
+export interface ResolveModelOptions extends Omit<HubDownloadOptions, 'repo'> {
   /** The package's root directory: relative model paths are also tried against it. */
   readonly packageRoot: string;
 }
@@ -73,7 +73,7 @@ export async function resolveModel(ref: string, options: ResolveModelOptions): P
       offline: options.offline,
       quantization: options.quantization,
       onProgress: options.onProgress,
-      progressBar: options.progressBar,
+      progressIntervalMs: options.progressIntervalMs,
       retries: options.retries,
       retryDelayMs: options.retryDelayMs,
       timeoutMs: options.timeoutMs,

@@ -1,7 +1,8 @@
 // The worker pool: a fixed set of piscina threads, each owning one ONNX Runtime session, and on CPU
 // one more thread whose session has the threads of all the others together (the solo session,
 // SOLO_SESSION). The engine hands it whole batches (and the planning and merging of long texts); a
-// worker that dies is replaced by piscina and the batch it held fails with WORKER_CRASHED (never hangs).
+// worker that dies is replaced by piscina and the batch it held fails with WORKER_CRASHED (never hangs);
+// a task that fails in a living worker fails with its own code (worker/protocol.ts).
 //
 // Why two kinds of session: on a small CPU one session with all the cores answers a lone request
 // fastest, while under load several sessions with fewer threads each do more rows per second (on 2
@@ -9,54 +10,26 @@
 // sessions fighting over 2 cores only 1.2×; bench/tools/thread-layouts.ts, bench/RESULTS.md). ONNX
 // Runtime fixes a session's threads when it is created, so the pool keeps both and the batcher
 // picks: the solo session when a batch is the only work in the server, the shared ones otherwise.
+// How many threads of each, and whether there is a solo session, is decided before the pool starts
+// (startup/settings.ts); the pool starts what it is given.
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { ERROR_CODES, GlinerError, type ErrorCode } from '../errors.js';
-import type { BatchResult, BatchTask, MergeTask, PlanResult, PlanTask, TextAnswer, WorkerInfo } from '../worker/messages.js';
+import { GlinerError } from '../errors.js';
+import type { WorkerInfo } from '../worker/messages.js';
 import type { RunnerSettings } from '../worker/onnx-runner.js';
+import { unwrap, type Reply, type ResultOf, type WorkerTask } from '../worker/protocol.js';
+import type { WorkerFaults, WorkerSettings } from '../worker/worker.js';
 
-export type SoloSession = 'auto' | 'on' | 'off';
-
-export interface PoolSettings extends RunnerSettings {
-  /** Worker threads; 0 = auto. */
+export interface PoolSettings {
+  /** The shared sessions' settings (one session per worker thread). */
+  readonly runner: RunnerSettings;
+  /** Worker threads of the shared sessions. */
   readonly workers: number;
-  /** The extra all-cores session for lone batches (CPU only). */
-  readonly soloSession?: SoloSession;
-}
-
-export interface ThreadPlan {
-  readonly workers: number;
-  readonly intraOpThreads: number;
-  /** Threads of the solo session; 0 = no solo session. */
-  readonly soloThreads: number;
-}
-
-/**
- * Defaults from the cores and the provider. CPU: at least two sessions (one per 2 cores), splitting
- * the cores between them, plus a solo session with the threads of all of them together (at most one
- * per core) when that is more than one session has; CUDA: one session, no solo session. The solo
- * session never has more threads than the shared sessions together, so WORKERS × INTRA_OP_THREADS
- * stays the CPU budget (a container sees the host's cores, not its CPU limit).
- */
-export function resolveThreads(settings: Pick<PoolSettings, 'workers' | 'intraOpThreads' | 'executionProvider' | 'soloSession'>, cores = availableParallelism()): ThreadPlan {
-  const cuda = settings.executionProvider === 'cuda';
-  const workers = settings.workers > 0 ? settings.workers : cuda || cores < 2 ? 1 : Math.max(2, Math.floor(cores / 2));
-  const intraOpThreads = settings.intraOpThreads > 0 ? settings.intraOpThreads : Math.max(1, Math.floor(cores / workers));
-  const solo = settings.soloSession ?? 'auto';
-  const soloThreads = Math.min(cores, workers * intraOpThreads);
-  const wanted = solo === 'on' || (solo === 'auto' && soloThreads > intraOpThreads);
-  return { workers, intraOpThreads, soloThreads: wanted && !cuda ? soloThreads : 0 };
-}
-
-/**
- * The solo session's settings: the shared sessions' settings with `threads` threads that spin inside
- * a run (a lone request's operators follow each other without a wake-up between them) and stop at
- * its end, so they never spin while the shared sessions work.
- */
-export function soloRunner(runner: RunnerSettings, threads: number): RunnerSettings {
-  return { ...runner, intraOpThreads: threads, intraOpSpinning: true, forceSpinningStop: true };
+  /** The solo session's settings (startup/settings.ts soloRunner); absent: no solo session. */
+  readonly solo?: RunnerSettings;
+  /** Test-only fault injection (never from the configuration). */
+  readonly faults?: WorkerFaults;
 }
 
 function workerEntry(): { filename: string; execArgv: string[] } {
@@ -66,16 +39,7 @@ function workerEntry(): { filename: string; execArgv: string[] } {
   return { filename: fileURLToPath(new URL('../worker/worker.ts', import.meta.url)), execArgv: ['--import', 'tsx'] };
 }
 
-/** A worker's load error arrives as "CODE: message" (see worker.ts); restore the coded error. */
-function fromWorkerError(error: unknown): GlinerError {
-  const message = error instanceof Error ? error.message : String(error);
-  const match = /^([A-Z_]+): ([\s\S]*)$/.exec(message);
-  const code = match?.[1];
-  if (match !== null && code !== undefined && code in ERROR_CODES) return new GlinerError(code as ErrorCode, match[2] ?? message, { cause: error });
-  return new GlinerError('MODEL_NOT_FOUND', `model failed to load: ${message}`, { cause: error });
-}
-
-function threadPool(settings: RunnerSettings, threads: number, onWorkerExit?: () => void): Piscina {
+function threadPool(settings: WorkerSettings, threads: number, onWorkerExit?: () => void): Piscina {
   const entry = workerEntry();
   const piscina = new Piscina({
     filename: entry.filename,
@@ -94,6 +58,21 @@ function threadPool(settings: RunnerSettings, threads: number, onWorkerExit?: ()
   return piscina;
 }
 
+/**
+ * Run one task on a piscina pool. The worker answers every task with a Reply (its own errors as
+ * data, protocol.ts), so a rejection here means the thread died under the task (an uncaught error
+ * or an exit): that, and only that, is WORKER_CRASHED.
+ */
+async function runOn<T extends WorkerTask>(piscina: Piscina, task: T, transferList?: ArrayBuffer[]): Promise<ResultOf<T>> {
+  let reply: Reply<ResultOf<T>>;
+  try {
+    reply = (await piscina.run(task, transferList === undefined ? {} : { transferList })) as Reply<ResultOf<T>>;
+  } catch (error) {
+    throw new GlinerError('WORKER_CRASHED', 'The inference worker running this request died; it is being replaced.', { cause: error });
+  }
+  return unwrap(reply);
+}
+
 export class InferencePool {
   private constructor(
     private readonly piscina: Piscina,
@@ -106,35 +85,34 @@ export class InferencePool {
     readonly soloThreads: number,
   ) {}
 
-  /** Start every worker and wait until each has loaded and warmed up its model. */
+  /** Start every worker with its final settings and wait until each has loaded and warmed up its model. */
   static async start(settings: PoolSettings, onWorkerExit?: () => void): Promise<InferencePool> {
-    const { workers, intraOpThreads, soloThreads } = resolveThreads(settings);
-    const { workers: _workers, soloSession: _solo, ...runner } = settings;
-    const piscina = threadPool({ ...runner, intraOpThreads }, workers, onWorkerExit);
-    const solo = soloThreads > 0 ? threadPool(soloRunner(runner, soloThreads), 1, onWorkerExit) : undefined;
+    const { workers, runner, faults } = settings;
+    const extra = faults === undefined ? {} : { faults };
+    const piscina = threadPool({ runner, ...extra }, workers, onWorkerExit);
+    const solo = settings.solo === undefined ? undefined : threadPool({ runner: settings.solo, ...extra }, 1, onWorkerExit);
+    const info = { kind: 'info' } as const;
     try {
       const [infos] = await Promise.all([
-        Promise.all(Array.from({ length: workers }, () => piscina.run({ kind: 'info' }))) as Promise<WorkerInfo[]>,
-        solo?.run({ kind: 'info' }),
+        Promise.all(Array.from({ length: workers }, () => runOn(piscina, info))),
+        solo === undefined ? undefined : runOn(solo, info),
       ]);
-      return new InferencePool(piscina, solo, workers, infos, intraOpThreads, soloThreads);
+      return new InferencePool(piscina, solo, workers, infos, runner.intraOpThreads, settings.solo?.intraOpThreads ?? 0);
     } catch (error) {
       await Promise.all([piscina.destroy(), solo?.destroy()]);
-      throw fromWorkerError(error);
+      // A thread that died while loading (a native abort, say) never said why: the model did not load.
+      if (error instanceof GlinerError && error.code === 'WORKER_CRASHED') throw new GlinerError('MODEL_NOT_FOUND', `model failed to load: ${String(error.extra.cause)}`, { cause: error });
+      throw error;
     }
   }
 
-  /** Run a batch; `solo` sends it to the solo session (falling back to a shared one without it). */
-  run(task: BatchTask, transferList?: undefined, solo?: boolean): Promise<BatchResult>;
-  run(task: PlanTask): Promise<PlanResult>;
-  run(task: MergeTask, transferList?: ArrayBuffer[]): Promise<TextAnswer>;
-  async run(task: BatchTask | PlanTask | MergeTask, transferList?: ArrayBuffer[], solo = false): Promise<BatchResult | PlanResult | TextAnswer> {
-    const piscina = solo && this.solo !== undefined ? this.solo : this.piscina;
-    try {
-      return (await piscina.run(task, transferList === undefined ? {} : { transferList })) as BatchResult | PlanResult | TextAnswer;
-    } catch (error) {
-      throw new GlinerError('WORKER_CRASHED', 'The inference worker failed while running this request.', { cause: error });
-    }
+  /**
+   * Run a task; its result type follows from its kind (worker/protocol.ts). `solo` sends a batch to
+   * the solo session (a shared one without it); `transfer` hands buffers over instead of copying them.
+   */
+  run<T extends WorkerTask>(task: T, options: { readonly transfer?: ArrayBuffer[]; readonly solo?: boolean } = {}): Promise<ResultOf<T>> {
+    const piscina = options.solo === true && this.solo !== undefined ? this.solo : this.piscina;
+    return runOn(piscina, task, options.transfer);
   }
 
   /** Worker threads of the shared sessions, for tests that need to kill one. */

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { GlinerError } from '../errors.js';
-import { KEY_NAME_PATTERN, keyDigest, parseKeyFile, type KeyFileEntry } from './keys.js';
+import { KEY_NAME_PATTERN, keyDigest, parseKeyFile, type KeyFileEntry } from './key-file.js';
 
 export const KEY_PREFIX = 'gls_';
 

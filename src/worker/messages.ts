@@ -1,7 +1,7 @@
 // The typed messages between the engine (main thread) and the inference workers. Three kinds of
-// work cross: batches of model rows, planning a long text, and merging a long text's rows. Results
-// are numbers, typed arrays and ready-made JSON strings, so receiving them costs the HTTP thread a
-// copy, never a walk over objects.
+// work cross: batches of model rows, planning a long text, and merging a long text's rows (each kind
+// paired with its result in protocol.ts). Results are numbers, typed arrays and ready-made JSON
+// strings, so receiving them costs the HTTP thread a copy, never a walk over objects.
 import type { DecodeOptions } from '../inference/decode.js';
 import type { RowSpans, Segment } from '../inference/merge.js';
 import type { PlanLimits, TextPlan } from '../inference/plan.js';
@@ -58,8 +58,6 @@ export interface MergeTask {
 export interface InfoTask {
   readonly kind: 'info';
 }
-
-export type WorkerTask = BatchTask | PlanTask | MergeTask | InfoTask;
 
 /** A text's entities, serialised in the worker. */
 export interface TextAnswer {

@@ -7,8 +7,11 @@ import { defaultDatasetsDir, loadCorpus, parseConll, reportPath } from '../../be
 import { parseVariant, resolveOptions } from '../../bench/options.js';
 import { comparePeer, isAsciiOnly, parsePeer } from '../../bench/peers.js';
 import { diffHistogram, histogram, parseProm, quantile, serverView } from '../../bench/prom.js';
-import { scenarioRows } from '../../bench/raw.js';
-import { markdown, svgChart, type BenchReport } from '../../bench/report.js';
+import { modelRows, scenarioRows } from '../../bench/raw.js';
+import { labelGroupsFor, planText, textRows } from '../../src/inference/plan.js';
+import { markdown } from '../../bench/markdown.js';
+import type { BenchReport } from '../../bench/report.js';
+import { svgChart } from '../../bench/svg.js';
 import { bodyOf, makeScenario, REPEAT_POOL, SCENARIO_NAMES } from '../../bench/scenarios.js';
 import { percentile, summarize } from '../../bench/stats.js';
 import { DEFAULT_THRESHOLDS, evaluate } from '../../bench/thresholds.js';
@@ -67,6 +70,21 @@ describe('inputs', () => {
     const batch = makeScenario('batch', corpus).request(5);
     expect(batch.texts).toHaveLength(8);
     expect(JSON.parse(bodyOf(makeScenario('stream', corpus), 7))).toMatchObject({ id: 7 });
+  });
+
+  it('plans rows with the engine\'s own row builder: a bi-encoder\'s labels cost no tokens, as in the server', () => {
+    const text = 'Ada Lovelace worked with Charles Babbage in London.';
+    const labels = ['person', 'organization', 'location'];
+    const plan = planText(text, { windowWords: 384, overlapWords: 32, labelsPerRow: 25 });
+    const uni = { windowWords: 384, overlapWords: 32, labelsPerRow: 25, promptLabels: true };
+    const bi = { ...uni, labelsPerRow: 100, promptLabels: false };
+    for (const limits of [uni, bi]) {
+      const engine = textRows(text, plan, labelGroupsFor(labels, limits)).flat();
+      expect(modelRows(text, labels, limits).map((row) => [row.tokens, row.labels])).toEqual(engine.map((row) => [row.tokens, row.labels]));
+    }
+    // The window's words and the special tokens only: nothing for the labels.
+    expect(modelRows(text, labels, bi)[0]?.tokens).toBe(3 + (plan.windows[0]?.tokens ?? 0));
+    expect(modelRows(text, labels, uni)[0]?.tokens).toBeGreaterThan(modelRows(text, labels, bi)[0]?.tokens ?? 0);
   });
 });
 

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import type { ToolNeed } from '../support/tools.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const K8S_DIR = path.join(REPO_ROOT, 'deploy/k8s');
@@ -29,6 +30,8 @@ export function hasCommand(cmd: string, args: string[] = ['--help']): boolean {
 }
 
 export const HAS_KUBECTL = hasCommand('kubectl', ['version', '--client']);
+/** What the suites that render manifests need, for the one skip policy (test/support/tools.ts). */
+export const NEEDS_KUBECTL: ToolNeed[] = [{ tool: 'kubectl', present: HAS_KUBECTL, install: 'install kubectl (https://kubernetes.io/docs/tasks/tools/)' }];
 
 export function render(dir: string): K8sObject[] {
   const out = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', maxBuffer: 32 * 1024 * 1024, timeout: 30_000 });

@@ -5,10 +5,9 @@
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SETTINGS } from '../../src/config/schema.js';
-import { skipNote, skipWithout, type ToolNeed } from '../support/tools.js';
-import { HAS_KUBECTL, K8S_DIR, OVERLAYS, render, validate, type K8sObject, type Overlay } from './k8s-render.js';
+import { skipNote, skipWithout } from '../support/tools.js';
+import { K8S_DIR, NEEDS_KUBECTL, OVERLAYS, render, validate, type K8sObject, type Overlay } from './k8s-render.js';
 
-const NEEDS_KUBECTL: ToolNeed[] = [{ tool: 'kubectl', present: HAS_KUBECTL, install: 'install kubectl (https://kubernetes.io/docs/tasks/tools/)' }];
 
 const HEALTH_PATHS = new Set(['/health/live', '/health/ready']);
 const PORTS: Record<string, number> = { http: 8000, admin: 9464 };

@@ -7,12 +7,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SETTINGS } from '../../src/config/schema.js';
 import { crdValidators, type CrdValidator } from './crd-schema.js';
-import { HAS_KUBECTL, K8S_DIR, REPO_ROOT, render, validate, type K8sObject } from './k8s-render.js';
-
-if (!HAS_KUBECTL) {
-  if (process.env.CI === 'true') throw new Error('kubectl is required under CI=true (the KServe manifests cannot be rendered without it).');
-  console.warn('[delivery] kubectl not found: the KServe manifest tests are skipped (install kubectl to run them).');
-}
+import { skipNote, skipWithout } from '../support/tools.js';
+import { K8S_DIR, NEEDS_KUBECTL, REPO_ROOT, render, validate, type K8sObject } from './k8s-render.js';
 
 const FIXTURES = path.join(REPO_ROOT, 'test/fixtures/kserve');
 const KNOWN_ENV = new Set(Object.values(SETTINGS).map((s) => s.env));
@@ -37,7 +33,7 @@ const one = (kind: string): K8sObject => {
   return found[0] as K8sObject;
 };
 
-describe.skipIf(!HAS_KUBECTL)('KServe component', () => {
+describe.skipIf(skipWithout('KServe component', NEEDS_KUBECTL))(`KServe component${skipNote(NEEDS_KUBECTL)}`, () => {
   beforeAll(() => {
     objects = render(path.join(K8S_DIR, 'overlays/kserve'));
     validators = [

@@ -1,6 +1,8 @@
 // deploy/bluegreen.sh (bash -n, shellcheck, and its behaviour against a fake kubectl that records
-// calls and serves a fake API through "port-forward") and the Jenkinsfile's required structure.
-import { execFileSync, spawnSync } from 'node:child_process';
+// calls and serves a fake API through "port-forward": no port-forward survives the script) and the
+// Jenkinsfile's required structure.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -53,7 +55,59 @@ describe.skipIf(skipWithout('bluegreen.sh behaviour', NEEDS_CURL))(`deploy/blueg
     writeFileSync(path.join(dir, 'replicas-blue'), '3\n');
     writeFileSync(path.join(dir, 'replicas-green'), '0\n');
   });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  // Port-forward processes (fake kubectl → node server) of this test's state dir that are still alive.
+  const survivors = (): number[] => {
+    let pids: number[];
+    try {
+      pids = state('port-forward-pids').split('\n').map(Number);
+    } catch {
+      return [];
+    }
+    return pids.filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/environ`, 'utf8').includes(`FAKE_STATE=${dir}\0`);
+      } catch {
+        return false;
+      }
+    });
+  };
+  afterEach(() => {
+    for (const pid of survivors()) process.kill(pid, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('stops every port-forward it starts: none survives the script, and each pod is tested through its own', () => {
+    const r = run(['smoke', 'green']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(state('port-forward-pids').split('\n')).toHaveLength(2);
+    expect(survivors()).toEqual([]);
+    expect(state('served').split('\n')).toEqual(['gliner-green-abc', 'gliner-green-def']);
+  });
+
+  it('stops the port-forward when the smoke test fails, and refuses a LOCAL_PORT something else answers on', () => {
+    const failed = run(['smoke', 'green'], { FAKE_BAD: '1' });
+    expect(failed.status).not.toBe(0);
+    expect(survivors()).toEqual([]);
+    const busy = createServer((_q, r) => r.end('{}'));
+    return new Promise<void>((resolve, reject) => {
+      busy.listen(port, '127.0.0.1', () => {
+        // spawnSync would block the loop this server answers on: run the script asynchronously.
+        const child = spawn('bash', [SCRIPT, '-n', 'gliner', 'smoke', 'green'], { env: { ...process.env, KUBECTL: path.join(dir, 'kubectl'), FAKE_STATE: dir, LOCAL_PORT: String(port) } });
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('exit', (code) => {
+          busy.close();
+          try {
+            expect(code).not.toBe(0);
+            expect(stderr).toContain(`something already listens on 127.0.0.1:${port}`);
+            resolve();
+          } catch (error) {
+            reject(error instanceof Error ? error : new Error(String(error)));
+          }
+        });
+      });
+    });
+  });
 
   it('deploys to the idle colour, smoke-tests every idle pod, then switches the Service', () => {
     const r = run(['deploy', '--image', 'reg/gliner-serve:1.2.3', '--model', 'onnx-community/gliner_medium-v2.1']);

@@ -230,10 +230,10 @@ describe('Batcher', () => {
   });
 
   it('spreads waiting rows over the free workers instead of filling one batch', () => {
-    const h = harness({ maxInflight: 1, maxBatchRows: 8 });
-    h.each(['a', 'b', 'c', 'd', 'e', 'f', 'g']);
-    h.batcher.setMaxInflight(3);
-    // 'a' left alone on the only worker; with two more free, the six that waited go three and three.
+    const h = harness({ maxInflight: 3, maxBatchRows: 8 });
+    h.each(['a']);
+    h.request([['b', 10], ['c', 10], ['d', 10], ['e', 10], ['f', 10], ['g', 10]]);
+    // 'a' left alone on one worker; with two more free, the six that arrived together go three and three.
     expect(h.dispatched.map((p) => p.rows.length)).toEqual([1, 3, 3]);
   });
 

@@ -89,6 +89,7 @@ function fakeEngine() {
       runs.push(run);
       return { result, cancel: () => { run.cancelled = true; } };
     },
+    drain: () => Promise.resolve(),
   };
   return { engine, runs };
 }
@@ -200,7 +201,7 @@ describe('CachedEngine', () => {
 
   it('passes admission errors through synchronously and registers nothing', () => {
     const { cache } = cached();
-    const refusing = new CachedEngine({ submit: () => { throw new GlinerError('OVERLOADED', 'full'); } }, { maxBytes: 1 << 20, ttlSeconds: 60, sharedAcrossKeys: false, maxEntities: 10 }, () => 'm', recorder());
+    const refusing = new CachedEngine({ submit: () => { throw new GlinerError('OVERLOADED', 'full'); }, drain: () => Promise.resolve() }, { maxBytes: 1 << 20, ttlSeconds: 60, sharedAcrossKeys: false, maxEntities: 10 }, () => 'm', recorder());
     expect(() => refusing.submit(request('x'), ctx())).toThrow('full');
     expect(refusing.inFlight).toBe(0);
     expect(cache.inFlight).toBe(0);

@@ -8,8 +8,8 @@ import { FakeRunner, inProcess } from '../support/fake-runner.js';
 
 function engine(overrides: { maxQueueRows?: number; windowWords?: number; maxEntities?: number } = {}) {
   const runner = new FakeRunner();
-  const { engine: e, rejected, batcher } = inProcess(runner, { limits: { windowWords: overrides.windowWords ?? 20, overlapWords: 13, labelsPerRow: 2 }, maxEntities: overrides.maxEntities ?? 1000 }, { maxQueueRows: overrides.maxQueueRows ?? 1000 });
-  return { e, runner, rejected, batcher };
+  const { engine: e, batcher } = inProcess(runner, { limits: { windowWords: overrides.windowWords ?? 20, overlapWords: 13, labelsPerRow: 2 }, maxEntities: overrides.maxEntities ?? 1000 }, { maxQueueRows: overrides.maxQueueRows ?? 1000 });
+  return { e, runner, batcher };
 }
 const opts = { threshold: 0.5, flatNer: true, multiLabel: false };
 const entities = (result: PredictResult, i = 0): Entity[] => JSON.parse(result.texts[i]?.json ?? 'null') as Entity[];
@@ -63,9 +63,8 @@ describe('Engine', () => {
   it('sends every window update before the merged result, even when the final merge finishes first', async () => {
     // Two workers: a window's merge and the final merge run side by side; window merges are slow here.
     const runner = new FakeRunner();
-    const { engine: e } = inProcess(runner, { limits: { windowWords: 20, overlapWords: 13, labelsPerRow: 2 }, maxEntities: 1000 }, { maxInflight: 2 });
     const { runMerge } = await import('../../src/worker/tasks.js');
-    e.setWorkers({
+    const { engine: e } = inProcess(runner, { limits: { windowWords: 20, overlapWords: 13, labelsPerRow: 2 }, maxEntities: 1000 }, { maxInflight: 2 }, undefined, {}, {
       plan: () => Promise.reject(new Error('not used')),
       merge: (task) => new Promise((resolve) => setTimeout(() => resolve(runMerge(task)), task.segment.word === 0 && task.segment.totalWords === task.text.split(' ').length ? 0 : 30)),
     });
@@ -91,7 +90,7 @@ describe('Engine', () => {
   });
 
   it('refuses at once with OVERLOADED when the rows do not fit the queue', () => {
-    const { e, rejected } = engine({ maxQueueRows: 3 });
+    const { e } = engine({ maxQueueRows: 3 });
     const long = Array.from({ length: 200 }, () => 'w').join(' ');
     let error: unknown;
     try {
@@ -101,7 +100,8 @@ describe('Engine', () => {
     }
     expect((error as GlinerError).code).toBe('OVERLOADED');
     expect((error as GlinerError).extra.retryAfterSeconds).toBeGreaterThanOrEqual(1);
-    expect(rejected).toEqual(['overload']);
+    // The reason rides on the error: gliner_requests_dropped_total{reason} counts it (metrics/hooks.ts).
+    expect((error as GlinerError).extra.reason).toBe('overload');
   });
 
   it('answers 504 at the deadline itself, dropping the rows that have not run', async () => {

@@ -1,13 +1,10 @@
-// The router over a fake uWS app (no sockets): refusals while shutting down are counted as
-// gliner_requests_dropped_total{reason="draining"}, health probes log at debug, and error answers
-// carry the total-time headers.
+// The router over a fake uWS app (no sockets): health probes log at debug, and error answers carry
+// the total-time headers. (Refusals while shutting down are the service's: test/service/host.test.ts.)
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { GlinerError } from '../../src/errors.js';
 import { sendJson } from '../../src/http/respond.js';
 import { register, type Route } from '../../src/http/router.js';
 import { Metrics } from '../../src/metrics/registry.js';
-import { metricValue } from '../support/http.js';
 
 type Handler = (res: unknown, req: unknown) => void;
 
@@ -46,16 +43,6 @@ function harness(routes: Route[]) {
 const route = (path: string, handle: Route['handle'], extra: Partial<Route> = {}): Route => ({ method: 'get', path, name: path, auth: false, body: false, handle, ...extra });
 
 describe('router', () => {
-  it('counts a 503 DRAINING refusal as dropped{reason="draining"}', async () => {
-    const h = harness([route('/api/v1/x', () => {
-      throw new GlinerError('DRAINING', 'The server is shutting down.', { retryAfterSeconds: 1 });
-    })]);
-    expect(metricValue(await h.metrics.render(), 'gliner_requests_dropped_total', { reason: 'draining' })).toBe(0);
-    const answer = await h.call('GET', '/api/v1/x');
-    expect(answer.status).toBe('503 Service Unavailable');
-    expect(metricValue(await h.metrics.render(), 'gliner_requests_dropped_total', { reason: 'draining' })).toBe(1);
-  });
-
   it('logs quiet routes (health, scrapes) at debug and the rest at info', async () => {
     const h = harness([route('/health/live', (ctx) => sendJson(ctx.ex, 200, {}), { quiet: true })]);
     await h.call('GET', '/health/live');
@@ -72,5 +59,11 @@ describe('router', () => {
     const headers = new Map(answer.headers.map(([n, v]) => [n.toLowerCase(), v]));
     expect(headers.get('x-total-time')).toMatch(/^\d+\.\d{2}$/);
     expect(headers.get('server-timing')).toBe(`total;dur=${headers.get('x-total-time')}`);
+  });
+
+  it('answers /metrics on a listener without it with a pointer to the admin port', async () => {
+    const h = harness([route('/api/v1/predict', () => undefined, { method: 'post' })]);
+    const answer = await h.call('GET', '/metrics');
+    expect(JSON.parse(answer.body)).toEqual({ error: { code: 'NOT_FOUND', message: 'No route for GET /metrics on this port (metrics are served on the admin port, ADMIN_PORT, 9464 by default)' } });
   });
 });

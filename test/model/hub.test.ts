@@ -5,13 +5,17 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
+import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GlinerError, type ErrorCode } from '../../src/errors.js';
 import { downloadHubModel, isHubId, type DownloadEvent, type HubDownloadOptions } from '../../src/model/hub.js';
+import { readModelDir } from '../../src/model/files.js';
 import { resolveModel, type ResolveModelOptions } from '../../src/model/store.js';
+import { ROOT } from '../support/paths.js';
 
 const REPO = 'test-org/gliner-fake';
 const COMMIT = createHash('sha1').update('commit-1').digest('hex');
@@ -210,7 +214,7 @@ let cacheDir: string;
 let tempRoot: string;
 
 function options(extra: Partial<HubDownloadOptions> = {}): HubDownloadOptions {
-  return { repo: REPO, revision: 'main', cacheDir, endpoint: hub.endpoint, offline: false, quantization: 'auto', progressBar: false, retries: 0, retryDelayMs: () => 0, timeoutMs: 10_000, ...extra };
+  return { repo: REPO, revision: 'main', cacheDir, endpoint: hub.endpoint, offline: false, quantization: 'auto', retries: 0, retryDelayMs: () => 0, timeoutMs: 10_000, ...extra };
 }
 
 /** An onProgress that cuts the stalled transfer once the client has stored `bytes` of the ONNX file. */
@@ -333,6 +337,17 @@ describe('downloadHubModel', () => {
     expect(hub.requests).toEqual([]);
   });
 
+  it('offline: finds a model that Python\'s huggingface_hub put in the cache (blobs, snapshot symlinks, refs/main)', async () => {
+    // test/fixtures/hf-cache/hub was written by huggingface_hub's own hf_hub_download (generate.py there).
+    const pythonCache = path.join(ROOT, 'test/fixtures/hf-cache/hub');
+    const snapshot = await downloadHubModel(options({ repo: 'test-org/hf-cache-model', cacheDir: pythonCache, offline: true }));
+    expect(snapshot.commit).toBe(readFileSync(path.join(pythonCache, 'models--test-org--hf-cache-model/refs/main'), 'utf8'));
+    expect(snapshot.files).toEqual(['gliner_config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx']);
+    const files = readModelDir(snapshot.dir);
+    expect([files.config.maxLen, files.onnxBytes]).toEqual([384, 1024]);
+    expect(hub.requests).toEqual([]);
+  });
+
   it('offline: OFFLINE when the model is not cached, without any request', async () => {
     expect(await codeOf(downloadHubModel(options({ offline: true })))).toBe('OFFLINE');
     expect(hub.requests).toEqual([]);
@@ -426,6 +441,39 @@ describe('downloadHubModel', () => {
     expect(await codeOf(downloadHubModel(options({ endpoint: `http://127.0.0.1:${port}` })))).toBe('MODEL_DOWNLOAD_FAILED');
   });
 
+  it('a hub that accepts connections and never answers fails within 15 s with the defaults, asked once, naming the ways out', async () => {
+    // A firewall that drops: the socket accepts and never sends a byte.
+    const connections: net.Socket[] = [];
+    const requests: string[] = [];
+    const silent = net.createServer((socket) => {
+      connections.push(socket);
+      socket.on('data', (chunk: Buffer) => requests.push(chunk.toString().split('\r\n')[0] ?? ''));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    try {
+      const began = performance.now();
+      // The server's own defaults: no timeoutMs, retries or retryDelayMs given.
+      const failure = await downloadHubModel({ repo: REPO, revision: 'main', cacheDir, endpoint: `http://127.0.0.1:${port}`, offline: false, quantization: 'auto', progressBar: false }).catch((error: unknown) => error);
+      const seconds = (performance.now() - began) / 1000;
+      expect(failure).toBeInstanceOf(GlinerError);
+      const { code, message } = failure as GlinerError;
+      expect(code).toBe('MODEL_DOWNLOAD_FAILED');
+      for (const way of ['HF_HUB_OFFLINE', 'HF_ENDPOINT', 'MODEL', 'no answer', 'after 1 attempt']) expect(message).toContain(way);
+      expect(requests).toEqual([`HEAD /${REPO}/resolve/main/gliner_config.json HTTP/1.1`]);
+      expect(seconds).toBeLessThan(15);
+    } finally {
+      for (const socket of connections) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  }, 30_000);
+
+  it('a hub name that does not resolve (DNS) names the same ways out', async () => {
+    const failure = await downloadHubModel(options({ endpoint: 'http://gliner-hub.invalid' })).catch((error: unknown) => error);
+    expect((failure as GlinerError).code).toBe('MODEL_DOWNLOAD_FAILED');
+    for (const way of ['ENOTFOUND', 'HF_HUB_OFFLINE', 'HF_ENDPOINT', 'MODEL']) expect((failure as GlinerError).message).toContain(way);
+  });
+
   it('recognises hub ids', () => {
     expect(isHubId('onnx-community/gliner_medium-v2.1')).toBe(true);
     expect(isHubId('urchade/gliner_small-v2.1')).toBe(true);
@@ -448,7 +496,7 @@ describe('resolveModel', () => {
   });
 
   function storeOptions(extra: Partial<ResolveModelOptions> = {}): ResolveModelOptions {
-    return { revision: 'main', cacheDir, endpoint: hub.endpoint, offline: false, quantization: 'auto', packageRoot, progressBar: false, retries: 0, retryDelayMs: () => 0, ...extra };
+    return { revision: 'main', cacheDir, endpoint: hub.endpoint, offline: false, quantization: 'auto', packageRoot, retries: 0, retryDelayMs: () => 0, ...extra };
   }
 
   function makeModelDir(dir: string): void {

@@ -12,6 +12,7 @@ import { OnnxRunner } from '../../src/worker/onnx-runner.js';
 import { EMBEDDED_MODEL } from '../support/paths.js';
 import { kindModel } from '../support/kind-models.js';
 import { startServer } from '../support/server.js';
+import { skipNote, skipWithout } from '../support/tools.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -62,10 +63,10 @@ describe('model kind', () => {
   });
 
   const bi = kindModel('random-bi-span');
-  it.skipIf(bi.skip !== undefined)(`a bi-encoder without its label encoder (labels_encoder.onnx) is refused, saying what is missing${bi.skip === undefined ? '' : ` — SKIPPED: ${bi.skip}`}`, async () => {
+  it.skipIf(skipWithout('bi-encoder without its label encoder', bi.needs))(`a bi-encoder without its label encoder (labels_encoder.onnx) is refused, saying what is missing${skipNote(bi.needs)}`, async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'gliner-kind-'));
     dirs.push(dir);
-    for (const file of ['model.onnx', 'tokenizer.json', 'gliner_config.json']) symlinkSync(path.join(bi.dir ?? '', file), path.join(dir, file));
+    for (const file of ['model.onnx', 'tokenizer.json', 'gliner_config.json']) symlinkSync(path.join(bi.dir, file), path.join(dir, file));
     const load = OnnxRunner.load({ modelDir: dir, quantization: 'auto', executionProvider: 'cpu', cudaFallback: 'fail', cudaDeviceId: 0, intraOpThreads: 1, interOpThreads: 1, graphOptimization: 'all', intraOpSpinning: false });
     await expect(load).rejects.toThrow(/BiEncoderSpan GLiNER needs its label encoder as labels_encoder.onnx/);
   });

@@ -9,6 +9,7 @@ import { dedupeLabels, labelGroups, planText, type PlanLimits } from '../../src/
 import type { RowTask } from '../../src/worker/messages.js';
 import type { OnnxRunner } from '../../src/worker/onnx-runner.js';
 import { runBatch, runMerge } from '../../src/worker/tasks.js';
+import { compareEntities, type Comparison, type ScoredEntity } from './tolerance.js';
 
 export interface ParityRequest {
   readonly texts: readonly string[];
@@ -74,23 +75,42 @@ export async function recognise(runner: OnnxRunner, request: ParityRequest): Pro
   return results;
 }
 
-/** An entity as GLiNER's Python reports it in the kind fixtures. */
-export interface PyEntity { start: number; end: number; text: string; label: string; score: number }
-/** One fixture group: texts run one at a time with its labels and decoding options. */
-export interface PyGroup { id: string; flat_ner: boolean; multi_label: boolean; threshold: number; labels: string[]; texts: string[]; expected: PyEntity[][] }
+/** One fixture group: texts with its labels (one list, or one per text) and decoding options. */
+export interface PyGroup { id: string; flat_ner: boolean; multi_label: boolean; threshold: number; labels: string[] | string[][]; texts: string[]; expected: ScoredEntity[][] }
 
-/** Where our answers for a group differ from Python's: spans and labels exactly, scores within 1e-6. */
-export async function groupProblems(runner: OnnxRunner, group: PyGroup): Promise<string[]> {
-  const problems: string[] = [];
-  const key = (e: PyEntity): string => `${e.start}-${e.end} ${JSON.stringify(e.text)} ${e.label}`;
+/**
+ * How a group's texts are put into batches: `alone` one text a batch (the kind fixtures' generators
+ * ran them so), `gliner` 8 texts a batch in order (GLiNER.inference's DataLoader), `beside` each text
+ * in a batch with `companion` (a longer text) ahead of it, so its row is padded.
+ */
+export type Composition = 'alone' | 'gliner' | 'beside';
+
+export const asScored = (e: Entity): ScoredEntity => ({ start: e.start, end: e.end, text: e.text, label: e.entity_type, score: e.score });
+
+/** Our answers for a group's texts, batched as `composition` says. */
+export async function answersOf(runner: OnnxRunner, group: PyGroup, composition: Composition = 'alone', companion = ''): Promise<ScoredEntity[][]> {
+  const options = { threshold: group.threshold, flatNer: group.flat_ner, multiLabel: group.multi_label };
+  const labelsOf = (i: number): string[] => (typeof group.labels[0] === 'string' ? (group.labels as string[]) : ((group.labels as string[][])[i] ?? []));
+  const run = async (texts: string[], labels: string[][]): Promise<Entity[][]> => recognise(runner, { texts, labels, threshold: group.threshold, options });
+  if (composition === 'gliner') return (await run(group.texts, group.texts.map((_, i) => labelsOf(i)))).map((list) => list.map(asScored));
+  const out: ScoredEntity[][] = [];
   for (let i = 0; i < group.texts.length; i++) {
-    const [ours] = await recognise(runner, { texts: [group.texts[i] ?? ''], labels: group.labels, threshold: group.threshold, options: { threshold: group.threshold, flatNer: group.flat_ner, multiLabel: group.multi_label } });
-    const got = (ours ?? []).map((e) => ({ start: e.start, end: e.end, text: e.text, label: e.entity_type, score: e.score }));
-    const want = group.expected[i] ?? [];
-    if (JSON.stringify(got.map(key)) !== JSON.stringify(want.map(key))) problems.push(`text ${i}: ours ${JSON.stringify(got.map(key)).slice(0, 300)} python ${JSON.stringify(want.map(key)).slice(0, 300)}`);
-    else got.forEach((e, k) => {
-      if (!(Math.abs(e.score - (want[k]?.score ?? NaN)) <= 1e-6)) problems.push(`text ${i} ${key(e)}: score ${e.score} vs ${want[k]?.score}`);
-    });
+    const text = group.texts[i] ?? '';
+    const got = composition === 'alone' ? await run([text], [labelsOf(i)]) : (await run([companion, text], [labelsOf(i), labelsOf(i)])).slice(1);
+    out.push((got[0] ?? []).map(asScored));
   }
-  return problems;
+  return out;
+}
+
+/** Each text's comparison with Python's answer (spans and labels exactly, scores within SCORE_TOLERANCE). */
+export async function groupComparisons(runner: OnnxRunner, group: PyGroup, composition: Composition = 'alone', companion = ''): Promise<Comparison[]> {
+  const mode = { threshold: group.threshold, flatNer: group.flat_ner, multiLabel: group.multi_label };
+  const got = await answersOf(runner, group, composition, companion);
+  return group.texts.map((_, i) => compareEntities(got[i] ?? [], group.expected[i] ?? [], mode));
+}
+
+/** Where our answers for a group differ from Python's, beyond what the tolerance explains. */
+export async function groupProblems(runner: OnnxRunner, group: PyGroup, composition: Composition = 'alone'): Promise<string[]> {
+  const comparisons = await groupComparisons(runner, group, composition);
+  return comparisons.flatMap((c, i) => c.problems.map((p) => `text ${i} ${JSON.stringify((group.texts[i] ?? '').slice(0, 60))}: ${p}`));
 }

@@ -2,32 +2,24 @@
 // UniEncoderTokenGLiNER.inference (word splitter, prompt, collator, UniEncoderTokenORTModel,
 // TokenDecoder, offsets) on the committed micro token model, in test/fixtures/token-model-parity.json
 // (written by test/parity/token_model_fixture.py). Texts one at a time, all four decoding modes,
-// thresholds 0.3 / 0.5 / 0.7. Spans, labels and texts identical, in order; scores within 1e-6.
-import { mkdtempSync, rmSync, symlinkSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+// thresholds 0.3 / 0.5 / 0.7. Spans, labels and texts identical, in order; scores within SCORE_TOLERANCE (tolerance.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OnnxRunner } from '../../src/worker/onnx-runner.js';
-import { EMBEDDED_MODEL, ROOT } from '../support/paths.js';
-import { groupProblems, type PyGroup } from './adapter.js';
+import type { OnnxRunner } from '../../src/worker/onnx-runner.js';
+import { groupProblems } from './adapter.js';
+import { openSuite, readFixture, type OpenSuite } from './suites.js';
+import { SCORE_TOLERANCE } from './tolerance.js';
 
-interface Fixture { upstream: { commit: string }; groups: PyGroup[] }
-
-const fixture = JSON.parse(readFileSync(path.join(ROOT, 'test/fixtures/token-model-parity.json'), 'utf8')) as Fixture;
-let dir: string;
+const fixture = readFixture('token');
+let suite: OpenSuite;
 let runner: OnnxRunner;
 
 beforeAll(async () => {
-  // The micro model's ONNX file and config, with the embedded model's tokenizer (as the generator used).
-  dir = mkdtempSync(path.join(tmpdir(), 'gliner-token-micro-'));
-  symlinkSync(path.join(ROOT, 'test/fixtures/token-micro/model.onnx'), path.join(dir, 'model.onnx'));
-  symlinkSync(path.join(ROOT, 'test/fixtures/token-micro/gliner_config.json'), path.join(dir, 'gliner_config.json'));
-  for (const file of ['tokenizer.json', 'tokenizer_config.json']) symlinkSync(path.join(EMBEDDED_MODEL, file), path.join(dir, file));
-  runner = await OnnxRunner.load({ modelDir: dir, quantization: 'auto', executionProvider: 'cpu', cudaFallback: 'fail', cudaDeviceId: 0, intraOpThreads: 1, interOpThreads: 1, graphOptimization: 'all', intraOpSpinning: false });
+  // The micro model's files with the embedded model's tokenizer (as the generator used): suites.ts.
+  suite = await openSuite('token');
+  runner = suite.runner;
 });
 afterAll(async () => {
-  await runner?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await suite?.close();
 });
 
 describe('token-level model: parity with upstream UniEncoderTokenGLiNER.inference', () => {
@@ -37,7 +29,7 @@ describe('token-level model: parity with upstream UniEncoderTokenGLiNER.inferenc
     for (const group of fixture.groups) expect(group.expected.flat().length).toBeGreaterThan(0);
   });
 
-  it.each(fixture.groups.map((g) => [g.id, g] as const))('%s: same entities, scores within 1e-6', async (_id, group) => {
+  it.each(fixture.groups.map((g) => [g.id, g] as const))(`%s: same entities, scores within ${SCORE_TOLERANCE}`, async (_id, group) => {
     const problems = await groupProblems(runner, group);
     expect(problems).toEqual([]);
   });

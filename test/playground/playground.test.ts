@@ -2,6 +2,7 @@
 // paths, error messages, rendering of nested entities, and PLAYGROUND=false.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page, WebSocket as PwWebSocket } from 'playwright-core';
+import { EMBEDDED_MODEL } from '../support/paths.js';
 import { startServer, type RunningServer } from '../support/server.js';
 import { skipNote, skipWithout, type ToolNeed } from '../support/tools.js';
 import { API_KEY, CHROMIUM, DEFAULT_LABELS, HAS_CHROMIUM, MODEL, SEED_LABELS, SEED_TEXT, launchChromium, longText, recognise } from './helpers.js';
@@ -62,6 +63,20 @@ describe.skipIf(skipWithout('playground browser tests', NEEDS_CHROMIUM))(`playgr
     await page.goto(`${url()}/playground`);
     await page.locator('#chips .chip').first().waitFor();
     expect(problems).toEqual([]);
+  });
+
+  it('names the served model before the first result, and says the embedded one is not zero-shot', async () => {
+    const page = await openPage();
+    await page.locator('#model-name', { hasNotText: 'loading' }).waitFor();
+    const ready = (await (await fetch(`${url()}/health/ready`)).json()) as { model: { id: string } };
+    expect(await page.locator('#model-name').textContent()).toContain(ready.model.id);
+    expect(await page.locator('.entity').count()).toBe(0);
+    const note = page.locator('#model-note');
+    if (MODEL === EMBEDDED_MODEL) {
+      expect(await note.isVisible()).toBe(true);
+      expect(await note.textContent()).toMatch(/is not zero-shot/);
+    }
+    expect(await page.locator('.subtitle').textContent()).not.toMatch(/^Zero-shot/);
   });
 
   it('recognises the seed example: Microsoft is highlighted as an organization, one table row per entity', async () => {

@@ -1,7 +1,8 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { KeyStore, keyDigest } from '../../src/security/keys.js';
+import { keyDigest } from '../../src/security/key-file.js';
+import { KeyStore } from '../../src/security/keys.js';
 import { addKeyToFile, createKey } from '../../src/security/keygen.js';
 import { tempDir } from './helpers.js';
 

@@ -2,7 +2,8 @@ import { mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GlinerError } from '../../src/errors.js';
-import { KeyStore, assertStartable, keyDigest, parseKeyFile, type ReloadTrigger } from '../../src/security/keys.js';
+import { keyDigest, parseKeyFile } from '../../src/security/key-file.js';
+import { KeyStore, assertStartable, type ReloadTrigger } from '../../src/security/keys.js';
 import { EventWaiter, replaceFile, tempDir } from './helpers.js';
 
 const DEFAULTS = { defaultRatePerSecond: 50, defaultBurst: 100 };

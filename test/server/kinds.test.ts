@@ -1,5 +1,5 @@
 // Every GLiNER kind end to end, on a random-weight model of that kind (native-models/build-kinds.sh;
-// see test/support/kind-models.ts for when it is built or skipped): the model runner gives each row
+// see test/support/kind-models.ts for when it is built, and test/support/tools.ts for when a suite skips): the model runner gives each row
 // of a mixed batch what it gets alone, and the real server answers /api/v1/predict, /predict/batch
 // and the WebSocket the same way, with windows and label groups, as it does for the span model.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { get, metricValue, post } from '../support/http.js';
 import { kindModel, type KindModel } from '../support/kind-models.js';
 import { startServer, type RunningServer } from '../support/server.js';
 import { connect } from '../support/ws.js';
+import { skipNote, skipWithout } from '../support/tools.js';
 
 // Random weights: each model's threshold is one at which the three texts get a handful of entities.
 const KINDS: { model: KindModel; kind: string; threshold: number }[] = [
@@ -31,8 +32,8 @@ const round = (entities: readonly Entity[]): Entity[] => entities.map((e) => ({ 
 
 for (const { model, kind, threshold: THRESHOLD } of KINDS) {
   const found = kindModel(model);
-  describe.skipIf(found.skip !== undefined)(`${kind} (${model})${found.skip === undefined ? '' : ` — SKIPPED: ${found.skip}`}`, () => {
-    const dir = found.dir ?? '';
+  describe.skipIf(skipWithout(`${kind} (${model})`, found.needs))(`${kind} (${model})${skipNote(found.needs)}`, () => {
+    const { dir } = found;
     let runner: OnnxRunner;
     let srv: RunningServer;
     const alone = new Map<string, Entity[]>();

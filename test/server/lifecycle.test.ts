@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { startServer } from '../support/server.js';
 import { errorCode, eventually, get, metricValue, post, SEED } from '../support/http.js';
 import { TEST_MODEL } from '../support/model.js';
+import { serveInProcess } from '../support/in-process.js';
 
 const KEY = 'lifecycle-key';
 const auth = { 'x-api-key': KEY };
@@ -85,8 +86,9 @@ describe('disconnected clients', () => {
 });
 
 describe('worker crash', () => {
+  // In-process: the fault is injected through the workers' settings, a seam a child process does not have.
   it('fails the crashed batch with 500 WORKER_CRASHED (never hangs), replaces the worker, keeps serving', async () => {
-    const srv = await startServer({ env: { MODEL: TEST_MODEL, API_KEYS: KEY, RATE_LIMIT_PER_SECOND: '0', WORKERS: '1', GLINER_FAULT_EXIT_WORD: 'crashtoken' } });
+    const srv = await serveInProcess({ MODEL: TEST_MODEL, API_KEYS: KEY, RATE_LIMIT_PER_SECOND: '0', WORKERS: '1' }, { workerFaults: { exitWord: 'crashtoken', failWord: 'failtoken' } });
     try {
       const crashed = await post(`${srv.url}/api/v1/predict`, { text: 'please crashtoken now', labels: ['person'] }, auth);
       expect([crashed.status, errorCode(crashed)]).toEqual([500, 'WORKER_CRASHED']);
@@ -98,9 +100,16 @@ describe('worker crash', () => {
       // The crashed batch's one row is counted as dropped, as docs/metrics.md and the alert say.
       expect(metricValue(metrics, 'gliner_requests_dropped_total', { reason: 'worker_crash' })).toBe(1);
       expect((await get(`${srv.url}/health/ready`)).status).toBe(200);
+      // A batch that fails inside a living worker keeps its own code; no worker is replaced.
+      const failed = await post(`${srv.url}/api/v1/predict`, { text: 'please failtoken now', labels: ['person'] }, auth);
+      expect([failed.status, errorCode(failed)]).toEqual([500, 'INTERNAL']);
+      const later = (await get(`${srv.adminUrl}/metrics`)).text;
+      expect(metricValue(later, 'gliner_worker_restarts_total')).toBe(1);
+      expect(metricValue(later, 'gliner_requests_dropped_total', { reason: 'worker_crash' })).toBe(1);
     } finally {
-      expect(await srv.stop()).toBe(0);
+      await srv.stop();
     }
+    expect(srv.logs.find((l) => l.msg === 'stopped')).toEqual(expect.objectContaining({ outcome: 'drained' }));
   }, 120_000);
 });
 

@@ -115,34 +115,35 @@ describe('POST /v2/models/{name}/infer', () => {
   });
 
   it.each([
-    ['wrong datatype', { inputs: [tensor('text', [1], [1], 'FP32'), tensor('labels', LABELS)] }, 400, /datatype must be BYTES/],
-    ['shape and data disagree', { inputs: [tensor('text', TEXTS, [3]), tensor('labels', LABELS)] }, 400, /shape \[3\] holds 3 elements but data has 2/],
-    ['missing labels', { inputs: [tensor('text', TEXTS)] }, 400, /Input "labels" is required/],
-    ['unknown input', { inputs: [tensor('text', TEXTS), tensor('labels', LABELS), tensor('image', ['x'])] }, 400, /Unknown input "image"/],
-    ['unknown output', { ...request(), outputs: [{ name: 'logits' }] }, 400, /Unknown output "logits"/],
-    ['binary data asked for', { ...request(), outputs: [{ name: 'entities', parameters: { binary_data: true } }] }, 400, /binary data extension/],
-    ['unknown parameter', request({ parameters: { treshold: 0.2 } }), 400, /Unknown field "parameters.treshold"/],
-    ['threshold out of range', request({ parameters: { threshold: 2 } }), 400, /parameters.threshold/],
-    ['blank label', { inputs: [tensor('text', TEXTS), tensor('labels', [' '])] }, 400, /must not be empty or blank/],
-    ['too many texts', { inputs: [tensor('text', ['a', 'b', 'c', 'd', 'e']), tensor('labels', LABELS)] }, 400, /at most 4 texts/],
-  ])('%s: an error in the protocol\'s shape', async (_name, body, status, message) => {
+    ['wrong datatype', { inputs: [tensor('text', [1], [1], 'FP32'), tensor('labels', LABELS)] }, 400, 'VALIDATION_FAILED', /datatype must be BYTES/],
+    ['shape and data disagree', { inputs: [tensor('text', TEXTS, [3]), tensor('labels', LABELS)] }, 400, 'VALIDATION_FAILED', /shape \[3\] holds 3 elements but data has 2/],
+    ['missing labels', { inputs: [tensor('text', TEXTS)] }, 400, 'VALIDATION_FAILED', /Input "labels" is required/],
+    ['unknown input', { inputs: [tensor('text', TEXTS), tensor('labels', LABELS), tensor('image', ['x'])] }, 400, 'VALIDATION_FAILED', /Unknown input "image"/],
+    ['unknown output', { ...request(), outputs: [{ name: 'logits' }] }, 400, 'VALIDATION_FAILED', /Unknown output "logits"/],
+    ['binary data asked for', { ...request(), outputs: [{ name: 'entities', parameters: { binary_data: true } }] }, 400, 'VALIDATION_FAILED', /binary data extension/],
+    ['unknown parameter', request({ parameters: { treshold: 0.2 } }), 400, 'VALIDATION_FAILED', /Unknown field "parameters.treshold"/],
+    ['threshold out of range', request({ parameters: { threshold: 2 } }), 400, 'VALIDATION_FAILED', /parameters.threshold/],
+    ['blank label', { inputs: [tensor('text', TEXTS), tensor('labels', [' '])] }, 400, 'VALIDATION_FAILED', /must not be empty or blank/],
+    ['too many texts', { inputs: [tensor('text', ['a', 'b', 'c', 'd', 'e']), tensor('labels', LABELS)] }, 400, 'LIMIT_EXCEEDED', /at most 4 texts/],
+  ])('%s: an error in the protocol\'s shape, with our code beside the message', async (_name, body, status, code, message) => {
     const answer = await infer('/v2/models/gliner/infer', body, { conforming: false });
     expect(answer.status).toBe(status);
-    expect(Object.keys(answer.body)).toEqual(['error']);
+    expect(Object.keys(answer.body)).toEqual(['error', 'code']);
     expect(answer.body.error).toMatch(message);
+    expect(answer.body.code).toBe(code);
   });
 
   it('needs an API key (401), a JSON body (400, 415), and the served model (404), each in the protocol\'s shape', async () => {
     const noKey = await infer('/v2/models/gliner/infer', request(), { headers: {} });
-    expect([noKey.status, typeof noKey.body.error]).toEqual([401, 'string']);
+    expect([noKey.status, typeof noKey.body.error, noKey.body.code]).toEqual([401, 'string', 'UNAUTHORIZED']);
     const badJson = await infer('/v2/models/gliner/infer', '{"inputs": [', { conforming: false });
-    expect([badJson.status, badJson.body.error]).toEqual([400, 'The request body is not valid JSON.']);
+    expect([badJson.status, badJson.body.error, badJson.body.code]).toEqual([400, 'The request body is not valid JSON.', 'BAD_JSON']);
     const unknown = await infer('/v2/models/other/infer', request());
-    expect([unknown.status, unknown.body.error]).toEqual([404, 'Unknown model "other"; this server serves "gliner".']);
+    expect([unknown.status, unknown.body.error, unknown.body.code]).toEqual([404, 'Unknown model "other"; this server serves "gliner".', 'NOT_FOUND']);
     const wrongType = await fetch(`${srv.url}/v2/models/gliner/infer`, { method: 'POST', headers: { 'content-type': 'text/plain', ...auth }, body: JSON.stringify(request()) });
     const typeBody = await wrongType.json() as Record<string, unknown>;
     expect(responseProblems('post', '/v2/models/gliner/infer', wrongType.status, typeBody)).toEqual([]);
-    expect([wrongType.status, Object.keys(typeBody)]).toEqual([415, ['error']]);
+    expect([wrongType.status, Object.keys(typeBody), typeBody.code]).toEqual([415, ['error', 'code'], 'UNSUPPORTED_MEDIA_TYPE']);
   });
 
   it('is counted under its route template in the metrics', async () => {

@@ -3,7 +3,7 @@
 // the same ModelRunner interface as OnnxRunner and passes the same contract suite. `inProcess`
 // wires an engine to it the way the pool wires the real workers, without threads.
 import { Batcher, type BatcherEvents, type BatcherSettings } from '../../src/engine/batcher.js';
-import { Engine, type EngineSettings, type RejectReason } from '../../src/engine/engine.js';
+import { Engine, type EngineEvents, type EngineSettings, type WorkerPort } from '../../src/engine/engine.js';
 import { SpanListBuilder } from '../../src/inference/spans.js';
 import type { GlinerConfig } from '../../src/model/gliner-config.js';
 import type { ModelRow, RowTask } from '../../src/worker/messages.js';
@@ -41,14 +41,14 @@ export class FakeRunner implements ModelRunner {
 
 export const TEST_BATCHER: BatcherSettings = { maxBatchRows: 8, maxBatchTokens: 100_000, maxBatchPadding: 1, maxQueueRows: 1000, maxQueueRowsPerKey: 0, maxQueueWaitSeconds: 0, lookahead: 64, maxInflight: 1 };
 
+/** The workers' planning and merging, run in-process. */
+export const IN_PROCESS_PORT: WorkerPort = { plan: (task) => Promise.resolve(runPlan(task)), merge: (task) => Promise.resolve(runMerge(task)) };
+
 /** An engine over `runner`, its batcher dispatching in-process as the pool's workers would. */
-export function inProcess(runner: ModelRunner, settings: EngineSettings, batcher: Partial<BatcherSettings> = {}, onBatch?: (rows: readonly RowTask[]) => void, events: BatcherEvents = {}) {
-  const rejected: RejectReason[] = [];
+export function inProcess(runner: ModelRunner, settings: EngineSettings, batcher: Partial<BatcherSettings> = {}, onBatch?: (rows: readonly RowTask[]) => void, events: BatcherEvents = {}, port: WorkerPort = IN_PROCESS_PORT, engineEvents: EngineEvents = {}) {
   const b = new Batcher({ ...TEST_BATCHER, ...batcher }, (id, rows) => {
     onBatch?.(rows);
     return runBatch(runner, { kind: 'batch', batchId: id, rows }, 1);
   }, events);
-  const engine = new Engine(b, settings, (reason) => rejected.push(reason));
-  engine.setWorkers({ plan: (task) => Promise.resolve(runPlan(task)), merge: (task) => Promise.resolve(runMerge(task)) });
-  return { engine, batcher: b, rejected };
+  return { engine: new Engine(b, settings, port, engineEvents), batcher: b };
 }

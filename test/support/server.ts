@@ -31,8 +31,16 @@ export interface StartOptions {
   readonly waitFor?: 'listening' | 'ready';
 }
 
+/**
+ * GLINER_TEST_NODE_WRAPPER: a command the server's node runs under, e.g. `qemu-x86_64` when the
+ * parity suites run on an emulated CPU (test/parity/tolerance/other-isa.sh), so the server takes
+ * the same kernel path as the tests.
+ */
+const WRAPPER = (process.env.GLINER_TEST_NODE_WRAPPER ?? '').split(' ').filter((part) => part !== '');
+
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
-  const child = spawn(process.execPath, [CLI, 'serve', ...(options.args ?? [])], {
+  const [command, ...prefix] = [...WRAPPER, process.execPath];
+  const child = spawn(command ?? process.execPath, [...prefix, CLI, 'serve', ...(options.args ?? [])], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', ADMIN_PORT: '0', HOST: '127.0.0.1', ADMIN_HOST: '127.0.0.1', LOG_LEVEL: 'info', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

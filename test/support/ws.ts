@@ -11,6 +11,13 @@ export interface StreamClient {
   close(): void;
 }
 
+/** An upgrade the server answered with an HTTP error instead of 101: its status, Retry-After and JSON body. */
+export class UpgradeRefused extends Error {
+  constructor(readonly status: number, readonly retryAfter: string | undefined, readonly body: unknown) {
+    super(`upgrade refused: ${status}`);
+  }
+}
+
 export async function connect(url: string, options: { headers?: Record<string, string>; protocols?: string[] } = {}): Promise<StreamClient> {
   const socket = new WebSocket(url.replace(/^http/, 'ws'), options.protocols ?? [], { headers: options.headers ?? {} });
   const messages: Record<string, unknown>[] = [];
@@ -26,7 +33,15 @@ export async function connect(url: string, options: { headers?: Record<string, s
   await new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve());
     socket.once('error', reject);
-    socket.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+    socket.once('unexpected-response', (_req, res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        const retry = res.headers['retry-after'];
+        reject(new UpgradeRefused(res.statusCode ?? 0, typeof retry === 'string' ? retry : undefined, text === '' ? undefined : (JSON.parse(text) as unknown)));
+      });
+    });
   });
   return {
     socket,

@@ -5,21 +5,15 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { GlinerError } from '../../errors.js';
 import type { DecodeOptions } from '../../inference/decode.js';
-import { decodeOptions } from './predict.js';
+import { ANSWER_MEMBERS } from '../../service/answer.js';
+import { decodeOptions, OPTION_FIELDS } from '../../service/wire.js';
 
 const Parameters = Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]));
 
 export const InferRequest = Type.Object(
   {
     id: Type.Optional(Type.String({ maxLength: 256 })),
-    parameters: Type.Optional(Type.Object(
-      {
-        threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
-        flat_ner: Type.Optional(Type.Boolean()),
-        multi_label: Type.Optional(Type.Boolean()),
-      },
-      { additionalProperties: false },
-    )),
+    parameters: Type.Optional(Type.Object(OPTION_FIELDS, { additionalProperties: false })),
     inputs: Type.Array(
       Type.Object({
         name: Type.String(),
@@ -36,8 +30,8 @@ export const InferRequest = Type.Object(
 );
 export type InferRequest = Static<typeof InferRequest>;
 
-export const OUTPUTS = ['entities', 'truncated'] as const;
-export type OutputName = (typeof OUTPUTS)[number];
+/** One output tensor per member of a text's answer (service/answer.ts). */
+export const OUTPUTS: readonly string[] = ANSWER_MEMBERS.map((member) => member.name);
 
 export interface InferInputs {
   readonly texts: string[];
@@ -45,7 +39,7 @@ export interface InferInputs {
   readonly shape: number[];
   readonly labels: string[];
   readonly options: DecodeOptions;
-  readonly outputs: readonly OutputName[];
+  readonly outputs: readonly string[];
 }
 
 type Input = InferRequest['inputs'][number];
@@ -83,9 +77,9 @@ export function readInferRequest(body: InferRequest): InferInputs {
   if (text.values.length === 0) throw new GlinerError('VALIDATION_FAILED', 'Input "text": at least one text is required.');
   if (labels.values.length === 0) throw new GlinerError('VALIDATION_FAILED', 'Input "labels": at least one label is required.');
   const outputs = (body.outputs ?? OUTPUTS.map((name) => ({ name, parameters: undefined }))).map((output) => {
-    if (!(OUTPUTS as readonly string[]).includes(output.name)) throw new GlinerError('VALIDATION_FAILED', `Unknown output "${output.name}": this model gives ${OUTPUTS.map((n) => `"${n}"`).join(' and ')}.`);
+    if (!OUTPUTS.includes(output.name)) throw new GlinerError('VALIDATION_FAILED', `Unknown output "${output.name}": this model gives ${OUTPUTS.map((n) => `"${n}"`).join(' and ')}.`);
     if (output.parameters?.binary_data === true) throw new GlinerError('VALIDATION_FAILED', `Output "${output.name}": the binary data extension is not supported; ask for JSON data.`);
-    return output.name as OutputName;
+    return output.name;
   });
   return { texts: text.values, shape: text.shape, labels: labels.values, options: decodeOptions(body.parameters ?? {}), outputs };
 }

@@ -1,6 +1,24 @@
 // Pure helpers of the playground page (no DOM): splitting a text into highlight segments,
 // label colours, error wording. Offsets from the API are Unicode code points, end exclusive.
 
+/** The embedded demo model's id as /health/ready reports it (the default MODEL). */
+export const EMBEDDED_MODEL = 'native-models/gliner-tiny';
+
+/**
+ * What the page says about the served model before the first result: its id, and for the embedded
+ * demo model that it is not zero-shot (it knows the CoNLL/CrossNER types it was trained on).
+ */
+export function describeModel(model) {
+  const id = typeof model?.id === 'string' ? model.id : 'unknown';
+  const where = [model?.revision, model?.executionProvider].filter((v) => typeof v === 'string' && v !== '').join(', ');
+  const name = where === '' ? id : `${id} (${where})`;
+  const embedded = id === EMBEDDED_MODEL || id.replace(/\/+$/, '').endsWith(`/${EMBEDDED_MODEL}`);
+  const note = embedded
+    ? 'The embedded demo model: trained here on CoNLL-2003 and CrossNER, it finds their entity types (person, organisation, location, misc, politician, band, scientist…) and is not zero-shot — labels it never saw, such as date or drug, find little or nothing. Serve a real GLiNER checkpoint (MODEL=onnx-community/gliner_medium-v2.1) for arbitrary labels.'
+    : '';
+  return { name, note };
+}
+
 /** Texts with more words than this go through the WebSocket stream instead of REST. */
 export const STREAM_WORDS = 300;
 

@@ -1,6 +1,6 @@
 // The playground page: form state, REST and WebSocket calls, and rendering of the highlighted text.
 // All user and model text goes into the page through textContent / attributes, never as HTML.
-import { STREAM_WORDS, colourFor, countWords, describeError, formatScore, mergeEntities, segment } from './highlight.js';
+import { STREAM_WORDS, colourFor, countWords, describeError, describeModel, formatScore, mergeEntities, segment } from './highlight.js';
 
 const KEY_STORAGE = 'gliner.playground.apiKey';
 const DEFAULT_LABELS = ['person', 'organization', 'location'];
@@ -35,6 +35,8 @@ const tableBody = $('entities-body');
 const emptyEl = $('empty');
 const resultSection = $('result-section');
 const inspector = $('inspector');
+const modelNameEl = $('model-name');
+const modelNoteEl = $('model-note');
 
 let labels = [...DEFAULT_LABELS];
 /** Increments per request: answers to an older request are ignored. */
@@ -507,11 +509,18 @@ form.addEventListener('submit', (event) => {
 
 // ---------------------------------------------------------------- start
 
-/** Polls readiness while the model loads, so the page says why Recognise would fail. */
+/** Polls readiness while the model loads, so the page says why Recognise would fail; shows the served model. */
 async function checkReady(waiting = false) {
   let ready = true;
   try {
-    ready = (await fetch('/health/ready', { cache: 'no-store' })).ok;
+    const response = await fetch('/health/ready', { cache: 'no-store' });
+    ready = response.ok;
+    if (ready) {
+      const { name, note } = describeModel((await response.json()).model);
+      modelNameEl.textContent = name;
+      modelNoteEl.textContent = note;
+      modelNoteEl.hidden = note === '';
+    }
   } catch {
     return;
   }

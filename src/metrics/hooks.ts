@@ -1,0 +1,84 @@
+// The metrics side of the server's hooks: the service's start/end events, the batcher's events and
+// the result cache's counters, each turned into the Prometheus series of registry.ts. The parts that
+// emit the events know nothing of Prometheus; tracing will subscribe to the same hooks.
+import type { CacheCounters } from '../engine/cached-engine.js';
+import type { BatcherEvents } from '../engine/batcher.js';
+import type { ErrorCode } from '../errors.js';
+import type { ServiceEvents } from '../service/events.js';
+import type { DROP_REASONS, Metrics } from './registry.js';
+
+type DropReason = (typeof DROP_REASONS)[number];
+
+/** Refusals and failures counted as dropped requests, by code; admission refusals carry their own reason. */
+const DROPPED_BY_CODE: Partial<Record<ErrorCode, DropReason>> = {
+  DRAINING: 'draining',
+  WORKER_CRASHED: 'worker_crash',
+  OVERLOADED: 'overload',
+  QUEUE_QUOTA_EXCEEDED: 'key_quota',
+};
+const ADMISSION_REASONS: readonly string[] = ['overload', 'queue_wait', 'key_quota'];
+
+/**
+ * Requests: entities returned and answers truncated when answered; refusals and failures counted
+ * in gliner_requests_dropped_total once per request (deadlines and disconnects are the batcher's,
+ * which knows the rows left behind); gliner_ready follows the phase.
+ */
+export function serviceMetrics(metrics: Metrics): ServiceEvents {
+  return {
+    phase: (phase) => metrics.ready.set(phase === 'ready' ? 1 : 0),
+    finished: (_request, _caller, outcome) => {
+      if (outcome.ok) {
+        for (const text of outcome.answer.texts) {
+          metrics.entities.inc(text.count);
+          if (text.truncated) metrics.truncated.inc();
+        }
+        return;
+      }
+      const { error } = outcome;
+      const reason = error.extra.reason !== undefined && ADMISSION_REASONS.includes(error.extra.reason) ? (error.extra.reason as DropReason) : DROPPED_BY_CODE[error.code];
+      if (reason !== undefined) metrics.dropped.inc({ reason });
+    },
+  };
+}
+
+export function batcherMetrics(metrics: Metrics): BatcherEvents {
+  return {
+    queueDepth: (rows) => metrics.queueDepth.set(rows),
+    rowWaited: (seconds) => metrics.queueWait.observe(seconds),
+    dropped: (reason, rows) => {
+      metrics.dropped.inc({ reason });
+      metrics.rowsDropped.inc({ reason }, rows);
+    },
+    rowCost: (seconds) => metrics.rowCost.set(seconds),
+    batchDone: (batch) => {
+      const { result } = batch;
+      metrics.batchRows.observe(batch.rows);
+      if (batch.solo) metrics.soloBatches.inc();
+      metrics.batchTokens.observe(result.paddedTokens);
+      metrics.inferenceSeconds.observe(result.timings.inferenceSeconds);
+      metrics.preprocessSeconds.observe(result.timings.preprocessSeconds);
+      metrics.postprocessSeconds.observe(result.timings.postprocessSeconds);
+      metrics.rowsProcessed.inc(batch.rows);
+      metrics.tokensProcessed.inc(result.rows.reduce((sum, row) => sum + row.tokens, 0));
+      if (result.labelCache !== undefined) {
+        metrics.labelCacheHits.inc(result.labelCache.hits);
+        metrics.labelCacheMisses.inc(result.labelCache.misses);
+      }
+      metrics.workerBusySeconds.inc(result.timings.preprocessSeconds + result.timings.inferenceSeconds + result.timings.postprocessSeconds);
+    },
+  };
+}
+
+export function cacheMetrics(metrics: Metrics): CacheCounters {
+  return {
+    onLookup: (status, count) => {
+      const counter = { hit: metrics.cacheHits, miss: metrics.cacheMisses, shared: metrics.cacheShared, bypass: metrics.cacheBypassed }[status];
+      counter.inc(count);
+    },
+    onEvict: (reason, count) => metrics.cacheEvictions.inc({ reason }, count),
+    onSize: (bytes, entries) => {
+      metrics.cacheBytes.set(bytes);
+      metrics.cacheEntries.set(entries);
+    },
+  };
+}

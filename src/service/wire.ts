@@ -1,0 +1,38 @@
+// The API's request vocabulary, shared by every transport: the decoding options as the client names
+// them (threshold, flat_ner, multi_label: JSON fields of /api/v1 and of the WebSocket messages, and
+// request parameters of the Open Inference Protocol), and "labels" or "entity_type". A new option
+// (relation_threshold) is added here, once.
+import { Type } from '@sinclair/typebox';
+import { GlinerError } from '../errors.js';
+import type { DecodeOptions } from '../inference/decode.js';
+import type { FieldNames } from './request.js';
+
+/** The option fields' schemas (spread into each transport's body or parameters schema). */
+export const OPTION_FIELDS = {
+  threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1, default: 0.5, description: 'Keep spans whose probability is strictly above this.' })),
+  flat_ner: Type.Optional(Type.Boolean({ default: true, description: 'true: no overlapping entities; false: nested entities allowed.' })),
+  multi_label: Type.Optional(Type.Boolean({ default: false, description: 'Allow one span to carry several labels.' })),
+};
+
+export interface WireOptions {
+  readonly threshold?: number | undefined;
+  readonly flat_ner?: boolean | undefined;
+  readonly multi_label?: boolean | undefined;
+}
+
+export function decodeOptions(body: WireOptions): DecodeOptions {
+  return { threshold: body.threshold ?? 0.5, flatNer: body.flat_ner ?? true, multiLabel: body.multi_label ?? false };
+}
+
+/** The request's labels: "labels", or "entity_type" as a one-label list; exactly one of them. */
+export function labelsOf(body: { labels?: string[] | undefined; entity_type?: string | undefined }): { labels: string[]; field: string } {
+  if (body.labels !== undefined && body.entity_type !== undefined) throw new GlinerError('VALIDATION_FAILED', 'Give either "labels" or "entity_type", not both.');
+  if (body.labels !== undefined) return { labels: body.labels, field: 'labels' };
+  if (body.entity_type !== undefined) return { labels: [body.entity_type], field: 'entity_type' };
+  throw new GlinerError('VALIDATION_FAILED', 'Field "labels" is required (or give "entity_type").');
+}
+
+/** Field names of a JSON body with one "text". */
+export function singleTextFields(labels: string): FieldNames {
+  return { text: () => 'text', labels, texts: 'Field "text"' };
+}

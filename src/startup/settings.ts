@@ -1,0 +1,154 @@
+// Start-up in one pass: every setting the stack is built with, derived once from the configuration,
+// the model and the machine. Each "0 = auto" of the configuration is resolved here and nowhere
+// else — workers and their threads, the solo session, batch rows and tokens, window words, labels
+// per pass — and serve, eval, the bench and its tools all take their numbers from here. Nothing is
+// patched later: the engine, batcher, pool and service are built with these final values.
+import { availableParallelism } from 'node:os';
+import type { Config } from '../config/schema.js';
+import type { CacheSettings } from '../engine/cached-engine.js';
+import type { BatcherSettings } from '../engine/batcher.js';
+import type { EngineSettings } from '../engine/engine.js';
+import { GlinerError } from '../errors.js';
+import { modelKind } from '../inference/kinds/index.js';
+import type { PlanLimits } from '../inference/plan.js';
+import type { GlinerConfig } from '../model/gliner-config.js';
+import type { PoolSettings } from '../pool/pool.js';
+import type { ServiceSettings } from '../service/service.js';
+import type { RunnerSettings } from '../worker/onnx-runner.js';
+
+/** What the defaults depend on in the machine. */
+export interface Machine {
+  /** CPU cores this process may use (os.availableParallelism()). */
+  readonly cores: number;
+}
+
+export function thisMachine(): Machine {
+  return { cores: availableParallelism() };
+}
+
+export interface ThreadPlan {
+  readonly workers: number;
+  readonly intraOpThreads: number;
+  /** Threads of the solo session; 0 = no solo session. */
+  readonly soloThreads: number;
+}
+
+/** The model as the settings need it: where it is, and its gliner_config.json. */
+export interface ModelFacts {
+  readonly dir: string;
+  readonly config: GlinerConfig;
+}
+
+export interface Settings {
+  readonly threads: ThreadPlan;
+  readonly pool: PoolSettings;
+  readonly batcher: BatcherSettings;
+  readonly engine: EngineSettings;
+  readonly service: ServiceSettings;
+  /** The result cache; undefined when CACHE_MAX_BYTES is 0. */
+  readonly cache: CacheSettings | undefined;
+}
+
+/** Offline use (eval): no admission budget or quota, and a queue deep enough for `queueRows`. */
+export interface OfflineProfile {
+  readonly queueRows: number;
+}
+
+/**
+ * WORKERS, INTRA_OP_THREADS and SOLO_SESSION. CPU: at least two sessions (one per 2 cores),
+ * splitting the cores between them, plus a solo session with the threads of all of them together
+ * (at most one per core) when that is more than one session has; CUDA: one session, no solo
+ * session. The solo session never has more threads than the shared sessions together, so WORKERS ×
+ * INTRA_OP_THREADS stays the CPU budget (a container sees the host's cores, not its CPU limit).
+ */
+export function resolveThreads(config: Pick<Config, 'workers' | 'intraOpThreads' | 'executionProvider'> & { readonly soloSession?: Config['soloSession'] }, machine: Machine = thisMachine()): ThreadPlan {
+  const { cores } = machine;
+  const cuda = config.executionProvider === 'cuda';
+  const workers = config.workers > 0 ? config.workers : cuda || cores < 2 ? 1 : Math.max(2, Math.floor(cores / 2));
+  const intraOpThreads = config.intraOpThreads > 0 ? config.intraOpThreads : Math.max(1, Math.floor(cores / workers));
+  const soloThreads = Math.min(cores, workers * intraOpThreads);
+  const solo = config.soloSession ?? 'auto';
+  const wanted = solo === 'on' || (solo === 'auto' && soloThreads > intraOpThreads);
+  return { workers, intraOpThreads, soloThreads: wanted && !cuda ? soloThreads : 0 };
+}
+
+/**
+ * The solo session's settings: the shared sessions' settings with `threads` threads that spin inside
+ * a run (a lone request's operators follow each other without a wake-up between them) and stop at
+ * its end, so they never spin while the shared sessions work.
+ */
+export function soloRunner(runner: RunnerSettings, threads: number): RunnerSettings {
+  return { ...runner, intraOpThreads: threads, intraOpSpinning: true, forceSpinningStop: true };
+}
+
+/**
+ * MAX_BATCH_ROWS and MAX_BATCH_TOKENS, 0 meaning the measured default for the provider. On CPU a row
+ * alone is as efficient as a batch (the GEMMs are compute-bound at batch 1) and a batch pays for
+ * padding, so each session runs one row at a time and concurrency comes from the sessions
+ * (bench/RESULTS.md).
+ */
+export function batchBudget(config: Pick<Config, 'maxBatchRows' | 'maxBatchTokens' | 'executionProvider'>): { rows: number; tokens: number } {
+  const cuda = config.executionProvider === 'cuda';
+  return {
+    rows: config.maxBatchRows > 0 ? config.maxBatchRows : cuda ? 32 : 1,
+    tokens: config.maxBatchTokens > 0 ? config.maxBatchTokens : cuda ? 16384 : 2048,
+  };
+}
+
+/** WINDOW_WORDS (0 = the model's max_len), WINDOW_OVERLAP_WORDS and LABELS_PER_PASS (0 = per the model's kind). */
+export function planLimits(config: Pick<Config, 'windowWords' | 'windowOverlapWords' | 'labelsPerPass' | 'maxLabels'>, model: GlinerConfig): PlanLimits {
+  const windowWords = config.windowWords > 0 ? Math.min(config.windowWords, model.maxLen) : model.maxLen;
+  if (config.windowOverlapWords <= model.maxWidth || config.windowOverlapWords >= windowWords) {
+    throw new GlinerError('CONFIG_INVALID', `WINDOW_OVERLAP_WORDS must be above the model's max span width (${model.maxWidth}) and below the window (${windowWords} words); got ${config.windowOverlapWords}.`);
+  }
+  // Uni-encoders put the labels in the prompt, max_types at a time; a bi-encoder's labels are
+  // embeddings beside the text, so every label of a request goes in one pass (as in Python).
+  const { promptLabels } = modelKind(model);
+  const perPass = promptLabels ? model.maxTypes : config.maxLabels;
+  return { windowWords, overlapWords: config.windowOverlapWords, labelsPerRow: config.labelsPerPass > 0 ? config.labelsPerPass : perPass, promptLabels };
+}
+
+/** Every setting of the stack, final. */
+export function resolveSettings(config: Config, model: ModelFacts, machine: Machine = thisMachine(), offline?: OfflineProfile): Settings {
+  const threads = resolveThreads(config, machine);
+  const runner: RunnerSettings = {
+    modelDir: model.dir,
+    quantization: config.modelQuantization,
+    executionProvider: config.executionProvider,
+    cudaFallback: config.cudaFallback,
+    cudaDeviceId: config.cudaDeviceId,
+    intraOpThreads: threads.intraOpThreads,
+    interOpThreads: config.interOpThreads,
+    graphOptimization: config.graphOptimization,
+    intraOpSpinning: config.intraOpSpinning,
+    labelCacheSize: config.labelCacheSize,
+  };
+  const budget = batchBudget(config);
+  return {
+    threads,
+    pool: { runner, workers: threads.workers, ...(threads.soloThreads > 0 ? { solo: soloRunner(runner, threads.soloThreads) } : {}) },
+    batcher: {
+      maxBatchRows: budget.rows,
+      maxBatchTokens: budget.tokens,
+      maxBatchPadding: config.maxBatchPadding,
+      maxQueueRows: offline === undefined ? config.maxQueueRows : Math.max(config.maxQueueRows, offline.queueRows),
+      maxQueueRowsPerKey: offline === undefined ? config.maxQueueRowsPerKey : 0,
+      maxQueueWaitSeconds: offline === undefined ? config.maxQueueWaitMs / 1000 : 0,
+      lookahead: config.batchLookahead,
+      // One batch in flight per shared session; the solo session takes only work that is alone.
+      maxInflight: threads.workers,
+      solo: threads.soloThreads > 0,
+    },
+    engine: { limits: planLimits(config, model.config), maxEntities: config.maxEntitiesPerText },
+    service: {
+      maxTextChars: config.maxTextChars,
+      maxLabels: config.maxLabels,
+      maxLabelChars: config.maxLabelChars,
+      maxBatchTexts: config.maxBatchTexts,
+      requestTimeoutMs: config.requestTimeoutMs,
+    },
+    cache: config.cacheMaxBytes === 0
+      ? undefined
+      : { maxBytes: config.cacheMaxBytes, ttlSeconds: config.cacheTtlSeconds, sharedAcrossKeys: config.cacheSharedAcrossKeys, maxEntities: config.maxEntitiesPerText },
+  };
+}
