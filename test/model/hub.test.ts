@@ -454,7 +454,7 @@ describe('downloadHubModel', () => {
     try {
       const began = performance.now();
       // The server's own defaults: no timeoutMs, retries or retryDelayMs given.
-      const failure = await downloadHubModel({ repo: REPO, revision: 'main', cacheDir, endpoint: `http://127.0.0.1:${port}`, offline: false, quantization: 'auto', progressBar: false }).catch((error: unknown) => error);
+      const failure = await downloadHubModel({ repo: REPO, revision: 'main', cacheDir, endpoint: `http://127.0.0.1:${port}`, offline: false, quantization: 'auto' }).catch((error: unknown) => error);
       const seconds = (performance.now() - began) / 1000;
       expect(failure).toBeInstanceOf(GlinerError);
       const { code, message } = failure as GlinerError;
