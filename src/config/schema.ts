@@ -68,6 +68,18 @@ export const SETTINGS = {
   maxLabelChars: s('MAX_LABEL_CHARS', Int(100, 1), 'Longest accepted label, in characters.'),
   maxBatchTexts: s('MAX_BATCH_TEXTS', Int(64, 1), 'Most texts in one /predict/batch request.'),
   maxEntitiesPerText: s('MAX_ENTITIES_PER_TEXT', Int(5000, 1, 1_000_000), 'Most entities in one text\'s answer. Past it the answer holds the best-scoring ones (those GLiNER\'s decoder keeps first) and says "truncated": true.'),
+  // --- Schema extraction (GLiNER2 models, POST /api/v1/extract; docs/gliner2.md)
+  extractMaxEntityTypes: s('EXTRACT_MAX_ENTITY_TYPES', Int(50, 1), 'GLiNER2 extract: most entity types in one schema.'),
+  extractMaxClassifications: s('EXTRACT_MAX_CLASSIFICATIONS', Int(10, 1), 'GLiNER2 extract: most classification tasks in one schema.'),
+  extractMaxLabels: s('EXTRACT_MAX_LABELS', Int(50, 2), 'GLiNER2 extract: most labels of one classification.'),
+  extractMaxRelations: s('EXTRACT_MAX_RELATIONS', Int(20, 1), 'GLiNER2 extract: most relation types in one schema.'),
+  extractMaxStructures: s('EXTRACT_MAX_STRUCTURES', Int(10, 1), 'GLiNER2 extract: most structures in one schema.'),
+  extractMaxFields: s('EXTRACT_MAX_FIELDS', Int(20, 1), 'GLiNER2 extract: most fields of one structure.'),
+  extractMaxChoices: s('EXTRACT_MAX_CHOICES', Int(20, 1), 'GLiNER2 extract: most choices of one field.'),
+  extractMaxSchemaItems: s('EXTRACT_MAX_SCHEMA_ITEMS', Int(200, 1), 'GLiNER2 extract: most items in one schema (entity types + labels + 2 per relation + fields + choices): bounds the prompt.'),
+  extractMaxDescriptionChars: s('EXTRACT_MAX_DESCRIPTION_CHARS', Int(500, 1), 'GLiNER2 extract: longest description of an entity type or field, in characters.'),
+  extractChunkWords: s('EXTRACT_CHUNK_WORDS', Int(384, 16), 'GLiNER2 extract: a text of more words is answered chunk by chunk and merged, as upstream\'s extract_long.'),
+  extractChunkOverlapWords: s('EXTRACT_CHUNK_OVERLAP_WORDS', Int(64, 0), 'GLiNER2 extract: words shared by neighbouring chunks; must be below EXTRACT_CHUNK_WORDS.'),
   // --- Result cache
   cacheMaxBytes: s('CACHE_MAX_BYTES', Int(67108864, 0), 'Memory for cached text answers, in bytes (64 MiB by default; least recently used answers go first). Identical texts (same model, labels in order, options and API key) in flight at the same time run once. 0 turns the cache and single-flight off.'),
   cacheTtlSeconds: s('CACHE_TTL_SECONDS', Int(300, 1), 'How long a cached answer may be served.'),

@@ -93,6 +93,7 @@ export class CachedEngine implements Predictor {
       labels: request.labels,
       options: request.options,
       maxEntities: this.settings.maxEntities,
+      ...(request.extract === undefined ? {} : { extract: request.extract }),
     });
     const keys = request.texts.map((text) => keyOf(text));
     const statuses: CacheStatus[] = [];
@@ -128,7 +129,7 @@ export class CachedEngine implements Predictor {
     if (run.length > 0) {
       const onWindow = context.onWindow;
       const submission = this.engine.submit(
-        { texts: run.map((i) => request.texts[i] ?? ''), labels: request.labels, options: request.options },
+        { texts: run.map((i) => request.texts[i] ?? ''), labels: request.labels, options: request.options, ...(request.extract === undefined ? {} : { extract: request.extract }) },
         {
           timeoutMs: context.timeoutMs,
           ...(context.tenant === undefined ? {} : { tenant: context.tenant }),

@@ -1,11 +1,12 @@
 // A GLiNER2 model directory in our ONNX layout (native-models/export_gliner2.py; documented in
 // native-models/README.md, "GLiNER2 ONNX layout"): gliner2_config.json, five graphs, the tokenizer.
 // A directory with gliner2_config.json is a GLiNER2 model; one with gliner_config.json a GLiNER one.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { GlinerError } from '../errors.js';
+import type { ModelFiles } from './files.js';
 
 export const GLINER2_CONFIG = 'gliner2_config.json';
 export const GLINER2_GRAPHS = ['encoder', 'span_scores', 'count_pred', 'classifier', 'count_embed'] as const;
@@ -97,5 +98,32 @@ export function readGliner2Dir(dir: string): Gliner2Files {
     countEmbedVariants: [...variants, { steps: raw.count_steps, file: graphs.count_embed }],
     tokenizerJson: readJson(tokenizerPath),
     tokenizerConfig: existsSync(tokenizerConfigPath) ? readJson(tokenizerConfigPath) : undefined,
+  };
+}
+
+/**
+ * A GLiNER2 export as start-up's model facts (startup/model.ts): the encoder as the model's ONNX
+ * file (logs), all its graphs' bytes, and the few numbers the shared settings read of a config —
+ * the widest span and, as the window, the extract chunk. The NER engine is not built for it.
+ */
+export function gliner2ModelFiles(files: Gliner2Files, chunkWords: number): ModelFiles {
+  const graphs = new Set([...Object.values(files.graphs), ...files.countEmbedVariants.map((v) => v.file)]);
+  return {
+    dir: files.dir,
+    onnxPath: files.graphs.encoder,
+    quantization: 'fp32',
+    tokenizerJson: files.tokenizerJson,
+    tokenizerConfig: files.tokenizerConfig,
+    onnxBytes: [...graphs].reduce((sum, file) => sum + statSync(file).size, 0),
+    config: {
+      kind: 'UniEncoderSpan',
+      modelName: files.config.modelName,
+      spanMode: 'markerV0',
+      maxWidth: files.config.maxWidth,
+      maxLen: chunkWords,
+      entToken: '[E]',
+      sepToken: '[SEP_TEXT]',
+      maxTypes: 25,
+    },
   };
 }

@@ -11,9 +11,11 @@ import type { EngineSettings } from '../engine/engine.js';
 import { GlinerError } from '../errors.js';
 import { modelKind } from '../inference/kinds/index.js';
 import type { PlanLimits } from '../inference/plan.js';
+import type { ExtractLimits } from '../inference/gliner2/schema.js';
 import type { GlinerConfig } from '../model/gliner-config.js';
 import type { PoolSettings } from '../pool/pool.js';
 import type { ServiceSettings } from '../service/service.js';
+import type { ExtractChunking } from '../worker/gliner2-messages.js';
 import type { RunnerSettings } from '../worker/onnx-runner.js';
 
 /** What the defaults depend on in the machine. */
@@ -39,8 +41,15 @@ export interface ModelFacts {
   readonly config: GlinerConfig;
 }
 
+/** GLiNER2 extract: the schema limits (EXTRACT_MAX_*) and long-text chunking (EXTRACT_CHUNK_*). */
+export interface ExtractSettings {
+  readonly limits: ExtractLimits;
+  readonly chunking: ExtractChunking;
+}
+
 export interface Settings {
   readonly threads: ThreadPlan;
+  readonly extract: ExtractSettings;
   readonly pool: PoolSettings;
   readonly batcher: BatcherSettings;
   readonly engine: EngineSettings;
@@ -108,6 +117,28 @@ export function planLimits(config: Pick<Config, 'windowWords' | 'windowOverlapWo
   return { windowWords, overlapWords: config.windowOverlapWords, labelsPerRow: config.labelsPerPass > 0 ? config.labelsPerPass : perPass, promptLabels };
 }
 
+/** EXTRACT_MAX_* and EXTRACT_CHUNK_*: the overlap must leave each chunk new words. */
+export function extractSettings(config: Config): ExtractSettings {
+  if (config.extractChunkOverlapWords >= config.extractChunkWords) {
+    throw new GlinerError('CONFIG_INVALID', `EXTRACT_CHUNK_OVERLAP_WORDS must be below EXTRACT_CHUNK_WORDS (${config.extractChunkWords}); got ${config.extractChunkOverlapWords}.`);
+  }
+  return {
+    limits: {
+      maxEntityTypes: config.extractMaxEntityTypes,
+      maxClassifications: config.extractMaxClassifications,
+      maxLabels: config.extractMaxLabels,
+      maxRelations: config.extractMaxRelations,
+      maxStructures: config.extractMaxStructures,
+      maxFields: config.extractMaxFields,
+      maxChoices: config.extractMaxChoices,
+      maxSchemaItems: config.extractMaxSchemaItems,
+      maxNameChars: config.maxLabelChars,
+      maxDescriptionChars: config.extractMaxDescriptionChars,
+    },
+    chunking: { chunkWords: config.extractChunkWords, overlapWords: config.extractChunkOverlapWords },
+  };
+}
+
 /** Every setting of the stack, final. */
 export function resolveSettings(config: Config, model: ModelFacts, machine: Machine = thisMachine(), offline?: OfflineProfile): Settings {
   const threads = resolveThreads(config, machine);
@@ -126,6 +157,7 @@ export function resolveSettings(config: Config, model: ModelFacts, machine: Mach
   const budget = batchBudget(config);
   return {
     threads,
+    extract: extractSettings(config),
     pool: { runner, workers: threads.workers, ...(threads.soloThreads > 0 ? { solo: soloRunner(runner, threads.soloThreads) } : {}) },
     batcher: {
       maxBatchRows: budget.rows,
@@ -146,6 +178,7 @@ export function resolveSettings(config: Config, model: ModelFacts, machine: Mach
       maxLabelChars: config.maxLabelChars,
       maxBatchTexts: config.maxBatchTexts,
       requestTimeoutMs: config.requestTimeoutMs,
+      extract: extractSettings(config).limits,
     },
     cache: config.cacheMaxBytes === 0
       ? undefined

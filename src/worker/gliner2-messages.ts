@@ -52,6 +52,8 @@ export interface ExtractBatchTask {
 }
 
 export interface ExtractRowResult {
+  /** Tells it apart from a GLiNER row's result in the batcher (one batcher serves either kind). */
+  readonly kind: 'extract';
   /** The row's answer (or chunk answer) as JSON, keys in upstream's order. */
   readonly json: string;
   /** Prompt and text tokens of the row. */

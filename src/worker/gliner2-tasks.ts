@@ -31,7 +31,7 @@ export async function runExtractBatch(runner: Gliner2Runner, task: ExtractBatchT
     ...(row.finish.kind === 'chunk' ? { maxWords: row.finish.maxWords } : {}),
     flags: row.finish.kind === 'answer' ? { includeConfidence: row.finish.includeConfidence, includeSpans: row.finish.includeSpans } : { includeConfidence: true, includeSpans: true },
   })));
-  return { rows: output.rows.map((r) => ({ json: toJson(r.result), tokens: r.tokens })), timings: output.timings, paddedTokens: output.paddedTokens, workerId };
+  return { rows: output.rows.map((r) => ({ kind: 'extract' as const, json: toJson(r.result), tokens: r.tokens })), timings: output.timings, paddedTokens: output.paddedTokens, workerId };
 }
 
 export function runExtractMerge(task: ExtractMergeTask): ExtractAnswerResult {
