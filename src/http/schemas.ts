@@ -4,6 +4,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { answerProperties } from '../service/answer.js';
 import { OPTION_FIELDS as Options } from '../service/wire.js';
+import { ExtractOptions, ExtractSchema } from '../inference/gliner2/schema.js';
 
 const Label = Type.String({ minLength: 1, description: 'An entity type in natural language, passed to the model verbatim.' });
 
@@ -39,6 +40,17 @@ export const StreamMessage = Type.Object(
   { additionalProperties: false },
 );
 export type StreamMessage = Static<typeof StreamMessage>;
+
+/** A WebSocket message for a GLiNER2 model: `schema` instead of `labels`, with extract's options. */
+export const StreamExtractMessage = Type.Object(
+  {
+    id: Type.Union([Type.String({ maxLength: 128 }), Type.Number()], { description: 'Client-chosen id, echoed on the answer.' }),
+    text: Type.String(),
+    schema: ExtractSchema,
+    ...ExtractOptions,
+  },
+  { additionalProperties: false },
+);
 
 /** One text's answer: every member of service/answer.ts. */
 const TextResult = Type.Object(answerProperties());

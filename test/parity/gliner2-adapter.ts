@@ -1,19 +1,21 @@
 // The one place the GLiNER2 parity suite touches our pipeline: (text, schema, options) → answer JSON,
 // through the workers' own task code (runExtractPlan, runExtractBatch, runExtractMerge), in process,
 // with rows of different requests batched together (8 rows a batch, in order) as the engine will
-// batch them. When the engine wires /api/v1/extract (phase B), repoint this function.
+// batch them. The served path (engine, batcher, pool) is checked against the same fixture over
+// real sockets by test/server/extract.test.ts.
 import type { ExtractSchema } from '../../src/inference/gliner2/schema.js';
 import { fromJson, isDict, isList, type PyValue } from '../../src/inference/gliner2/py.js';
 import type { Gliner2Runner } from '../../src/worker/gliner2-runner.js';
 import type { ExtractChunking, ExtractRowTask } from '../../src/worker/gliner2-messages.js';
 import { runExtractBatch, runExtractMerge, runExtractPlan } from '../../src/worker/gliner2-tasks.js';
+import { SCORE_TOLERANCE } from './tolerance.js';
 
 /**
  * Scores (confidences) may differ from upstream PyTorch's by this much: ONNX Runtime and PyTorch
- * sum in different orders, and CPUs differ (AVX2 vs AVX-512). Issue 23 measures and centralises the
- * project's float32 tolerance; until then, this one constant (1e-5) is the GLiNER2 suites'.
+ * sum in different orders, and CPUs differ (AVX2 vs AVX-512). The project's one measured float32
+ * tolerance (tolerance.ts, issue 23).
  */
-export const GLINER2_SCORE_TOLERANCE = 1e-5;
+export const GLINER2_SCORE_TOLERANCE = SCORE_TOLERANCE;
 
 export interface ExtractCase {
   readonly text: string;

@@ -1,19 +1,24 @@
 // The Open Inference Protocol's inference request, read into our predict request: the schema of the
 // JSON body (KServe's rest_predict_v2.yaml, inference_request, narrowed to what this model takes),
 // the `text` and `labels` BYTES tensors, the decoding options as request parameters, and which
-// outputs the client asked for. Everything that is refused is a 400 naming the offending part.
+// outputs the client asked for. A `schema` input (one BYTES element: the JSON schema of
+// /api/v1/extract) instead of `labels` makes it a GLiNER2 extraction of one text, answered in one
+// `result` output. Everything that is refused is a 400 naming the offending part.
 import { Type, type Static } from '@sinclair/typebox';
 import { GlinerError } from '../../errors.js';
 import type { DecodeOptions } from '../../inference/decode.js';
-import { ANSWER_MEMBERS } from '../../service/answer.js';
-import { decodeOptions, OPTION_FIELDS } from '../../service/wire.js';
+import { ExtractOptions, ExtractSchema } from '../../inference/gliner2/schema.js';
+import { ANSWER_MEMBERS, EXTRACT_MEMBERS, type AnswerMember } from '../../service/answer.js';
+import type { ExtractInputs } from '../../service/request.js';
+import { decodeOptions, extractInputs, OPTION_FIELDS } from '../../service/wire.js';
+import { validator } from '../validate.js';
 
 const Parameters = Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]));
 
 export const InferRequest = Type.Object(
   {
     id: Type.Optional(Type.String({ maxLength: 256 })),
-    parameters: Type.Optional(Type.Object(OPTION_FIELDS, { additionalProperties: false })),
+    parameters: Type.Optional(Type.Object({ ...OPTION_FIELDS, include_confidence: ExtractOptions.include_confidence, include_spans: ExtractOptions.include_spans }, { additionalProperties: false })),
     inputs: Type.Array(
       Type.Object({
         name: Type.String(),
@@ -30,10 +35,8 @@ export const InferRequest = Type.Object(
 );
 export type InferRequest = Static<typeof InferRequest>;
 
-/** One output tensor per member of a text's answer (service/answer.ts). */
-export const OUTPUTS: readonly string[] = ANSWER_MEMBERS.map((member) => member.name);
-
 export interface InferInputs {
+  readonly operation: 'predict';
   readonly texts: string[];
   /** The text tensor's shape, given back as the outputs' shape. */
   readonly shape: number[];
@@ -69,17 +72,57 @@ function only(inputs: readonly Input[], name: string): Input {
   return found[0] as Input;
 }
 
-export function readInferRequest(body: InferRequest): InferInputs {
+/** An extraction over the protocol: one text, its schema, extract's options, the `result` output. */
+export interface InferExtract {
+  readonly operation: 'extract';
+  readonly inputs: ExtractInputs;
+  readonly shape: number[];
+  readonly outputs: readonly string[];
+}
+
+function askedOutputs(body: InferRequest, members: readonly AnswerMember[]): string[] {
+  const names = members.map((member) => member.name);
+  return (body.outputs ?? names.map((name) => ({ name, parameters: undefined }))).map((output) => {
+    if (!names.includes(output.name)) throw new GlinerError('VALIDATION_FAILED', `Unknown output "${output.name}": this model gives ${names.map((n) => `"${n}"`).join(' and ')}.`);
+    if (output.parameters?.binary_data === true) throw new GlinerError('VALIDATION_FAILED', `Output "${output.name}": the binary data extension is not supported; ask for JSON data.`);
+    return output.name;
+  });
+}
+
+const schemaOf = validator(ExtractSchema);
+
+function readExtract(body: InferRequest): InferExtract {
+  const unknown = body.inputs.find((input) => input.name !== 'text' && input.name !== 'schema');
+  if (unknown !== undefined) throw new GlinerError('VALIDATION_FAILED', `Unknown input "${unknown.name}": an extraction takes "text" and "schema".`);
+  const text = strings(only(body.inputs, 'text'));
+  const schema = strings(only(body.inputs, 'schema'));
+  if (text.values.length !== 1 || schema.values.length !== 1) throw new GlinerError('VALIDATION_FAILED', 'Inputs "text" and "schema": an extraction takes one text and one schema (shape [1] each).');
+  const { flat_ner: flat, multi_label: multi, ...options } = body.parameters ?? {};
+  if (flat !== undefined || multi !== undefined) throw new GlinerError('VALIDATION_FAILED', 'Parameters "flat_ner" and "multi_label" are for labels; an extraction takes "threshold", "include_confidence" and "include_spans".');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(schema.values[0] ?? '');
+  } catch {
+    throw new GlinerError('VALIDATION_FAILED', 'Input "schema": its element must be the schema as JSON text.');
+  }
+  let checked: ExtractSchema;
+  try {
+    checked = schemaOf.check(parsed);
+  } catch (error) {
+    throw error instanceof GlinerError ? new GlinerError(error.code, `Input "schema": ${error.message}`) : error;
+  }
+  return { operation: 'extract', inputs: extractInputs({ text: text.values[0] ?? '', schema: checked, ...options }), shape: text.shape, outputs: askedOutputs(body, EXTRACT_MEMBERS) };
+}
+
+export function readInferRequest(body: InferRequest): InferInputs | InferExtract {
+  if (body.inputs.some((input) => input.name === 'schema')) return readExtract(body);
   const unknown = body.inputs.find((input) => input.name !== 'text' && input.name !== 'labels');
   if (unknown !== undefined) throw new GlinerError('VALIDATION_FAILED', `Unknown input "${unknown.name}": this model takes "text" and "labels".`);
   const text = strings(only(body.inputs, 'text'));
   const labels = strings(only(body.inputs, 'labels'));
   if (text.values.length === 0) throw new GlinerError('VALIDATION_FAILED', 'Input "text": at least one text is required.');
   if (labels.values.length === 0) throw new GlinerError('VALIDATION_FAILED', 'Input "labels": at least one label is required.');
-  const outputs = (body.outputs ?? OUTPUTS.map((name) => ({ name, parameters: undefined }))).map((output) => {
-    if (!OUTPUTS.includes(output.name)) throw new GlinerError('VALIDATION_FAILED', `Unknown output "${output.name}": this model gives ${OUTPUTS.map((n) => `"${n}"`).join(' and ')}.`);
-    if (output.parameters?.binary_data === true) throw new GlinerError('VALIDATION_FAILED', `Output "${output.name}": the binary data extension is not supported; ask for JSON data.`);
-    return output.name;
-  });
-  return { texts: text.values, shape: text.shape, labels: labels.values, options: decodeOptions(body.parameters ?? {}), outputs };
+  const { include_confidence: confidence, include_spans: spans, ...options } = body.parameters ?? {};
+  if (confidence !== undefined || spans !== undefined) throw new GlinerError('VALIDATION_FAILED', 'Parameters "include_confidence" and "include_spans" are for an extraction (a "schema" input instead of "labels").');
+  return { operation: 'predict', texts: text.values, shape: text.shape, labels: labels.values, options: decodeOptions(options), outputs: askedOutputs(body, ANSWER_MEMBERS) };
 }
