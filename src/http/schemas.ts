@@ -2,7 +2,7 @@
 // come from here, so they cannot drift apart. The decoding options and each text's answer come
 // from the service (service/wire.ts, service/answer.ts), shared with every transport.
 import { Type, type Static } from '@sinclair/typebox';
-import { answerProperties } from '../service/answer.js';
+import { answerProperties, EXTRACT_MEMBERS } from '../service/answer.js';
 import { OPTION_FIELDS as Options } from '../service/wire.js';
 import { ExtractOptions, ExtractSchema } from '../inference/gliner2/schema.js';
 
@@ -64,6 +64,12 @@ export const PredictResponse = Type.Object({
 export const BatchResponse = Type.Object({
   results: Type.Array(TextResult),
   processing_time: Type.Number(),
+  model: Type.String(),
+});
+
+export const ExtractResponse = Type.Object({
+  ...answerProperties(EXTRACT_MEMBERS),
+  processing_time: Type.Number({ description: 'Seconds spent on the request inside the server.' }),
   model: Type.String(),
 });
 

@@ -40,7 +40,9 @@ export const ANSWER_MEMBERS: readonly AnswerMember[] = [
 export const EXTRACT_MEMBERS: readonly AnswerMember[] = [
   {
     name: 'result', datatype: 'BYTES', partial: false,
-    schema: Type.Record(Type.String(), Type.Unknown(), { description: 'Upstream GLiNER2\'s extract() result for the schema, key for key (docs/gliner2.md).' }),
+    schema: Type.Record(Type.String(), Type.Unknown(), {
+      description: 'Upstream GLiNER2\'s extract() result for the schema, key for key (json.dumps of it: tuples as arrays). Top-level keys, in order: each structure\'s name, "entities", each classification\'s task, then "relation_extraction". Every value\'s shape: docs/gliner2.md.',
+    }),
     json: (answer) => answer.json,
   },
 ];

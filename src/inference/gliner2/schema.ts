@@ -86,20 +86,6 @@ export const ExtractRequest = Type.Object(
 );
 export type ExtractRequest = Static<typeof ExtractRequest>;
 
-/**
- * The answer: upstream's `extract` result for the schema, key for key (json.dumps of it: tuples as
- * arrays). Top-level keys, in this order: each structure's name, "entities", each classification's
- * task, then "relation_extraction" ({relation: [...]}). See docs/gliner2.md for every value's shape.
- */
-export const ExtractAnswer = Type.Object(
-  {
-    result: Type.Record(Type.String(), Type.Unknown(), { description: "Upstream's extract() result for the schema (docs/gliner2.md)." }),
-    processing_time: Type.Number({ description: 'Seconds spent on the request inside the server.' }),
-    model: Type.String(),
-  },
-  { additionalProperties: false },
-);
-
 /** Size limits of one schema; the environment names are the configuration's (docs/gliner2.md). */
 export interface ExtractLimits {
   /** EXTRACT_MAX_ENTITY_TYPES */
