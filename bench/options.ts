@@ -1,6 +1,6 @@
 // Bench options: what the CLI flags turn into, validated in one place.
 import { parsePeer, type Peer } from './peers.js';
-import { SCENARIO_NAMES, type ScenarioName } from './scenarios.js';
+import { DEFAULT_SCENARIOS, SCENARIO_NAMES, type ScenarioName } from './scenarios.js';
 
 export interface Variant {
   readonly name: string;
@@ -138,13 +138,13 @@ export function resolveOptions(raw: Record<string, unknown>): BenchOptions {
   const rates = rateText === 'auto' ? 'auto' : rateText === 'none' || rateText === '' ? [] : parseList(rateText, '--rates');
   const rawOrder = str('rawOrder') ?? 'sorted';
   if (rawOrder !== 'sorted' && rawOrder !== 'arrival') throw new Error(`--raw-order: "sorted" or "arrival", got "${rawOrder}"`);
-  const scenarios = parseScenarios(str('scenarios') ?? (quick ? 'short,batch,stream' : SCENARIO_NAMES.join(',')));
+  const scenarios = parseScenarios(str('scenarios') ?? (quick ? 'short,batch,stream' : DEFAULT_SCENARIOS.join(',')));
   const rawScenario = parseScenarios(str('rawScenario') ?? 'short', '--raw-scenario')[0] ?? 'short';
   const check = raw.check === true ? 'default' : str('check');
   const peers = ((raw.peer as string[] | undefined) ?? []).map(parsePeer);
   if (new Set(peers.map((p) => p.name)).size !== peers.length) throw new Error('--peer: each peer needs its own NAME');
   const peerScenario = parseScenarios(str('peerScenario') ?? rawScenario, '--peer-scenario')[0] ?? rawScenario;
-  if (peers.length > 0 && ['batch', 'stream'].includes(peerScenario)) throw new Error(`--peer-scenario: peers answer POST /api/v1/predict only, "${peerScenario}" is not such a scenario`);
+  if (peers.length > 0 && ['batch', 'stream', 'extract'].includes(peerScenario)) throw new Error(`--peer-scenario: peers answer POST /api/v1/predict only, "${peerScenario}" is not such a scenario`);
   if (peers.length > 0 && !scenarios.includes(peerScenario)) throw new Error(`--peer-scenario: "${peerScenario}" is not among --scenarios (${scenarios.join(',')})`);
   return {
     url: str('url')?.replace(/\/$/, ''),

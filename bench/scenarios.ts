@@ -1,15 +1,29 @@
 // The benchmark scenarios. Each one is a function from a request number k to the request's texts and
 // labels; request(k) differs for every k (a different sentence, or sentence window, and label set),
 // so no run ever sends one body over and over — except `repeat`, which measures the result cache:
-// a share of its requests (--repeat-share) are one of a few popular bodies.
+// a share of its requests (--repeat-share) are one of a few popular bodies. `extract` is for a
+// server serving a GLiNER2 model (POST /api/v1/extract), so it is not among the default scenarios.
 import type { Corpus } from './corpus.js';
 import { rng, shuffle } from './corpus.js';
 
-export const SCENARIO_NAMES = ['short', 'mixed', 'long', 'labels', 'batch', 'stream', 'repeat'] as const;
+export const SCENARIO_NAMES = ['short', 'mixed', 'long', 'labels', 'batch', 'stream', 'repeat', 'extract'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
+/** What a run measures unless --scenarios says otherwise: every scenario for a GLiNER (labels) model. */
+export const DEFAULT_SCENARIOS: readonly ScenarioName[] = SCENARIO_NAMES.filter((name) => name !== 'extract');
 
 /** How a scenario's requests reach the server. */
-export type Transport = 'predict' | 'batch' | 'stream';
+export type Transport = 'predict' | 'batch' | 'stream' | 'extract';
+
+/**
+ * The extract scenario's schema, the issue's "realistic" one: four entity types (one described),
+ * one classification, one relation, one structure of three fields.
+ */
+export const EXTRACT_SCHEMA = {
+  entities: ['person', { name: 'organization', description: 'Companies, institutions, teams' }, 'location', 'date'],
+  classifications: [{ task: 'topic', labels: ['politics', 'sports', 'business', 'science', 'other'] }],
+  relations: ['works_for'],
+  structures: [{ name: 'event', fields: [{ name: 'what', dtype: 'str' }, { name: 'who', dtype: 'list' }, { name: 'where', dtype: 'str' }] }],
+};
 
 export interface RequestInput {
   readonly texts: readonly string[];
@@ -31,6 +45,7 @@ export const SCENARIO_DESCRIPTIONS: Record<ScenarioName, string> = {
   batch: 'POST /predict/batch, 8 sentences per request, 3-6 labels',
   stream: 'WebSocket /stream, one message per request, mixed lengths (1-8 sentences)',
   repeat: 'POST /predict, mixed lengths (1-8 sentences); a share (--repeat-share, default 0.5) repeat one of 32 popular bodies, the rest are unique',
+  extract: 'POST /extract (a GLiNER2 model), 1-4 consecutive sentences, one schema: 4 entity types, a 5-label classification, a relation, a 3-field structure',
 };
 
 /** Popular bodies of the repeat scenario. */
@@ -108,6 +123,10 @@ export function makeScenario(name: ScenarioName, corpus: Corpus, options: Scenar
       const counts = [1, 2, 1, 4, 1, 1, 8, 2];
       return { name, transport: 'stream', description, request: (k) => ({ texts: [consecutive(k, counts[k % counts.length] as number)], labels: smallLabels(k) }) };
     }
+    case 'extract': {
+      const counts = [1, 2, 1, 3, 1, 4, 2, 1];
+      return { name, transport: 'extract', description, request: (k) => ({ texts: [consecutive(k, counts[k % counts.length] as number)], labels: [] }) };
+    }
     case 'repeat': {
       const counts = [1, 2, 1, 4, 1, 1, 8, 2];
       const share = options.repeatShare ?? 0.5;
@@ -136,6 +155,8 @@ export function bodyOf(scenario: Scenario, k: number): string {
       return JSON.stringify({ texts: input.texts, labels: input.labels });
     case 'stream':
       return JSON.stringify({ id: k, text: input.texts[0] ?? '', labels: input.labels });
+    case 'extract':
+      return JSON.stringify({ text: input.texts[0] ?? '', schema: EXTRACT_SCHEMA });
   }
 }
 
@@ -147,5 +168,7 @@ export function pathOf(transport: Transport): string {
       return '/api/v1/predict/batch';
     case 'stream':
       return '/api/v1/stream';
+    case 'extract':
+      return '/api/v1/extract';
   }
 }

@@ -95,10 +95,22 @@ describe('POST /api/v1/extract on the GLiNER2 micro model', () => {
     expect(await refused({ text: 'x', schema: {} })).toEqual([400, 'VALIDATION_FAILED', expect.stringContaining('schema')]);
   });
 
-  it('predict on a GLiNER2 model is 400 WRONG_ENDPOINT naming /api/v1/extract', async () => {
+  it('predict on a GLiNER2 model is 400 WRONG_ENDPOINT naming /api/v1/extract, over REST, batch, WebSocket and OIP', async () => {
     const answer = await post(`${gliner2.url}/api/v1/predict`, { text: 'Ada Lovelace', labels: ['person'] });
     expect([answer.status, errorCode(answer)]).toEqual([400, 'WRONG_ENDPOINT']);
     expect((answer.body.error as { message: string }).message).toContain('POST /api/v1/extract');
+    const batch = await post(`${gliner2.url}/api/v1/predict/batch`, { texts: ['Ada Lovelace'], labels: ['person'] });
+    expect(errorCode(batch)).toBe('WRONG_ENDPOINT');
+    const oip = await post(`${gliner2.url}/v2/models/gliner/infer`, { inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], data: ['Ada'] }, { name: 'labels', datatype: 'BYTES', shape: [1], data: ['person'] }] });
+    expect([oip.status, oip.body.code]).toEqual([400, 'WRONG_ENDPOINT']);
+    const client = await connect(`${gliner2.url}/api/v1/stream`);
+    try {
+      client.send({ id: 'p', text: 'Ada Lovelace', labels: ['person'] });
+      const [message] = await client.waitFor((all) => all.some((m) => m.id === 'p'));
+      expect((message?.error as { code: string }).code).toBe('WRONG_ENDPOINT');
+    } finally {
+      client.close();
+    }
   });
 
   it('readiness names the kind', async () => {
@@ -107,11 +119,23 @@ describe('POST /api/v1/extract on the GLiNER2 micro model', () => {
   });
 });
 
+const oipExtract = (schema: unknown) => ({ inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], data: ['Ada Lovelace'] }, { name: 'schema', datatype: 'BYTES', shape: [1], data: [JSON.stringify(schema)] }] });
+
 describe('extract on a GLiNER (1) model', () => {
-  it('is 400 WRONG_ENDPOINT naming /api/v1/predict', async () => {
+  it('is 400 WRONG_ENDPOINT naming /api/v1/predict, over REST, WebSocket and OIP', async () => {
     const answer = await post(`${gliner.url}/api/v1/extract`, { text: 'Ada Lovelace', schema: { entities: ['person'] } });
     expect([answer.status, errorCode(answer)]).toEqual([400, 'WRONG_ENDPOINT']);
     expect((answer.body.error as { message: string }).message).toContain('POST /api/v1/predict');
+    const oip = await post(`${gliner.url}/v2/models/gliner/infer`, oipExtract({ entities: ['person'] }));
+    expect([oip.status, oip.body.code]).toEqual([400, 'WRONG_ENDPOINT']);
+    const client = await connect(`${gliner.url}/api/v1/stream`);
+    try {
+      client.send({ id: 'w', text: 'Ada Lovelace', schema: { entities: ['person'] } });
+      const [message] = await client.waitFor((all) => all.some((m) => m.id === 'w'));
+      expect((message?.error as { code: string }).code).toBe('WRONG_ENDPOINT');
+    } finally {
+      client.close();
+    }
   });
 });
 
