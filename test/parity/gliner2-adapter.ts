@@ -1,11 +1,13 @@
 // The one place the GLiNER2 parity suite touches our pipeline: (text, schema, options) → answer JSON,
-// through the workers' own task code (runExtractPlan, runExtractBatch, runExtractMerge), in process,
-// with rows of different requests batched together (8 rows a batch, in order) as the engine will
-// batch them. The served path (engine, batcher, pool) is checked against the same fixture over
+// through the extract engine and the batcher the server uses (every case one request, all submitted
+// at once, rows of different requests batched together, up to 8 a batch), with the workers' own
+// task code (runExtractPlan, runExtractBatch, runExtractMerge) run in process. The served path (engine, batcher, pool) is checked against the same fixture over
 // real sockets by test/server/extract.test.ts.
 import type { ExtractSchema } from '../../src/inference/gliner2/schema.js';
 import { fromJson, isDict, isList, type PyValue } from '../../src/inference/gliner2/py.js';
 import type { Gliner2Runner } from '../../src/worker/gliner2-runner.js';
+import { Batcher, type AnyRowTask } from '../../src/engine/batcher.js';
+import { ExtractEngine } from '../../src/engine/extract-engine.js';
 import type { ExtractChunking, ExtractRowTask } from '../../src/worker/gliner2-messages.js';
 import { runExtractBatch, runExtractMerge, runExtractPlan } from '../../src/worker/gliner2-tasks.js';
 import { SCORE_TOLERANCE } from './tolerance.js';
@@ -27,35 +29,33 @@ export interface ExtractCase {
 }
 
 export async function extractAll(runner: Gliner2Runner, cases: readonly ExtractCase[], rowsPerBatch = 8): Promise<string[]> {
-  const plans = cases.map((c) => runExtractPlan({ kind: 'extract-plan', texts: [c.text], chunking: c.chunking }).plans[0]);
-  const rows: { readonly caseIndex: number; readonly task: ExtractRowTask; readonly startChar: number }[] = [];
-  cases.forEach((c, i) => {
-    const plan = plans[i];
-    if (plan === undefined) throw new Error('no plan');
-    for (const chunk of plan.chunks) {
-      rows.push({
-        caseIndex: i,
-        startChar: chunk.startChar,
-        task: {
-          text: c.text.slice(chunk.utf16Start, chunk.utf16End),
-          schema: c.schema,
-          threshold: c.threshold,
-          finish: plan.long ? { kind: 'chunk', maxWords: c.chunking.chunkWords } : { kind: 'answer', includeConfidence: c.includeConfidence, includeSpans: c.includeSpans },
-        },
-      });
+  // One engine per chunking (the server has one; the fixture's small-chunk groups use others),
+  // each on its own batcher whose batches run in process as a pool worker would run them.
+  const engines = new Map<string, ExtractEngine>();
+  const engineFor = (chunking: ExtractChunking): ExtractEngine => {
+    const key = `${chunking.chunkWords}/${chunking.overlapWords}`;
+    let engine = engines.get(key);
+    if (engine === undefined) {
+      const batcher = new Batcher<AnyRowTask>(
+        { maxBatchRows: rowsPerBatch, maxBatchTokens: 1_000_000, maxBatchPadding: 1, maxQueueRows: 100_000, maxQueueRowsPerKey: 0, maxQueueWaitSeconds: 0, lookahead: 64, maxInflight: 1 },
+        (batchId, rows) => runExtractBatch(runner, { kind: 'extract-batch', batchId, rows: rows as readonly ExtractRowTask[] }, 0),
+      );
+      engine = new ExtractEngine(batcher, { chunking }, { plan: (task) => Promise.resolve(runExtractPlan(task)), merge: (task) => Promise.resolve(runExtractMerge(task)) });
+      engines.set(key, engine);
     }
-  });
-  const answers: string[] = [];
-  for (let first = 0; first < rows.length; first += rowsPerBatch) {
-    const batch = rows.slice(first, first + rowsPerBatch);
-    const result = await runExtractBatch(runner, { kind: 'extract-batch', batchId: first, rows: batch.map((r) => r.task) }, 0);
-    result.rows.forEach((r) => answers.push(r.json));
-  }
-  return cases.map((c, i) => {
-    const own = rows.flatMap((r, j) => (r.caseIndex === i ? [{ startChar: r.startChar, json: answers[j] ?? '' }] : []));
-    if (!plans[i]?.long) return own[0]?.json ?? '';
-    return runExtractMerge({ kind: 'extract-merge', text: c.text, chunks: own, includeConfidence: c.includeConfidence, includeSpans: c.includeSpans }).json;
-  });
+    return engine;
+  };
+  const submissions = cases.map((c) => engineFor(c.chunking).submit(
+    {
+      texts: [c.text],
+      labels: [],
+      options: { threshold: c.threshold, flatNer: true, multiLabel: false },
+      extract: { schema: c.schema, schemaJson: JSON.stringify(c.schema), threshold: c.threshold, includeConfidence: c.includeConfidence, includeSpans: c.includeSpans },
+    },
+    { timeoutMs: 600_000, tenant: 'parity' },
+  ));
+  const results = await Promise.all(submissions.map((s) => s.result));
+  return results.map((result) => result.texts[0]?.json ?? '');
 }
 
 /**

@@ -1,7 +1,7 @@
 // Parity with GLiNER2's own Python code (fastino-ai/GLiNER2 a91fd1d): upstream's `extract` and
 // `extract_long` on the committed micro model, in test/fixtures/gliner2-parity.json.gz (written by
-// test/parity/gliner2_fixture.py), against our worker code in process (gliner2-adapter.ts: plan,
-// batches of 8 rows from different cases, merge). Keys, labels, texts and offsets identical, in
+// test/parity/gliner2_fixture.py), against the extract engine, its batcher and our worker code in
+// process (gliner2-adapter.ts: every case a request, batches of up to 8 rows from different cases). Keys, labels, texts and offsets identical, in
 // order; confidences within GLINER2_SCORE_TOLERANCE. Also: the prompt (input ids) of every
 // short case equals upstream's, and the word splitter and chunker equal upstream's.
 import { readFileSync } from 'node:fs';
