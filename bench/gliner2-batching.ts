@@ -3,7 +3,8 @@
 // so machine noise hits every setting alike; reports the median milliseconds per row and the
 // share of it spent in ONNX Runtime. Rows: CrossNER sentences joined to about `--words` words, with
 // the issue's realistic schema (4 entity types, one classification, one relation, one structure of
-// 3 fields). Phase B's bench scenario replaces this with the server's own path.
+// 3 fields). The bench's `extract` scenario measures the server's own path; this one isolates the
+// runner, interleaved, which the noisy server-level comparison cannot (docs/gliner2.md).
 //
 //   npx tsx bench/gliner2-batching.ts --model DIR [--words 40] [--rounds 5] [--threads 1]
 import { readdirSync, readFileSync } from 'node:fs';
