@@ -30,7 +30,7 @@ export function openApiDocument(version: string): unknown {
     info: {
       title: 'GLiNER serving API',
       version,
-      description: 'Named-entity recognition with GLiNER: give a text and the entity labels you want, get the spans. Real GLiNER checkpoints are zero-shot (any label); the embedded demo model (native-models/gliner-tiny, the default MODEL) is not: it finds the CoNLL-2003 and CrossNER types it was trained on, and other labels (date, drug) find little or nothing. GET /health/ready names the served model. Offsets count Unicode code points (Python string indices). Long texts are windowed, never truncated.',
+      description: 'Named-entity recognition with GLiNER: give a text and the entity labels you want, get the spans. Real GLiNER checkpoints are zero-shot (any label); the embedded demo model (native-models/gliner-tiny, the default MODEL) is not: it finds the CoNLL-2003 and CrossNER types it was trained on, and other labels (date, drug) find little or nothing. GET /health/ready names the served model. Offsets count Unicode code points (Python string indices). Long texts are windowed, never truncated. A GLiNER2 model answers schemas instead, at POST /api/v1/extract.',
     },
     servers: [{ url: '/' }],
     components: {
