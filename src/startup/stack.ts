@@ -1,6 +1,6 @@
 // Start-up's second step: with the model loaded and every setting final (settings.ts), start the
-// worker pool, then build the batcher, the engine and the result cache on it — each once, with its
-// final values. `serve` puts the service and the front end on top; `eval` uses the engine directly.
+// worker pool, then build the batcher, the engine (the extract engine for a GLiNER2 model) and the
+// result cache on it — each once, with its final values. `serve` puts the service and the front end on top; `eval` uses the engine directly.
 import { Batcher, type AnyRowTask } from '../engine/batcher.js';
 import { ExtractEngine } from '../engine/extract-engine.js';
 import { CachedEngine, type Predictor } from '../engine/cached-engine.js';
@@ -50,7 +50,6 @@ export async function startStack(settings: Settings, model: LoadedModel, deps: S
     ? pool.run({ kind: 'extract-batch', batchId, rows }, { solo })
     : pool.run({ kind: 'batch', batchId, rows: rows as readonly RowTask[] }, { solo })), batcherMetrics(metrics));
   const engine = new Engine(batcher, settings.engine, { plan: (task) => pool.run(task), merge: (task, transfer) => pool.run(task, { transfer }) });
-  const extract = new ExtractEngine(batcher, { chunking: settings.extract.chunking }, { plan: (task) => pool.run(task), merge: (task) => pool.run(task) });
   const first = pool.workers[0];
   const summary: ModelSummary = {
     id: model.displayId,
@@ -66,7 +65,10 @@ export async function startStack(settings: Settings, model: LoadedModel, deps: S
   };
   // The result cache lives in this process only: a model change (a new process) starts it empty.
   const key = `${summary.id}@${summary.revision}/${summary.quantization}`;
-  const served: Predictor = model.kind === 'gliner2' ? extract : engine;
+  // A GLiNER2 model is served by the extract engine, on the same batcher and pool (engine/extract-engine.ts).
+  const served: Predictor = model.kind === 'gliner2'
+    ? new ExtractEngine(batcher, { chunking: settings.extract.chunking }, { plan: (task) => pool.run(task), merge: (task) => pool.run(task) })
+    : engine;
   const predictor = settings.cache === undefined ? served : new CachedEngine(served, settings.cache, () => key, cacheMetrics(metrics));
   metrics.queueCapacity.set(settings.batcher.maxQueueRows);
   metrics.queueRowsSource = () => batcher.rowsByTenant();
