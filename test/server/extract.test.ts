@@ -128,6 +128,11 @@ describe('extract on a GLiNER (1) model', () => {
     expect((answer.body.error as { message: string }).message).toContain('POST /api/v1/predict');
     const oip = await post(`${gliner.url}/v2/models/gliner/infer`, oipExtract({ entities: ['person'] }));
     expect([oip.status, oip.body.code]).toEqual([400, 'WRONG_ENDPOINT']);
+    // Extract's parameters with labels, and NER's with a schema, are refused by name.
+    const mixed = await post(`${gliner.url}/v2/models/gliner/infer`, { parameters: { include_spans: true }, inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], data: ['Ada'] }, { name: 'labels', datatype: 'BYTES', shape: [1], data: ['person'] }] });
+    expect([mixed.status, mixed.body.code, mixed.body.error]).toEqual([400, 'VALIDATION_FAILED', expect.stringContaining('"include_spans"')]);
+    const flat = await post(`${gliner2.url}/v2/models/gliner/infer`, { ...oipExtract({ entities: ['person'] }), parameters: { flat_ner: false } });
+    expect([flat.status, flat.body.code, flat.body.error]).toEqual([400, 'VALIDATION_FAILED', expect.stringContaining('"flat_ner"')]);
     const client = await connect(`${gliner.url}/api/v1/stream`);
     try {
       client.send({ id: 'w', text: 'Ada Lovelace', schema: { entities: ['person'] } });
