@@ -1,6 +1,7 @@
 // Pool worker entry: one per thread. Loads the model once (session, tokenizer, config), warms it up,
-// then runs tasks (see tasks.ts) through the typed protocol (protocol.ts): every kind has its
-// handler, and a task's error goes back as `{code, message}` data. Everything of a request that
+// then runs tasks (see tasks.ts; a GLiNER2 export, a directory with gliner2_config.json, runs the
+// extract tasks of gliner2-tasks.ts instead) through the typed protocol (protocol.ts): every kind
+// has its handler, and a task's error goes back as `{code, message}` data. Everything of a request that
 // grows with its input — splitting, tokenisation, tensors, inference, decoding, merging windows, the
 // answer's JSON — happens here, never on the thread that serves HTTP.
 import path from 'node:path';
@@ -92,11 +93,19 @@ const state = start(settings.runner);
 // Keep an unobserved rejection from killing the thread before a task can report it.
 state.catch(() => undefined);
 
-/** The loaded model, which must be of `kind`: a task for the other kind is a bug of the engine's. */
-async function loadedAs(kind: WorkerState['kind']): Promise<WorkerState> {
+/** A task for the other kind of model: a bug of the engine's (the service refuses such requests). */
+const wrongKind = (task: string, loaded: string): GlinerError => new GlinerError('INTERNAL', `A ${task} task reached a worker that serves a ${loaded} model: this is a bug.`);
+
+async function glinerRunner(): Promise<OnnxRunner> {
   const loaded = await state;
-  if (loaded.kind !== kind) throw new GlinerError('INTERNAL', `A ${kind} task reached a worker that serves a ${loaded.kind} model: this is a bug.`);
-  return loaded;
+  if (loaded.kind !== 'gliner') throw wrongKind('GLiNER', loaded.kind);
+  return loaded.runner;
+}
+
+async function gliner2Runner(): Promise<Gliner2Runner> {
+  const loaded = await state;
+  if (loaded.kind !== 'gliner2') throw wrongKind('GLiNER2', loaded.kind);
+  return loaded.runner;
 }
 
 const handlers: Handlers = {
@@ -110,9 +119,7 @@ const handlers: Handlers = {
     return runMerge(task);
   },
   batch: async (task) => {
-    const loaded = await loadedAs('gliner');
-    if (loaded.kind !== 'gliner') throw new Error('unreachable');
-    const { runner } = loaded;
+    const runner = await glinerRunner();
     if (holds(task.rows, faults.exitWord)) process.exit(70);
     if (holds(task.rows, faults.failWord)) throw new GlinerError('INTERNAL', 'A fault was injected into this batch (test only).');
     return runBatch(runner, task, threadId);
@@ -126,9 +133,7 @@ const handlers: Handlers = {
     return runExtractMerge(task);
   },
   'extract-batch': async (task) => {
-    const loaded = await loadedAs('gliner2');
-    if (loaded.kind !== 'gliner2') throw new Error('unreachable');
-    const { runner } = loaded;
+    const runner = await gliner2Runner();
     if (holds(task.rows, faults.failWord)) throw new GlinerError('INTERNAL', 'A fault was injected into this batch (test only).');
     return runExtractBatch(runner, task, threadId);
   },
