@@ -3,6 +3,7 @@
 import type { PeerRecord } from './peers.js';
 import type { RawResult } from './raw.js';
 import type { BenchReport, CheckResult, PointRecord } from './report.js';
+import { memorySection } from './server-memory.js';
 import { round } from './stats.js';
 
 const fmt = (value: number | null | undefined, digits?: number): string => {
@@ -93,6 +94,8 @@ export function markdown(report: BenchReport): string {
     lines.push('', `### ${title}`, '', body);
   };
   if (report.variants.length > 0) section('Server variants', report.variants.map((v) => `- **${v.name}**: ${Object.entries(v.env).map(([k, val]) => `${k}=${val}`).join(' ') || '(defaults)'}`).join('\n'));
+  const memory = memorySection(report.variants, report.points.map((p) => ({ server: p.server, scenario: p.scenario, label: pointLabel(p), memory: p.memory })));
+  if (memory !== '') lines.push('', memory);
   if (report.peers.length > 0) section('Peers (same bodies, interleaved rounds; ratios are ours ÷ peer)', peersText(report.peers));
   if (report.checks.length > 0) section('Budgets (bench/thresholds.json)', checksTable(report.checks));
   return lines.join('\n');

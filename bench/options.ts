@@ -55,6 +55,8 @@ export interface BenchOptions {
   readonly check: string | undefined;
   readonly progress: boolean;
   readonly quiet: boolean;
+  /** Record the server's memory (RSS, and PSS for a server the bench starts) per server and per point. */
+  readonly memory: boolean;
 }
 
 function share(value: unknown, what: string, fallback: number): number {
@@ -186,5 +188,6 @@ export function resolveOptions(raw: Record<string, unknown>): BenchOptions {
     check,
     progress: raw.progress !== false,
     quiet: raw.quiet === true,
+    memory: raw.memory !== false,
   };
 }

@@ -130,7 +130,7 @@ export class RawWorker {
     });
   }
 
-  run(rows: readonly ModelRow[]): Promise<{ ms: number; inferenceMs: number }> {
+  run(rows: readonly ModelRow[]): Promise<{ ms: number; inferenceMs: number; cpuMs: number }> {
     return new Promise((resolve, reject) => {
       this.pending = (reply) => (reply.kind === 'done' ? resolve(reply) : reject(new Error(reply.kind === 'error' ? reply.message : 'unexpected reply')));
       this.worker.postMessage({ kind: 'run', id: this.nextId++, rows } satisfies RawRequest);

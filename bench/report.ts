@@ -4,6 +4,7 @@ import type { LoadResult } from './load.js';
 import type { PeerRecord } from './peers.js';
 import type { ServerView } from './prom.js';
 import type { RawResult } from './raw.js';
+import type { PointMemory, ServerMemory } from './server-memory.js';
 
 export interface PointRecord {
   /** Which server: "default", a --compare variant name, "unbatched", or "url". */
@@ -32,6 +33,8 @@ export interface PointRecord {
   readonly benchCpuCores: number;
   /** The server's own view from /metrics, diffed around the point. */
   readonly serverMetrics?: ServerView;
+  /** The server's memory before, during (peak RSS) and after the point (`--no-memory`: absent). */
+  memory?: PointMemory;
 }
 
 export interface CheckResult {
@@ -46,6 +49,8 @@ export interface CheckResult {
 export interface VariantRecord {
   readonly name: string;
   readonly env: Readonly<Record<string, string>>;
+  /** The server's memory idle (ready), warm (after the warm-up) and at the end (`--no-memory`: absent). */
+  memory?: ServerMemory;
 }
 
 export interface BenchReport {

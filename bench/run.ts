@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../src/config/load.js';
 import type { Config } from '../src/config/schema.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
+import { shareWeights, withMapped } from '../src/pool/memory.js';
 import { loadModel } from '../src/startup/model.js';
 import { resolveSettings, resolveThreads } from '../src/startup/settings.js';
 import { defaultDatasetsDir, loadCorpus } from './corpus.js';
@@ -50,9 +51,11 @@ async function rawCeiling(run: BenchSession, config: Config): Promise<RawPhase> 
   const { options, progress } = run;
   progress.note('raw ceiling: loading the model');
   const settings = resolveSettings(config, await loadModel(config));
-  const { runner } = settings.pool;
+  // The server's session settings, its mapped weights and arena included.
+  const { mapped } = settings.pool.weights === undefined ? {} : await shareWeights(settings.pool.runner, settings.pool.weights);
+  const runner = withMapped(settings.pool.runner, mapped);
   // A lone row runs on the server's solo session when it has one: the single-row figures use its settings.
-  const singleRunner = settings.pool.solo ?? runner;
+  const singleRunner = settings.pool.solo === undefined ? runner : withMapped(settings.pool.solo, mapped);
   const limits = settings.engine.limits;
   const scenario = run.scenario(options.rawScenario);
   let last = 0;

@@ -1,15 +1,19 @@
 // The benchmark scenarios. Each one is a function from a request number k to the request's texts and
 // labels; request(k) differs for every k (a different sentence, or sentence window, and label set),
 // so no run ever sends one body over and over — except `repeat`, which measures the result cache:
-// a share of its requests (--repeat-share) are one of a few popular bodies. `extract` is for a
-// server serving a GLiNER2 model (POST /api/v1/extract), so it is not among the default scenarios.
+// a share of its requests (--repeat-share) are one of a few popular bodies. `relations` asks a
+// relation-extraction model for relations too, and `extract` is for a server serving a GLiNER2
+// model (POST /api/v1/extract): neither is among the default scenarios; each runs when named.
 import type { Corpus } from './corpus.js';
 import { rng, shuffle } from './corpus.js';
 
-export const SCENARIO_NAMES = ['short', 'mixed', 'long', 'labels', 'batch', 'stream', 'repeat', 'extract'] as const;
+export const SCENARIO_NAMES = ['short', 'mixed', 'long', 'labels', 'batch', 'stream', 'repeat', 'relations', 'extract'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
-/** What a run measures unless --scenarios says otherwise: every scenario for a GLiNER (labels) model. */
-export const DEFAULT_SCENARIOS: readonly ScenarioName[] = SCENARIO_NAMES.filter((name) => name !== 'extract');
+/** What a run without --scenarios measures: all but `relations` (a relation-extraction model) and `extract` (a GLiNER2 model). */
+export const DEFAULT_SCENARIOS: readonly ScenarioName[] = SCENARIO_NAMES.filter((name) => name !== 'relations' && name !== 'extract');
+
+/** The relation labels of the relations scenario (a prime number of sets, as the label sets). */
+const RELATION_SETS: readonly (readonly string[])[] = [['works for', 'located in', 'part of'], ['founded', 'born in'], ['works with', 'located in', 'member of', 'owns'], ['headquartered in', 'works for'], ['part of', 'born in', 'founded']];
 
 /** How a scenario's requests reach the server. */
 export type Transport = 'predict' | 'batch' | 'stream' | 'extract';
@@ -28,6 +32,8 @@ export const EXTRACT_SCHEMA = {
 export interface RequestInput {
   readonly texts: readonly string[];
   readonly labels: readonly string[];
+  /** Relation labels (the relations scenario). */
+  readonly relations?: readonly string[];
 }
 
 export interface Scenario {
@@ -45,6 +51,7 @@ export const SCENARIO_DESCRIPTIONS: Record<ScenarioName, string> = {
   batch: 'POST /predict/batch, 8 sentences per request, 3-6 labels',
   stream: 'WebSocket /stream, one message per request, mixed lengths (1-8 sentences)',
   repeat: 'POST /predict, mixed lengths (1-8 sentences); a share (--repeat-share, default 0.5) repeat one of 32 popular bodies, the rest are unique',
+  relations: 'POST /predict, one sentence, 3-6 labels and 2-4 relation labels (relation-extraction models only; run when named)',
   extract: 'POST /extract (a GLiNER2 model), 1-4 consecutive sentences, one schema: 4 entity types, a 5-label classification, a relation, a 3-field structure',
 };
 
@@ -123,6 +130,8 @@ export function makeScenario(name: ScenarioName, corpus: Corpus, options: Scenar
       const counts = [1, 2, 1, 4, 1, 1, 8, 2];
       return { name, transport: 'stream', description, request: (k) => ({ texts: [consecutive(k, counts[k % counts.length] as number)], labels: smallLabels(k) }) };
     }
+    case 'relations':
+      return { name, transport: 'predict', description, request: (k) => ({ texts: [sentence(k)], labels: smallLabels(k), relations: RELATION_SETS[k % RELATION_SETS.length] }) };
     case 'extract': {
       const counts = [1, 2, 1, 3, 1, 4, 2, 1];
       return { name, transport: 'extract', description, request: (k) => ({ texts: [consecutive(k, counts[k % counts.length] as number)], labels: [] }) };
@@ -148,13 +157,14 @@ export function makeScenario(name: ScenarioName, corpus: Corpus, options: Scenar
 /** The HTTP or WebSocket body of request k. */
 export function bodyOf(scenario: Scenario, k: number): string {
   const input = scenario.request(k);
+  const relations = input.relations === undefined ? {} : { relations: input.relations };
   switch (scenario.transport) {
     case 'predict':
-      return JSON.stringify({ text: input.texts[0] ?? '', labels: input.labels });
+      return JSON.stringify({ text: input.texts[0] ?? '', labels: input.labels, ...relations });
     case 'batch':
-      return JSON.stringify({ texts: input.texts, labels: input.labels });
+      return JSON.stringify({ texts: input.texts, labels: input.labels, ...relations });
     case 'stream':
-      return JSON.stringify({ id: k, text: input.texts[0] ?? '', labels: input.labels });
+      return JSON.stringify({ id: k, text: input.texts[0] ?? '', labels: input.labels, ...relations });
     case 'extract':
       return JSON.stringify({ text: input.texts[0] ?? '', schema: EXTRACT_SCHEMA });
   }

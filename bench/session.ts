@@ -14,9 +14,11 @@ import type { RawSingleSession } from './raw.js';
 import { pointRecord, type PointRecord, type VariantRecord } from './report.js';
 import { makeScenario, type Scenario, type ScenarioName } from './scenarios.js';
 import { startServer, type BenchServer } from './server.js';
+import { readMemory, watchMemory } from './server-memory.js';
 
 export interface LiveTarget extends Target {
   readonly adminUrl: string | undefined;
+  readonly pid?: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -69,14 +71,26 @@ export class BenchSession {
     if (!this.ownServer) return { url: options.url ?? '', apiKey: options.apiKey, adminUrl: options.adminUrl, stop: () => Promise.resolve() };
     progress.note(`starting server "${name}"`);
     const server: BenchServer = await startServer(this.cliPath, { env, nodeArgs: options.serverNodeArgs, readyTimeoutMs: options.serverReadyTimeout * 1000 });
-    this.variants.push({ name, env: { ...env } });
-    const target: LiveTarget = { url: server.url, apiKey: server.apiKey, adminUrl: server.adminUrl, stop: () => server.stop() };
+    const variant: VariantRecord = { name, env: { ...env } };
+    this.variants.push(variant);
+    const idle = options.memory ? await readMemory(server) : null;
+    const target: LiveTarget = {
+      url: server.url, apiKey: server.apiKey, adminUrl: server.adminUrl, pid: server.pid,
+      stop: async () => {
+        if (variant.memory !== undefined) variant.memory = { ...variant.memory, end: await readMemory(server) };
+        await server.stop();
+      },
+    };
     if (options.warmup > 0) {
       progress.note(`warming server "${name}"`);
       const warm = options.scenarios.includes('mixed') ? 'mixed' : (options.scenarios[0] ?? 'short');
       const s = this.scenario(warm);
       if (s.transport === 'stream') await closedLoopStream(target, s, this.counter, 4, options.warmup);
       else await closedLoopHttp(target, s, this.counter, 4, options.warmup, options.timeout);
+    }
+    if (options.memory) {
+      await waitIdle(target.adminUrl, options.timeout * 1000);
+      variant.memory = { idle, warm: await readMemory(server), end: null };
     }
     return target;
   }
@@ -87,6 +101,7 @@ export class BenchSession {
     const s = this.scenario(name);
     await waitIdle(target.adminUrl, options.timeout * 1000);
     const before = await scrape(target.adminUrl);
+    const memory = options.memory ? await watchMemory(target) : undefined;
     const cpu = cpuWindow();
     let result: LoadResult;
     if (interleave !== undefined && 'concurrency' in load) {
@@ -108,6 +123,7 @@ export class BenchSession {
     const after = await scrape(target.adminUrl);
     const view = before !== undefined && after !== undefined ? serverView(before, after, result.seconds) : undefined;
     const record = pointRecord(serverName, name, s.transport, result, view, cpu.finish(view?.serverCpuSeconds ?? Number.NaN));
+    if (memory !== undefined) record.memory = await memory.finish();
     this.points.push(record);
     const loadLabel = 'rate' in load ? `${load.rate.toFixed(1)}/s open` : `c=${load.concurrency}`;
     const foreign = record.foreignCpuCores > 0.25 ? `  WARNING other processes used ${record.foreignCpuCores.toFixed(2)} cores` : '';
@@ -130,6 +146,7 @@ export class BenchSession {
     ];
     await waitIdle(target.adminUrl, wait);
     const before = await scrape(target.adminUrl);
+    const memory = options.memory ? await watchMemory(target) : undefined;
     const parts = await interleavedRounds(sides, s, this.counter, { concurrency, seconds: options.duration, rounds: options.peerRounds, timeout: options.timeout });
     const after = await scrape(target.adminUrl);
     let ours: PointRecord | undefined;
@@ -143,6 +160,7 @@ export class BenchSession {
       this.progress.step(`${side.name} ${name} c=${concurrency} (${options.peerRounds} rounds)`, describeLoad(result));
     });
     if (ours === undefined) throw new Error('no point for our server: this is a bug');
+    if (memory !== undefined) ours.memory = await memory.finish();
     return ours;
   }
 }

@@ -214,7 +214,8 @@ program
         const { redactedConfig } = await import('./config/load.js');
         process.stdout.write(`${JSON.stringify(redactedConfig(loadConfig()), null, 2)}\n`);
       } else {
-        process.stdout.write(`${configMarkdown()}\n`);
+        const { otelMarkdown } = await import('./config/otel.js');
+        process.stdout.write(`${configMarkdown()}\n\nTracing (OpenTelemetry):\n\n${otelMarkdown()}\n`);
       }
     } catch (error) {
       fail(error);

@@ -3,12 +3,14 @@
 // the model loads or downloads) → the model → every setting derived once (startup/settings.ts) →
 // the workers started and warmed, the batcher, engine and cache built on them with final values →
 // the service built and opened (one swap) → ready.
-// Shutdown is one ordered function: not ready → stop listening → drain accepted work under the
-// grace period → close WebSockets and workers → flush logs → exit.
+// Tracing (OTEL_*, off unless an endpoint is set) is created before the metrics, which carry its
+// exemplars when it is on. Shutdown is one ordered function: not ready → stop listening → drain
+// accepted work under the grace period → close WebSockets and workers → flush traces → flush logs → exit.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from './config/schema.js';
-import { redactedConfig } from './config/load.js';
+import { readEnvironment, redactedConfig } from './config/load.js';
+import { redactedTracing, tracingSettings, type TracingSettings } from './config/otel.js';
 import { asGlinerError } from './errors.js';
 import { gateAccess } from './http/access.js';
 import { startFrontEnd, type FrontEnd, type FrontEndSettings } from './http/server.js';
@@ -25,6 +27,8 @@ import { PredictService } from './service/service.js';
 import { loadModel, type DownloadDisplay } from './startup/model.js';
 import { resolveSettings } from './startup/settings.js';
 import { startStack, type Stack } from './startup/stack.js';
+import { createTracing } from './tracing/index.js';
+import { TracingHooks, type TracedModel } from './tracing/hooks.js';
 import type { WorkerFaults } from './worker/worker.js';
 
 export interface RunningServer {
@@ -42,6 +46,8 @@ export interface ServeOptions {
   readonly downloads?: DownloadDisplay;
   /** Test seam, never set from the configuration: faults the inference workers inject (the worker-crash tests). */
   readonly workerFaults?: WorkerFaults;
+  /** The OTEL_* settings; default: read from the environment and .env (config/otel.ts). */
+  readonly tracing?: TracingSettings;
 }
 
 function packageVersion(): string {
@@ -77,7 +83,12 @@ export async function serve(config: Config, logger: Logger = createLogger(config
   const { uws, native } = loadUws(config.allowUwsFallback);
   if (!native) logger.warn('uWebSockets.js native binary did not load: running on the slow pure-Node shim (ALLOW_UWS_FALLBACK=true)');
 
-  const metrics = new Metrics();
+  const tracingConfig = options.tracing ?? tracingSettings(readEnvironment());
+  const tracing = await createTracing(tracingConfig, packageVersion(), logger);
+  if (tracing.enabled) logger.info({ tracing: redactedTracing(tracingConfig) }, 'tracing on');
+  let traced: TracedModel | undefined;
+  const hooks = tracing.enabled ? new TracingHooks(tracing, () => traced) : undefined;
+  const metrics = new Metrics({ exemplars: tracing.enabled });
   const keys = KeyStore.fromConfig(config, {
     onError: (message) => logger.error({ file: config.apiKeysFile }, `API key file not reloaded, the previous keys stay: ${message}`),
     onReload: (event) => logger.info({ keys: event.keys, trigger: event.trigger }, 'API keys reloaded'),
@@ -92,7 +103,7 @@ export async function serve(config: Config, logger: Logger = createLogger(config
   if (warning !== undefined) logger.warn({ security: 'open' }, warning);
   const gate = SecurityGate.fromConfig(config, keys, { metrics });
 
-  const service = new ServiceHost(serviceMetrics(metrics));
+  const service = new ServiceHost(hooks === undefined ? serviceMetrics(metrics) : hooks.service(serviceMetrics(metrics)));
   const frontEnd = await startFrontEnd(frontEndSettings(config), { uws, service, metrics, access: gateAccess(gate, config.trustProxyHops), logger });
   const ports = { port: frontEnd.port, adminPort: frontEnd.adminPort, tls: frontEnd.tls };
   logger.info(ports, 'listening');
@@ -117,6 +128,8 @@ export async function serve(config: Config, logger: Logger = createLogger(config
       frontEnd.closeAll();
       keys.close();
       await stack?.close();
+      // The last spans (the drained requests') leave before the process does.
+      await tracing.shutdown().catch((error: unknown) => logger.warn({ err: asGlinerError(error).message }, 'traces not flushed at shutdown'));
       logger.info({ outcome, inFlight: frontEnd.inFlight }, 'stopped');
     })();
     return shuttingDown;
@@ -125,13 +138,14 @@ export async function serve(config: Config, logger: Logger = createLogger(config
   const ready = (async () => {
     const model = await loadModel(config, logger, options.downloads);
     const settings = resolveSettings(config, model);
-    const started = await startStack(settings, model, { metrics, logger, ...(options.workerFaults === undefined ? {} : { faults: options.workerFaults }) });
+    const started = await startStack(settings, model, { metrics, logger, ...(options.workerFaults === undefined ? {} : { faults: options.workerFaults }), ...(hooks === undefined ? {} : { tracing: hooks }) });
     if (closing) {
       // Shut down while loading: nothing will serve these workers.
       await started.close();
       return;
     }
     stack = started;
+    traced = { id: started.summary.id, kind: model.config.kind };
     service.open(new PredictService(started.predictor, started.summary, settings.service));
     logger.info({ ...ports, model: started.summary }, 'ready');
     if (warning !== undefined) logger.warn({ security: 'open' }, warning);

@@ -1,9 +1,10 @@
 // Documentation that must not drift from the code: the error registry, the configuration table,
-// .env.example and the README's copy of the table.
+// the OTEL_* table, .env.example and the README's copy of the table.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configMarkdown, envExample } from '../src/config/load.js';
+import { otelMarkdown } from '../src/config/otel.js';
 import { ERROR_CODES } from '../src/errors.js';
 import { ROOT } from './support/paths.js';
 
@@ -18,6 +19,10 @@ describe('docs', () => {
   it('docs/configuration.md and the README carry the generated configuration table', () => {
     expect(read('docs/configuration.md')).toContain(configMarkdown());
     expect(read('README.md')).toContain(configMarkdown());
+  });
+
+  it('docs/configuration.md carries the generated OTEL_* table', () => {
+    expect(read('docs/configuration.md')).toContain(otelMarkdown());
   });
 
   it('.env.example documents every variable', () => {

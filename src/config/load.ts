@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
 import { Value } from '@sinclair/typebox/value';
 import { GlinerError } from '../errors.js';
+import { OTEL_VARIABLES, otelEnvExample } from './otel.js';
 import { allowedValues, ConfigSchema, describeSetting, isSwitch, SETTINGS, type Config, type SettingKey } from './schema.js';
 
 export interface ConfigSources {
@@ -19,6 +20,19 @@ function fromString(key: SettingKey, raw: string): unknown {
   const setting = SETTINGS[key];
   if ('list' in setting && setting.list) return raw.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
   return Value.Convert(setting.schema, raw);
+}
+
+/**
+ * The variables the server reads: the environment over the .env file's lines. loadConfig reads its
+ * settings from it, and the tracing module its OTEL_* variables (src/config/otel.ts).
+ */
+export function readEnvironment(sources: Pick<ConfigSources, 'env' | 'envFile'> = {}): Readonly<Record<string, string | undefined>> {
+  const env = sources.env ?? process.env;
+  const envFile = sources.envFile ?? '.env';
+  const fileValues: Record<string, string> = envFile !== false && existsSync(envFile) ? parseDotenv(readFileSync(envFile)) : {};
+  const merged: Record<string, string | undefined> = { ...fileValues };
+  for (const [name, value] of Object.entries(env)) if (value !== undefined) merged[name] = value; // set but empty still hides the file's line
+  return merged;
 }
 
 export function loadConfig(sources: ConfigSources = {}): Config {
@@ -56,8 +70,8 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   return Object.freeze(config);
 }
 
-/** Variable names the configuration reads: every setting's, and NODE_ENV. */
-const KNOWN = new Set<string>([...KEYS.map((key) => SETTINGS[key].env), 'NODE_ENV']);
+/** Variable names the configuration reads: every setting's, NODE_ENV, and the OTEL_* ones (config/otel.ts). */
+const KNOWN = new Set<string>([...KEYS.map((key) => SETTINGS[key].env), 'NODE_ENV', ...OTEL_VARIABLES.map((variable) => variable.env)]);
 /** Request options people set as variables by mistake, and where they belong. */
 const REQUEST_OPTIONS: Record<string, string> = { THRESHOLD: 'threshold', FLAT_NER: 'flat_ner', MULTI_LABEL: 'multi_label', LABELS: 'labels' };
 
@@ -169,5 +183,6 @@ export function envExample(): string {
     lines.push(`# ${setting.env}=${value === undefined ? '' : Array.isArray(value) ? value.join(',') : JSON.stringify(value).replace(/^"|"$/g, '')}`);
     lines.push('');
   }
+  lines.push(...otelEnvExample());
   return lines.join('\n');
 }

@@ -43,12 +43,14 @@ export type DropReason = 'deadline' | 'disconnect';
 
 export interface BatcherEvents {
   queueDepth?(rows: number): void;
-  rowWaited?(seconds: number): void;
+  rowWaited?(seconds: number, ticket: Ticket | undefined): void;
   /** A request was dropped with `rows` rows not run (counted once per request). */
   dropped?(reason: DropReason, rows: number): void;
   /** A batch left for a worker: its id, rows, session and the requests it serves (a trace links them). */
   batchStarted?(batch: Omit<DispatchedBatch, 'result'>): void;
   batchDone?(batch: DispatchedBatch): void;
+  /** A batch's worker task failed (the rows' requests fail with `error`). */
+  batchFailed?(batch: Omit<DispatchedBatch, 'result'>, error: GlinerError): void;
   /** Seconds one row costs the pool, as measured (EWMA), after each batch. */
   rowCost?(seconds: number): void;
 }
@@ -238,19 +240,28 @@ export class Batcher<T extends AnyRowTask = RowTask> {
     for (const row of rows) {
       const waited = (started - row.enqueuedAt) / 1000;
       queueSeconds = Math.max(queueSeconds, waited);
-      this.events.rowWaited?.(waited);
+      this.events.rowWaited?.(waited, row.ticket);
     }
     this.inflight++;
     // The requests the batch serves, each once (a batch holds a handful of rows: a scan beats a Set).
     const tickets: Ticket[] = [];
-    for (const row of rows) if (row.ticket !== undefined && !tickets.includes(row.ticket)) tickets.push(row.ticket);
-    this.events.batchStarted?.({ id, rows: rows.length, queueSeconds, solo, tickets });
+    const ticketRows: number[] = [];
+    for (const row of rows) {
+      if (row.ticket === undefined) continue;
+      const at = tickets.indexOf(row.ticket);
+      if (at < 0) {
+        tickets.push(row.ticket);
+        ticketRows.push(1);
+      } else ticketRows[at] = (ticketRows[at] ?? 0) + 1;
+    }
+    const dispatched = { id, rows: rows.length, queueSeconds, solo, tickets, ticketRows };
+    this.events.batchStarted?.(dispatched);
     this.dispatch(id, rows.map((row) => row.task as T), solo).then(
       (result) => {
         // The wait estimate is for the shared sessions (the queue is served by them); a solo batch
         // runs only when nothing waits, faster than a shared one, and would make the estimate low.
         if (!solo) this.measure(rows.length, (this.now() - started) / 1000);
-        const batch: DispatchedBatch = { id, rows: rows.length, queueSeconds, solo, tickets, result };
+        const batch: DispatchedBatch = { ...dispatched, result };
         this.events.batchDone?.(batch);
         rows.forEach((row, i) => {
           const rowResult = result.rows[i];
@@ -260,6 +271,7 @@ export class Batcher<T extends AnyRowTask = RowTask> {
       },
       (error: unknown) => {
         const failure = error instanceof GlinerError ? error : new GlinerError('INTERNAL', 'Inference failed.', { cause: error });
+        this.events.batchFailed?.(dispatched, failure);
         for (const row of rows) row.reject(failure);
       },
     ).finally(() => {

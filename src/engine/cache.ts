@@ -23,7 +23,7 @@ interface Entry {
 
 /** What an answer costs in memory: its JSON as UTF-16 (an upper bound; V8 stores ASCII in one byte). */
 export function answerBytes(answer: TextAnswer): number {
-  return answer.json.length * 2 + ENTRY_OVERHEAD_BYTES;
+  return (answer.json.length + (answer.relations?.json.length ?? 0)) * 2 + ENTRY_OVERHEAD_BYTES;
 }
 
 export class AnswerStore {
@@ -115,13 +115,16 @@ export interface KeyParts {
   readonly maxEntities: number;
   /** GLiNER2 extract: the canonical schema and extract's options. */
   readonly extract?: { readonly schemaJson: string; readonly threshold: number; readonly includeConfidence: boolean; readonly includeSpans: boolean };
+  /** Relation labels (in order) and relation_threshold, when asked. */
+  readonly relations?: { readonly labels: readonly string[]; readonly threshold: number } | undefined;
 }
 
 /** Keys for the texts of one request: everything but the text is hashed once, then copied per text. */
 export function keyer(parts: KeyParts): (text: string) => string {
   const base: Hash = createHash('sha256');
   // JSON is unambiguous for the fixed part; the text comes last after a separator JSON never emits raw.
-  base.update(JSON.stringify([parts.model, parts.scope, parts.labels, parts.options.threshold, parts.options.flatNer, parts.options.multiLabel, parts.maxEntities]));
+  const relations = parts.relations === undefined ? [] : [parts.relations.labels, parts.relations.threshold];
+  base.update(JSON.stringify([parts.model, parts.scope, parts.labels, parts.options.threshold, parts.options.flatNer, parts.options.multiLabel, parts.maxEntities, ...relations]));
   const { extract } = parts;
   if (extract !== undefined) base.update(JSON.stringify(['extract', extract.schemaJson, extract.threshold, extract.includeConfidence, extract.includeSpans]));
   base.update('\n');

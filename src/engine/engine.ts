@@ -9,9 +9,10 @@ import { performance } from 'node:perf_hooks';
 import { drainingError, GlinerError } from '../errors.js';
 import type { DecodeOptions } from '../inference/decode.js';
 import type { RowSpans } from '../inference/merge.js';
-import { dedupeLabels, labelGroupsFor, planText, textRows, type LabelGroup, type PlanLimits, type TextPlan } from '../inference/plan.js';
+import { dedupeLabels, estimateTokens, labelGroups, labelGroupsFor, planText, textRows, type LabelGroup, type PlanLimits, type TextPlan } from '../inference/plan.js';
+import { relationBuffers } from '../inference/relations.js';
 import { spanBuffers } from '../inference/spans.js';
-import type { MergeTask, PlanResult, PlanTask, RowResult, RowTask, TextAnswer } from '../worker/messages.js';
+import type { MergeTask, PlanResult, PlanTask, RelationTask, RowResult, RowTask, TextAnswer } from '../worker/messages.js';
 import { Batcher, RequestRows, type AnyRowResult, type DispatchedBatch, type QueuedRow, type Refusal, type Ticket } from './batcher.js';
 import { withDeadline } from './deadline.js';
 import type { ExtractJob } from './extract-engine.js';
@@ -23,6 +24,8 @@ export interface PredictRequest {
   readonly texts: readonly string[];
   readonly labels: readonly string[];
   readonly options: DecodeOptions;
+  /** Relation-extraction models: relation labels and threshold (docs/relations.md). */
+  readonly relations?: RelationTask;
   /** GLiNER2: answer each text against this schema instead (only the extract engine takes it; extract-engine.ts). */
   readonly extract?: ExtractJob;
 }
@@ -49,6 +52,10 @@ export interface PredictContext {
 export interface EngineEvents {
   /** A helper job of a request ran on a worker: planning its long texts, or merging a text's rows. */
   helperDone?: (job: { readonly kind: 'plan' | 'merge'; readonly context: unknown; readonly seconds: number; readonly ok: boolean }) => void;
+  /** A request was admitted with an estimate of `rows` rows (refusals are the service's finished event). */
+  admitted?: (context: unknown, rows: number) => void;
+  /** A request's texts are planned and its `rows` rows (`windows` windows × label groups) join the queue. */
+  queued?: (context: unknown, windows: number, rows: number) => void;
 }
 
 export interface StageTimings {
@@ -89,6 +96,20 @@ export type AdmissionReason = 'overload' | 'queue_wait' | 'key_quota';
 
 /** The answer of a text with no words (or of a missing one). */
 export const EMPTY_ANSWER: TextAnswer = { json: '[]', count: 0, truncated: false };
+
+/** The answer of a text with no words when relations are asked: no relations either. */
+const EMPTY_WITH_RELATIONS: TextAnswer = { ...EMPTY_ANSWER, relations: { json: '[]', count: 0 } };
+
+/**
+ * The label groups of a request. Relations pair the entities of one row, so a request asking for
+ * relations keeps all its entity labels in one group (as upstream's prompt holds them all); its
+ * relation labels cost each row their prompt tokens (`<<REL>>` and the label each, and a `<<SEP>>`).
+ */
+function requestGroups(labels: readonly string[], limits: PlanLimits, relations: RelationTask | undefined): LabelGroup[] {
+  if (relations === undefined) return labelGroupsFor(labels, limits);
+  const extra = relations.labels.reduce((sum, label) => sum + 1 + estimateTokens(label), 1);
+  return labelGroups(labels, Math.max(1, labels.length), limits.promptLabels ?? true).map((group) => ({ ...group, tokens: group.tokens + extra }));
+}
 
 /** Rows a text of `chars` characters will need, before anyone has split it (admission of long texts). */
 function roughRows(chars: number, limits: PlanLimits, groups: number): number {
@@ -132,7 +153,8 @@ export class Engine {
     const started = performance.now();
     const { limits } = this.settings;
     const labels = dedupeLabels(request.labels);
-    const groups = labelGroupsFor(labels, limits);
+    const relations = request.relations === undefined ? undefined : { ...request.relations, labels: dedupeLabels(request.relations.labels) };
+    const groups = requestGroups(labels, limits, relations);
     const chars = request.texts.reduce((sum, text) => sum + text.length, 0);
     const plans = chars <= INLINE_PLAN_CHARS ? request.texts.map((text) => planText(text, limits)) : undefined;
     const rows = plans === undefined
@@ -142,9 +164,10 @@ export class Engine {
     const refusal = this.batcher.admit(tenant, rows);
     if (refusal !== undefined) throw refusalError(refusal);
 
+    this.events.admitted?.(context.context, rows);
     const ticket: Ticket = { deadline: started + context.timeoutMs, cancelled: undefined, ...(context.context === undefined ? {} : { context: context.context }) };
     const queue = new RequestRows(tenant, ticket);
-    const run = new RequestRun(this.batcher, this.port, this.settings, queue, request, labels, groups, context, this.events);
+    const run = new RequestRun(this.batcher, this.port, this.settings, queue, relations === undefined ? request : { ...request, relations }, labels, groups, context, this.events);
     // At the deadline the request's rows that have not run leave the queue, and it answers 504 at once.
     const expire = (): void => {
       if (ticket.cancelled === undefined) ticket.cancelled = 'deadline';
@@ -226,6 +249,7 @@ class RequestRun {
     if (this.cancelled) throw new GlinerError('DEADLINE_EXCEEDED', 'The request was dropped before it could run.');
     const queued: QueuedRow[] = [];
     const texts = plans.map((plan, t) => this.textAnswer(plan, this.request.texts[t] ?? '', t, queued));
+    if (this.events.queued !== undefined) this.events.queued(this.context.context, plans.reduce((sum, plan) => sum + plan.windows.length, 0), queued.length);
     this.batcher.enqueue(this.queue, queued);
     return Promise.all(texts);
   }
@@ -248,7 +272,9 @@ class RequestRun {
             this.batchIds.add(batch.id);
             this.timings.inferenceSeconds += batch.result.timings.inferenceSeconds;
           }
-          resolve(result);
+          // A window past MAX_RELATION_PAIRS fails its own request only (its batch neighbours answer).
+          if (result.relationsRefused === undefined) resolve(result);
+          else reject(new GlinerError(result.relationsRefused.code, result.relationsRefused.message));
         },
         reject,
       });
@@ -256,13 +282,17 @@ class RequestRun {
   }
 
   private async textAnswer(plan: TextPlan, text: string, textIndex: number, queued: QueuedRow[]): Promise<TextAnswer> {
-    if (plan.windows.length === 0 || this.groups.length === 0) return EMPTY_ANSWER;
-    const { options } = this.request;
+    const { options, relations } = this.request;
+    if (plan.windows.length === 0 || this.groups.length === 0) return relations === undefined ? EMPTY_ANSWER : EMPTY_WITH_RELATIONS;
     const { maxEntities } = this.settings;
     const solo = plan.windows.length === 1 && this.groups.length === 1;
-    const finish: RowTask['finish'] = solo ? { kind: 'answer', options, maxEntities } : { kind: 'spans', bestLabelOnly: !options.multiLabel, maxSpans: maxEntities };
+    // With relations, a window's own greedy pass decides which of its entities carry relations.
+    const finish: RowTask['finish'] = solo
+      ? { kind: 'answer', options, maxEntities }
+      : { kind: 'spans', bestLabelOnly: !options.multiLabel, maxSpans: maxEntities, ...(relations === undefined ? {} : { options }) };
+    const asks = relations === undefined ? {} : { relations };
     const windows = textRows(text, plan, this.groups).map((rows) =>
-      rows.map((row) => this.row({ text: row.text, codePoint: row.codePoint, labels: row.labels, threshold: options.threshold, finish }, row.tokens, queued)));
+      rows.map((row) => this.row({ text: row.text, codePoint: row.codePoint, labels: row.labels, threshold: options.threshold, finish, ...asks }, row.tokens, queued)));
     if (solo) {
       const only = await windows[0]?.[0];
       return only?.kind === 'answer' ? only.answer : EMPTY_ANSWER;
@@ -270,7 +300,9 @@ class RequestRun {
     const spansOf = (results: readonly RowResult[], w: number): RowSpans[] => {
       const window = plan.windows[w];
       if (window === undefined) return [];
-      return results.flatMap((result, g) => (result.kind === 'spans' ? [{ wordOffset: window.wordOffset, wordCount: window.wordCount, labelOffset: this.groups[g]?.offset ?? 0, spans: result.spans }] : []));
+      return results.flatMap((result, g) => (result.kind === 'spans'
+        ? [{ wordOffset: window.wordOffset, wordCount: window.wordCount, labelOffset: this.groups[g]?.offset ?? 0, spans: result.spans, ...(result.relations === undefined ? {} : { relations: result.relations }) }]
+        : []));
     };
     const onWindow = this.context.onWindow;
     const updates: Promise<void>[] = [];
@@ -304,7 +336,8 @@ class RequestRun {
       segment,
       options: this.request.options,
       maxEntities: this.settings.maxEntities,
+      ...(this.request.relations === undefined ? {} : { relationLabels: this.request.relations.labels }),
     };
-    return this.helper('merge', () => this.port.merge(task, transfer ? task.rows.flatMap((row) => spanBuffers(row.spans)) : []));
+    return this.helper('merge', () => this.port.merge(task, transfer ? task.rows.flatMap((row) => [...spanBuffers(row.spans), ...(row.relations === undefined ? [] : relationBuffers(row.relations))]) : []));
   }
 }

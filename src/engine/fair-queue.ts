@@ -32,6 +32,8 @@ export interface DispatchedBatch {
   readonly solo: boolean;
   /** The requests whose rows it carried (one batch serves many requests). */
   readonly tickets: readonly Ticket[];
+  /** How many of the batch's rows each of `tickets` had. */
+  readonly ticketRows: readonly number[];
   readonly result: AnyBatchResult;
 }
 

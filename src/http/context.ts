@@ -9,7 +9,7 @@ export interface HeaderBag {
 }
 
 /** Header names a handler may need later; uWS invalidates the request object at the first await. */
-const CAPTURED = ['content-type', 'content-length', 'x-api-key', 'authorization', 'x-request-id', 'origin', 'sec-websocket-protocol', 'x-forwarded-for', 'cache-control'] as const;
+const CAPTURED = ['content-type', 'content-length', 'x-api-key', 'authorization', 'x-request-id', 'origin', 'sec-websocket-protocol', 'x-forwarded-for', 'cache-control', 'traceparent', 'tracestate'] as const;
 
 export function captureHeaders(req: HttpRequest): HeaderBag {
   const values = new Map<string, string>();

@@ -17,6 +17,7 @@ const timingHeaders = {
   'RateLimit-Remaining': { schema: { type: 'integer' }, description: 'Requests left in the key\'s token bucket.' },
   'X-Cache': { schema: { type: 'string', enum: ['hit', 'miss', 'shared'] }, description: 'Result cache: hit (every text from memory), shared (none ran, some joined an identical text in flight), miss (some text ran). Absent when CACHE_MAX_BYTES=0. Send Cache-Control: no-cache to bypass.' },
   'X-Cache-Texts': { schema: { type: 'string' }, description: 'Texts per cache outcome, e.g. "hit=2, shared=0, miss=1".' },
+  traceparent: { schema: { type: 'string' }, description: 'With tracing on (docs/tracing.md): the W3C traceparent of the request\'s span, continuing the traceparent/tracestate request headers when sent. Also on errors once the request reached the service.' },
 };
 
 function jsonBody(schema: string): unknown {
@@ -78,7 +79,7 @@ export function openApiDocument(version: string): unknown {
       '/api/v1/stream': {
         get: {
           summary: 'WebSocket streaming NER',
-          description: 'Upgrade to a WebSocket (API key in X-API-Key / Authorization at upgrade, or as the sub-protocol "bearer.<key>" next to "gliner.v1" for browsers). Send StreamMessage JSON messages; each is answered by one message per window `{"id","window","windows","entities","done":false}` as windows finish (window numbered from 0; windows may arrive in any order; offsets in the whole text), then `{"id","entities","truncated","done":true,"processing_time","cache"}` with the merged result (`cache` as X-Cache, absent with the cache off), or `{"id","error":{"code","message","retry_after"},"done":true}` (`retry_after` in seconds wherever HTTP would send Retry-After). Answers to different ids may arrive out of order.',
+          description: 'Upgrade to a WebSocket (API key in X-API-Key / Authorization at upgrade, or as the sub-protocol "bearer.<key>" next to "gliner.v1" for browsers). Send StreamMessage JSON messages; each is answered by one message per window `{"id","window","windows","entities","done":false}` as windows finish (window numbered from 0; windows may arrive in any order; offsets in the whole text), then `{"id","entities","truncated","done":true,"processing_time","cache"}` with the merged result (`cache` as X-Cache, absent with the cache off), or `{"id","error":{"code","message","retry_after"},"done":true}` (`retry_after` in seconds wherever HTTP would send Retry-After). Answers to different ids may arrive out of order. With tracing on, a message\'s traceparent/tracestate fields continue the caller\'s trace and its final answer or error carries a "traceparent" field.',
           security,
           responses: { '101': { description: 'Switching protocols' }, ...errorResponses([401, 429, 503]) },
         },

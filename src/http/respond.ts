@@ -4,6 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import type { HttpResponse } from 'uWebSockets.js';
 import { errorBody, retryAfterOf, type GlinerError } from '../errors.js';
+import type { TraceCarrier } from '../service/request.js';
 
 const STATUS_TEXT: Record<number, string> = {
   200: 'OK', 204: 'No Content', 301: 'Moved Permanently', 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found',
@@ -27,6 +28,8 @@ export interface Exchange {
   onFinish?: (status: number) => void;
   /** performance.now() when the request arrived: every response then carries X-Total-Time and Server-Timing. */
   readonly startedAt?: number;
+  /** The request's trace context, once it reached the service: its response carries `traceparent` (tracing on). */
+  trace?: TraceCarrier;
 }
 
 /**
@@ -47,6 +50,8 @@ export function send(ex: Exchange, status: number, body: string | Uint8Array, co
     for (const [name, value] of ex.headers) ex.res.writeHeader(name, value);
     for (const [name, value] of extra) ex.res.writeHeader(name, value);
     for (const [name, value] of totalTiming(ex, extra)) ex.res.writeHeader(name, value);
+    const traceparent = ex.trace?.handle?.traceparent();
+    if (traceparent !== undefined) ex.res.writeHeader('traceparent', traceparent);
     ex.res.end(body, close);
   });
   ex.aborted = true; // the response is finished; nothing may touch it again

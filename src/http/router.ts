@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { asGlinerError, GlinerError } from '../errors.js';
 import type { Metrics } from '../metrics/registry.js';
+import type { ExemplarLabels } from '../tracing/api.js';
 import { checkDeclaredLength, checkJsonContentType, readBody } from './body.js';
 import { captureHeaders, remoteAddress, requestIdOf, type HeaderBag, type RequestContext } from './context.js';
 import { send, sendError, sendNoContent, type ErrorRenderer, type Exchange } from './respond.js';
@@ -59,11 +60,11 @@ export interface RouterDeps {
   readonly state: { inFlight: number };
 }
 
-/** One HTTP exchange answered: gliner_http_requests_total and its duration, by route template, method and status. */
-export function recordExchange(metrics: Metrics, route: string, method: string, status: number, seconds: number): void {
+/** One HTTP exchange answered: gliner_http_requests_total and its duration (with its trace id as exemplar when sampled), by route template, method and status. */
+export function recordExchange(metrics: Metrics, route: string, method: string, status: number, seconds: number, exemplar?: ExemplarLabels): void {
   const labels = { route, method, status: String(status) };
   metrics.httpRequests.inc(labels);
-  metrics.httpDuration.observe(labels, seconds);
+  metrics.observeRequest(labels, seconds, exemplar);
 }
 
 /** A GET route answering a fixed body read at start-up (API docs, the playground's files). */
@@ -96,7 +97,7 @@ export function register(app: TemplatedApp, routes: readonly Route[], deps: Rout
         if (known === undefined) throw new GlinerError('NOT_FOUND', notFoundMessage(method, url, byPath));
         const allow = known.map((route) => route.method.toUpperCase()).join(', ');
         if (method === 'OPTIONS' && deps.corsOrigins.length > 0) {
-          sendNoContent(ctx.ex, [['Access-Control-Allow-Methods', allow], ['Access-Control-Allow-Headers', 'Content-Type, X-API-Key, Authorization, X-Request-Id, Cache-Control'], ['Access-Control-Max-Age', '600']]);
+          sendNoContent(ctx.ex, [['Access-Control-Allow-Methods', allow], ['Access-Control-Allow-Headers', 'Content-Type, X-API-Key, Authorization, X-Request-Id, Cache-Control, traceparent, tracestate'], ['Access-Control-Max-Age', '600']]);
           return;
         }
         throw new GlinerError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${url}; use ${allow}.`, { headers: [['Allow', allow]] });
@@ -125,7 +126,7 @@ function handle(route: Route, res: HttpResponse, req: HttpRequest, deps: RouterD
   if (route.cacheable !== true) ex.headers.push(['Cache-Control', 'no-store']);
   const origin = headers.get('origin');
   if (origin !== undefined && deps.corsOrigins.includes(origin)) {
-    ex.headers.push(['Access-Control-Allow-Origin', origin], ['Vary', 'Origin'], ['Access-Control-Expose-Headers', 'X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Server-Timing, X-Cache, X-Cache-Texts']);
+    ex.headers.push(['Access-Control-Allow-Origin', origin], ['Vary', 'Origin'], ['Access-Control-Expose-Headers', 'X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Server-Timing, X-Cache, X-Cache-Texts, traceparent']);
   }
   // What to cancel if the client goes away (a plain list: an AbortController per request costs ~10 µs).
   let leaving: (() => void)[] | undefined;
@@ -148,7 +149,7 @@ function handle(route: Route, res: HttpResponse, req: HttpRequest, deps: RouterD
     deps.metrics.httpInFlight.dec();
     deps.state.inFlight--;
     const seconds = (performance.now() - startedAt) / 1000;
-    recordExchange(deps.metrics, route.name, method, status, seconds);
+    recordExchange(deps.metrics, route.name, method, status, seconds, ex.trace?.handle?.exemplar());
     const line = { reqId: requestId, route: route.name, method, status, latencyMs: Math.round(seconds * 1e4) / 10, key: ctx.keyName, ...ctx.log };
     if (route.quiet === true) deps.logger.debug(line, 'request');
     else deps.logger.info(line, 'request');

@@ -3,7 +3,7 @@
 // from the service (service/wire.ts, service/answer.ts), shared with every transport.
 import { Type, type Static } from '@sinclair/typebox';
 import { answerProperties, EXTRACT_MEMBERS } from '../service/answer.js';
-import { OPTION_FIELDS as Options } from '../service/wire.js';
+import { OPTION_FIELDS as Options, RELATIONS_FIELD } from '../service/wire.js';
 import { ExtractOptions, ExtractSchema } from '../inference/gliner2/schema.js';
 
 const Label = Type.String({ minLength: 1, description: 'An entity type in natural language, passed to the model verbatim.' });
@@ -13,6 +13,7 @@ export const PredictBody = Type.Object(
     text: Type.String({ description: 'The text to analyse. Offsets in the answer count Unicode code points.' }),
     labels: Type.Optional(Type.Array(Label, { minItems: 1, description: 'Entity types to look for.' })),
     entity_type: Type.Optional(Type.String({ minLength: 1, description: 'A single entity type (alternative to labels).' })),
+    relations: RELATIONS_FIELD,
     ...Options,
   },
   { additionalProperties: false, examples: [{ text: 'I work at Microsoft based in Seattle, Washington.', entity_type: 'ORGANIZATION' }] },
@@ -24,6 +25,7 @@ export const BatchBody = Type.Object(
     texts: Type.Array(Type.String(), { minItems: 1, description: 'Texts to analyse, each with the same labels.' }),
     labels: Type.Optional(Type.Array(Label, { minItems: 1, description: 'Entity types to look for.' })),
     entity_type: Type.Optional(Type.String({ minLength: 1, description: 'A single entity type (alternative to labels).' })),
+    relations: RELATIONS_FIELD,
     ...Options,
   },
   { additionalProperties: false, examples: [{ texts: ['Ada Lovelace was born in London.', 'Apple opened an office in Paris.'], labels: ['person', 'organization', 'location'] }] },
@@ -35,7 +37,10 @@ export const StreamMessage = Type.Object(
     id: Type.Union([Type.String({ maxLength: 128 }), Type.Number()], { description: 'Client-chosen id, echoed on every answer.' }),
     text: Type.String(),
     labels: Type.Array(Label, { minItems: 1 }),
+    relations: RELATIONS_FIELD,
     ...Options,
+    traceparent: Type.Optional(Type.String({ maxLength: 256, description: 'W3C Trace Context traceparent of the caller\'s span: the message\'s trace continues it (a browser cannot set headers per message). An invalid value starts a new trace.' })),
+    tracestate: Type.Optional(Type.String({ maxLength: 512, description: 'W3C Trace Context tracestate, passed on with traceparent.' })),
   },
   { additionalProperties: false },
 );
@@ -48,6 +53,8 @@ export const StreamExtractMessage = Type.Object(
     text: Type.String(),
     schema: ExtractSchema,
     ...ExtractOptions,
+    traceparent: Type.Optional(Type.String({ maxLength: 256, description: 'W3C Trace Context traceparent, as in StreamMessage.' })),
+    tracestate: Type.Optional(Type.String({ maxLength: 512, description: 'W3C Trace Context tracestate, passed on with traceparent.' })),
   },
   { additionalProperties: false },
 );

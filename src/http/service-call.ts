@@ -3,7 +3,7 @@
 // that cancels when the client goes away, the log line's fields — and the answer's headers (per-stage
 // timings, X-Cache).
 import { requestCacheStatus } from '../engine/cached-engine.js';
-import type { Caller, ServiceAnswer } from '../service/request.js';
+import type { Caller, ServiceAnswer, TraceCarrier } from '../service/request.js';
 import type { HeaderBag, RequestContext } from './context.js';
 
 /** Cache-Control: no-cache (or no-store) on a request: do not answer it from the cache or from a text in flight. */
@@ -11,8 +11,15 @@ export function wantsNoCache(headers: HeaderBag): boolean {
   return /(^|,)\s*no-(cache|store)\s*(,|=|$)/i.test(headers.get('cache-control') ?? '');
 }
 
-export function callerOf(ctx: RequestContext): Caller {
-  return { tenant: ctx.keyName ?? 'anonymous', requestId: ctx.requestId, noCache: wantsNoCache(ctx.headers), onLeave: ctx.onLeave, log: ctx.log };
+/**
+ * The caller of a service request made from an HTTP exchange. `span` names the request's span
+ * ("POST /api/v1/predict"); the caller's traceparent/tracestate headers ride in, and the exchange
+ * keeps the carrier so that its response (answer or error) carries the request's `traceparent`.
+ */
+export function callerOf(ctx: RequestContext, transport: TraceCarrier['transport'], span: string): Caller {
+  const trace: TraceCarrier = { name: span, transport, traceparent: ctx.headers.get('traceparent'), tracestate: ctx.headers.get('tracestate'), receivedAt: ctx.startedAt };
+  ctx.ex.trace = trace;
+  return { tenant: ctx.keyName ?? 'anonymous', requestId: ctx.requestId, noCache: wantsNoCache(ctx.headers), onLeave: ctx.onLeave, log: ctx.log, trace };
 }
 
 const ms = (seconds: number): string => (seconds * 1000).toFixed(2);

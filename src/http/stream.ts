@@ -6,7 +6,9 @@
 // merged result. A message with `schema` instead of `labels` ({id, text, schema, threshold?,
 // include_confidence?, include_spans?}) is GLiNER2 extraction, answered {id, result, done: true, …}
 // as POST /api/v1/extract's result. Errors are `{"id", "error": {"code", "message", "retry_after"?}, "done": true}`,
-// `retry_after` (seconds) wherever HTTP would send Retry-After. Flow control: a connection has at
+// `retry_after` (seconds) wherever HTTP would send Retry-After. With tracing on, a message's
+// `traceparent`/`tracestate` fields continue the caller's trace and the final answer (or error)
+// carries the message's own `traceparent`. Flow control: a connection has at
 // most WS_MAX_INFLIGHT messages running; further messages — and all messages while the client is
 // not reading our answers (buffered bytes over WS_MAX_BACKPRESSURE_BYTES) — wait in a per-connection
 // backlog of as many again, and a client that overflows it is disconnected (1008) rather than
@@ -18,8 +20,8 @@ import { asGlinerError, GlinerError, retryAfterOf } from '../errors.js';
 import type { Metrics } from '../metrics/registry.js';
 import { answerMembers, membersOf } from '../service/answer.js';
 import type { ServiceHost } from '../service/host.js';
-import type { ServiceAnswer, ServiceRequest } from '../service/request.js';
-import { decodeOptions, extractInputs, singleTextFields } from '../service/wire.js';
+import type { ServiceAnswer, ServiceRequest, TraceCarrier } from '../service/request.js';
+import { extractInputs, predictInputs, singleTextFields } from '../service/wire.js';
 import { requestCacheStatus } from '../engine/cached-engine.js';
 import { captureHeaders, remoteAddress, requestIdOf } from './context.js';
 import { sendError, type Exchange } from './respond.js';
@@ -70,19 +72,20 @@ export interface StreamHandle {
   readonly connections: number;
 }
 
-/** The WebSocket's error message for `id`. */
-export function streamError(id: unknown, error: GlinerError): string {
+/** The WebSocket's error message for `id`; `traceparent` once the message reached the service (tracing on). */
+export function streamError(id: unknown, error: GlinerError, traceparent?: string): string {
   const retryAfter = retryAfterOf(error);
   const body = { code: error.code, message: error.message, ...(retryAfter === undefined ? {} : { retry_after: retryAfter }) };
-  return JSON.stringify({ id: id ?? null, error: body, done: true });
+  return JSON.stringify({ id: id ?? null, error: body, done: true, ...(traceparent === undefined ? {} : { traceparent }) });
 }
 
-/** The final message: the text's answer members, then how long it took and (cache on) where it came from. */
-function finalMessage(idJson: string, answer: ServiceAnswer, operation: ServiceRequest['operation']): string {
+/** The final message: the text's answer members, then how long it took, (cache on) where it came from and (tracing on) its traceparent. */
+function finalMessage(idJson: string, answer: ServiceAnswer, operation: ServiceRequest['operation'], traceparent: string | undefined): string {
   const text = answer.texts[0];
   const members = text === undefined ? (operation === 'extract' ? '"result":{}' : '"entities":[],"truncated":false') : answerMembers(text, false, membersOf(operation));
   const cache = answer.cache === undefined ? '' : `,"cache":"${requestCacheStatus(answer.cache)}"`;
-  return `{"id":${idJson},${members},"done":true,"processing_time":${answer.timings.totalSeconds}${cache}}`;
+  const trace = traceparent === undefined ? '' : `,"traceparent":${JSON.stringify(traceparent)}`;
+  return `{"id":${idJson},${members},"done":true,"processing_time":${answer.timings.totalSeconds}${cache}${trace}}`;
 }
 
 /** A message's cancel, called if its connection closes first. */
@@ -106,10 +109,10 @@ export function registerStream(app: TemplatedApp, deps: StreamDeps): StreamHandl
     deps.metrics.wsMessages.inc({ direction: 'out' });
   };
 
-  const refuse = (ws: WebSocket<Connection>, id: unknown, error: unknown): void => {
+  const refuse = (ws: WebSocket<Connection>, id: unknown, error: unknown, log?: Record<string, unknown>, traceparent?: string): void => {
     const failure = asGlinerError(error);
-    deps.logger.info({ connId: ws.getUserData().connId, status: failure.status, code: failure.code, reason: failure.extra.reason }, 'stream message refused');
-    sendText(ws, streamError(id, failure));
+    deps.logger.info({ connId: ws.getUserData().connId, status: failure.status, code: failure.code, reason: failure.extra.reason, ...log }, 'stream message refused');
+    sendText(ws, streamError(id, failure, traceparent));
   };
 
   const handleMessage = (ws: WebSocket<Connection>, raw: ArrayBuffer): void => {
@@ -117,6 +120,7 @@ export function registerStream(app: TemplatedApp, deps: StreamDeps): StreamHandl
     let id: unknown = null;
     let request: ServiceRequest;
     let sizes: { chars: number; labels: number };
+    let context: { traceparent: string | undefined; tracestate: string | undefined };
     try {
       let value: unknown;
       try {
@@ -130,17 +134,19 @@ export function registerStream(app: TemplatedApp, deps: StreamDeps): StreamHandl
         const message = parseExtract.check(value);
         request = { operation: 'extract', inputs: extractInputs(message), fields: { text: 'text', schema: 'schema' } };
         sizes = { chars: message.text.length, labels: 0 };
+        context = { traceparent: message.traceparent, tracestate: message.tracestate };
       } else {
         const message = parse.check(value);
         request = {
           operation: 'predict',
-          inputs: { texts: [message.text], labels: message.labels, options: decodeOptions(message) },
+          inputs: predictInputs([message.text], message.labels, message, message.relations),
           fields: singleTextFields('labels'),
           onPartial: (update) => {
             if (update.windows > 1) sendText(ws, `{"id":${JSON.stringify(id ?? null)},"window":${update.window},"windows":${update.windows},${answerMembers(update.answer, true)},"done":false}`);
           },
         };
         sizes = { chars: message.text.length, labels: message.labels.length };
+        context = { traceparent: message.traceparent, tracestate: message.tracestate };
       }
       conn.admission.charge();
     } catch (error) {
@@ -148,17 +154,19 @@ export function registerStream(app: TemplatedApp, deps: StreamDeps): StreamHandl
       return;
     }
     const idJson = JSON.stringify(id ?? null);
+    const trace: TraceCarrier = { name: 'WS /api/v1/stream', transport: 'websocket', ...context };
+    const log: Record<string, unknown> = {};
     conn.inflight++;
     deps.service.handle(
       request,
-      { tenant: conn.admission.keyName, requestId: conn.connId, noCache: conn.noCache, onLeave: (cancel) => leave(conn, cancel) },
+      { tenant: conn.admission.keyName, requestId: conn.connId, noCache: conn.noCache, onLeave: (cancel) => leave(conn, cancel), log, trace },
     ).then(
       (answer) => {
         const text = answer.texts[0];
-        deps.logger.debug({ connId: conn.connId, operation: request.operation, chars: sizes.chars, labels: sizes.labels, entities: text?.count, truncated: text?.truncated, batches: answer.batchIds, totalMs: Math.round(answer.timings.totalSeconds * 1e4) / 10 }, 'stream message');
-        sendText(ws, finalMessage(idJson, answer, request.operation));
+        deps.logger.debug({ connId: conn.connId, operation: request.operation, chars: sizes.chars, labels: sizes.labels, entities: text?.count, truncated: text?.truncated, batches: answer.batchIds, totalMs: Math.round(answer.timings.totalSeconds * 1e4) / 10, trace_id: log.trace_id, span_id: log.span_id }, 'stream message');
+        sendText(ws, finalMessage(idJson, answer, request.operation, trace.handle?.traceparent()));
       },
-      (error: unknown) => refuse(ws, id, error),
+      (error: unknown) => refuse(ws, id, error, { trace_id: log.trace_id, span_id: log.span_id }, trace.handle?.traceparent()),
     ).finally(() => {
       conn.inflight--;
       pump(ws);

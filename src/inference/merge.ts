@@ -5,8 +5,10 @@
 // dropped (the neighbouring window, which overlaps by more than the widest span, sees them whole).
 // The same span found twice keeps its best score. Then GLiNER's greedy filter runs once over
 // everything, so a single-row text decodes exactly as Python would. Runs in a worker: a long text at
-// a low threshold has millions of spans.
+// a low threshold has millions of spans. Relations (relation-extraction requests) are found inside a
+// window and attach to the merged entities (relations.ts mergeRelations).
 import { decodeSpans, type DecodeOptions } from './decode.js';
+import { mergeRelations, type Relation, type RelationList } from './relations.js';
 import { byPosition, SpanListBuilder, type SpanList } from './spans.js';
 import { CodePointIndex, type Word } from './words.js';
 
@@ -25,6 +27,8 @@ export interface Entities {
   readonly entities: Entity[];
   /** The entity cap was reached: more entities would have been returned. */
   readonly truncated: boolean;
+  /** Relation-extraction requests: relations between `entities` (indices into it). */
+  readonly relations?: Relation[];
 }
 
 export interface RowSpans {
@@ -35,6 +39,8 @@ export interface RowSpans {
   readonly labelOffset: number;
   /** Spans in the row's own coordinates (word index within the window, label index within the group). */
   readonly spans: SpanList;
+  /** Relation-extraction requests: the window's relation candidates, in the row's word coordinates. */
+  readonly relations?: RelationList;
 }
 
 /** Where `words` sit in the whole text: a window's words start at word `word`, code point `codePoint`. */
@@ -100,7 +106,10 @@ export function entitiesOf(text: string, words: readonly Word[], labels: readonl
   });
 }
 
-/** Merge a text's (or one window's) rows into at most `limit` entities. */
+/**
+ * Merge a text's (or one window's) rows into at most `limit` entities; with `relationLabels`, also
+ * the rows' relations between those entities.
+ */
 export function mergeRows(
   text: string,
   words: readonly Word[],
@@ -109,8 +118,14 @@ export function mergeRows(
   options: DecodeOptions,
   limit = Infinity,
   segment: Segment = { word: 0, codePoint: 0, totalWords: words.length },
+  relationLabels?: readonly string[],
 ): Entities {
   const list = collectSpans(rows, segment);
   const { kept, truncated } = decodeSpans(list, options, limit);
-  return { entities: entitiesOf(text, words, labels, list, kept, segment.codePoint), truncated };
+  const entities = entitiesOf(text, words, labels, list, kept, segment.codePoint);
+  if (relationLabels === undefined) return { entities, truncated };
+  const starts = Array.from(kept, (i) => list.start[i] ?? 0);
+  const ends = Array.from(kept, (i) => list.end[i] ?? 0);
+  const windows = rows.flatMap((row) => (row.relations === undefined ? [] : [{ shift: row.wordOffset - segment.word, relations: row.relations }]));
+  return { entities, truncated, relations: mergeRelations(windows, starts, ends, entities, relationLabels) };
 }

@@ -1,6 +1,8 @@
 // Prompt encoding: (labels, words) → input_ids and words_mask for one row, as GLiNER builds them.
 //
-// The word list is [<<ENT>>, label1, <<ENT>>, label2, …, <<SEP>>, w1 … wL]. Each item is tokenised on
+// The word list is [<<ENT>>, label1, <<ENT>>, label2, …, <<SEP>>, w1 … wL]; relation-extraction models
+// add their relation labels after it, [<<REL>>, relation1, …, <<SEP>>] (always, with none:
+// RelationExtractionSpanProcessor.prepare_inputs at c2bb58d). Each item is tokenised on
 // its own (the Python fast tokenizer with is_split_into_words does the same: Metaspace prepends ▁ to
 // every item), the pieces are concatenated and wrapped in [CLS] … [SEP]. words_mask holds the 1-based
 // index of a text word at its first sub-token and 0 everywhere else.
@@ -14,6 +16,8 @@ export interface EncodedRow {
   readonly textLength: number;
   /** Labels in this row's prompt (the row's own C). */
   readonly numLabels: number;
+  /** Relation labels in this row's prompt (relation-extraction models; the row's own R). */
+  readonly numRelations?: number;
   /**
    * For each model word position, the index into the row's `words`; present only when some word
    * produced no sub-token (see `encode`), otherwise positions and word indices are the same.
@@ -26,6 +30,8 @@ export interface SpecialIds {
   readonly sep: number;
   readonly ent: number;
   readonly promptSep: number;
+  /** The relation marker, when the tokenizer has one. */
+  readonly rel?: number;
 }
 
 const WORD_CACHE_LIMIT = 200_000;
@@ -38,17 +44,19 @@ export class PromptEncoder {
     private readonly tokenizer: HfTokenizer,
     entToken: string,
     sepToken: string,
+    relToken?: string,
   ) {
     const id = (token: string): number => {
       const value = tokenizer.token_to_id(token);
       if (value === undefined) throw new GlinerError('MODEL_UNSUPPORTED', `tokenizer.json has no token ${token}`);
       return value;
     };
-    this.special = { cls: id('[CLS]'), sep: id('[SEP]'), ent: id(entToken), promptSep: id(sepToken) };
+    this.special = { cls: id('[CLS]'), sep: id('[SEP]'), ent: id(entToken), promptSep: id(sepToken), ...(relToken === undefined ? {} : { rel: id(relToken) }) };
   }
 
-  static fromJson(tokenizerJson: unknown, tokenizerConfig: unknown, entToken: string, sepToken: string): PromptEncoder {
-    return new PromptEncoder(loadTokenizer(tokenizerJson, tokenizerConfig), entToken, sepToken);
+  /** `relToken`: relation-extraction models' relation marker (tokenizer.json must have it). */
+  static fromJson(tokenizerJson: unknown, tokenizerConfig: unknown, entToken: string, sepToken: string, relToken?: string): PromptEncoder {
+    return new PromptEncoder(loadTokenizer(tokenizerJson, tokenizerConfig), entToken, sepToken, relToken);
   }
 
   /** Sub-token ids of one word or label, without special tokens; cached (words repeat a lot). */
@@ -64,22 +72,28 @@ export class PromptEncoder {
   /**
    * The row's tokens. With `prompt` (uni-encoders) the labels lead the text as above; without it
    * (bi-encoders, whose labels go through their own encoder) the row is [CLS] w1 … wL [SEP], as
-   * upstream's BiEncoder processors tokenise the text words alone.
+   * upstream's BiEncoder processors tokenise the text words alone. With `relations` (relation-extraction
+   * models, an empty list included) the relation section follows the labels.
    */
-  encode(labels: readonly string[], words: readonly string[], prompt = true): EncodedRow {
+  encode(labels: readonly string[], words: readonly string[], prompt = true, relations?: readonly string[]): EncodedRow {
     const inputIds: number[] = [this.special.cls];
     const wordsMask: number[] = [0];
-    if (prompt) {
-      for (const label of labels) {
-        inputIds.push(this.special.ent);
+    const section = (marker: number, items: readonly string[]): void => {
+      for (const item of items) {
+        inputIds.push(marker);
         wordsMask.push(0);
-        for (const id of this.pieces(label)) {
+        for (const id of this.pieces(item)) {
           inputIds.push(id);
           wordsMask.push(0);
         }
       }
       inputIds.push(this.special.promptSep);
       wordsMask.push(0);
+    };
+    if (prompt) section(this.special.ent, labels);
+    if (relations !== undefined) {
+      if (this.special.rel === undefined) throw new Error('relation labels for a model without a relation marker: this is a bug');
+      section(this.special.rel, relations);
     }
     // GLiNER HEAD counts only words that produced at least one sub-token, so a word the normaliser
     // deletes entirely (a lone zero-width character, say) shifts later words down, and Python then
@@ -105,7 +119,7 @@ export class PromptEncoder {
     if (wordIndexMap !== undefined) for (let p = wordIndex; p < words.length; p++) wordIndexMap.push(p);
     inputIds.push(this.special.sep);
     wordsMask.push(0);
-    const row = { inputIds, wordsMask, textLength: words.length, numLabels: labels.length };
+    const row = { inputIds, wordsMask, textLength: words.length, numLabels: labels.length, ...(relations === undefined ? {} : { numRelations: relations.length }) };
     return wordIndexMap === undefined ? row : { ...row, wordIndexMap };
   }
 }

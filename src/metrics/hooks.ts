@@ -1,10 +1,12 @@
 // The metrics side of the server's hooks: the service's start/end events, the batcher's events and
 // the result cache's counters, each turned into the Prometheus series of registry.ts. The parts that
-// emit the events know nothing of Prometheus; tracing will subscribe to the same hooks.
+// emit the events know nothing of Prometheus; tracing subscribes to the same hooks (tracing/hooks.ts)
+// and, when on, lends the latency histograms their exemplars (Exemplars).
 import type { CacheCounters } from '../engine/cached-engine.js';
 import type { BatcherEvents } from '../engine/batcher.js';
 import type { ErrorCode } from '../errors.js';
 import type { ServiceEvents } from '../service/events.js';
+import type { ExemplarLabels } from '../tracing/api.js';
 import type { DROP_REASONS, Metrics } from './registry.js';
 
 type DropReason = (typeof DROP_REASONS)[number];
@@ -41,10 +43,16 @@ export function serviceMetrics(metrics: Metrics): ServiceEvents {
   };
 }
 
-export function batcherMetrics(metrics: Metrics): BatcherEvents {
+/** Trace ids for exemplars: a request's (from its events' context) and a batch's (by id, while it runs). */
+export interface Exemplars {
+  request(context: unknown): ExemplarLabels | undefined;
+  batch(id: number): ExemplarLabels | undefined;
+}
+
+export function batcherMetrics(metrics: Metrics, exemplars?: Exemplars): BatcherEvents {
   return {
     queueDepth: (rows) => metrics.queueDepth.set(rows),
-    rowWaited: (seconds) => metrics.queueWait.observe(seconds),
+    rowWaited: (seconds, ticket) => metrics.observeQueueWait(seconds, ticket === undefined ? undefined : exemplars?.request(ticket.context)),
     dropped: (reason, rows) => {
       metrics.dropped.inc({ reason });
       metrics.rowsDropped.inc({ reason }, rows);
@@ -55,7 +63,7 @@ export function batcherMetrics(metrics: Metrics): BatcherEvents {
       metrics.batchRows.observe(batch.rows);
       if (batch.solo) metrics.soloBatches.inc();
       metrics.batchTokens.observe(result.paddedTokens);
-      metrics.inferenceSeconds.observe(result.timings.inferenceSeconds);
+      metrics.observeInference(result.timings.inferenceSeconds, exemplars?.batch(batch.id));
       metrics.preprocessSeconds.observe(result.timings.preprocessSeconds);
       metrics.postprocessSeconds.observe(result.timings.postprocessSeconds);
       metrics.rowsProcessed.inc(batch.rows);

@@ -3,8 +3,11 @@
 // reasons and providers are enums, rate-limit labels carry the key's *name*, never the key or text.
 // Worker threads report their timings in each batch result; the engine records them here, so one
 // registry on the main thread serves everything. Labels with a fixed set of values start at 0 for
-// every value, so a dashboard shows 0 instead of "no data" before the first event.
+// every value, so a dashboard shows 0 instead of "no data" before the first event. With exemplars on
+// (tracing), the request, queue-wait and inference histograms keep a sampled trace's id per bucket
+// and /metrics is served as OpenMetrics, the only format that carries exemplars.
 import client from 'prom-client';
+import type { ExemplarLabels } from '../tracing/api.js';
 
 /** Every value of gliner_requests_dropped_total{reason} (docs/metrics.md says what each means). */
 export const DROP_REASONS = ['overload', 'queue_wait', 'key_quota', 'draining', 'deadline', 'disconnect', 'worker_crash'] as const;
@@ -13,6 +16,11 @@ export const ROW_DROP_REASONS = ['deadline', 'disconnect'] as const;
 export const WS_DIRECTIONS = ['in', 'out'] as const;
 export const CACHE_EVICTION_REASONS = ['size', 'ttl'] as const;
 
+export interface MetricsOptions {
+  /** Latency histograms keep the trace id of a sampled request as an OpenMetrics exemplar (tracing on). */
+  readonly exemplars?: boolean;
+}
+
 const seconds = (lo: number, hi: number): number[] => {
   const out: number[] = [];
   for (let v = lo; v <= hi * 1.0001; v *= 2) out.push(Number(v.toPrecision(3)));
@@ -20,16 +28,14 @@ const seconds = (lo: number, hi: number): number[] => {
 };
 
 export class Metrics {
-  readonly registry = new client.Registry();
+  readonly registry = new client.Registry<client.RegistryContentType>();
 
   readonly httpRequests = new client.Counter({
     name: 'gliner_http_requests_total', help: 'HTTP requests answered, by route template, method and status code.',
     labelNames: ['route', 'method', 'status'] as const, registers: [this.registry],
   });
-  readonly httpDuration = new client.Histogram({
-    name: 'gliner_http_request_duration_seconds', help: 'Time from request received to response sent.',
-    labelNames: ['route', 'method', 'status'] as const, buckets: seconds(0.001, 32), registers: [this.registry],
-  });
+  /** Observe through observeRequest(): with exemplars on, a plain observe(labels, value) is not valid. */
+  readonly httpDuration: client.Histogram<'route' | 'method' | 'status'>;
   readonly httpInFlight = new client.Gauge({
     name: 'gliner_http_requests_in_flight', help: 'HTTP requests received and not yet answered.', registers: [this.registry],
   });
@@ -39,10 +45,8 @@ export class Metrics {
   readonly queueCapacity = new client.Gauge({
     name: 'gliner_queue_capacity_rows', help: 'Configured queue bound (MAX_QUEUE_ROWS); depth/capacity is saturation.', registers: [this.registry],
   });
-  readonly queueWait = new client.Histogram({
-    name: 'gliner_queue_wait_seconds', help: 'Time a row waited in the queue before its batch was dispatched.',
-    buckets: seconds(0.0005, 16), registers: [this.registry],
-  });
+  /** Observe through observeQueueWait(). */
+  readonly queueWait: client.Histogram;
   readonly batchRows = new client.Histogram({
     name: 'gliner_batch_rows', help: 'Rows per model batch.', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256], registers: [this.registry],
   });
@@ -50,9 +54,8 @@ export class Metrics {
     name: 'gliner_batch_tokens', help: 'Tokens per model batch, padding included (rows x longest row).',
     buckets: [32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768], registers: [this.registry],
   });
-  readonly inferenceSeconds = new client.Histogram({
-    name: 'gliner_inference_seconds', help: 'ONNX Runtime run() time per batch.', buckets: seconds(0.0005, 16), registers: [this.registry],
-  });
+  /** Observe through observeInference(). */
+  readonly inferenceSeconds: client.Histogram;
   readonly preprocessSeconds = new client.Histogram({
     name: 'gliner_preprocess_seconds', help: 'Word splitting, tokenisation and tensor building per batch (in the worker).', buckets: seconds(0.0001, 2), registers: [this.registry],
   });
@@ -158,13 +161,53 @@ export class Metrics {
     name: 'gliner_cache_entries', help: 'Text answers in the result cache.', registers: [this.registry],
   });
 
-  constructor() {
+  /** Whether the latency histograms carry trace ids as exemplars (and /metrics speaks OpenMetrics). */
+  readonly exemplars: boolean;
+
+  constructor(options: MetricsOptions = {}) {
+    this.exemplars = options.exemplars ?? false;
+    // Exemplars exist only in the OpenMetrics format. It names the same series (counters keep their
+    // _total samples; the # TYPE line drops the suffix, as OpenMetrics says) and ends with # EOF.
+    if (this.exemplars) this.registry.setContentType(client.Registry.OPENMETRICS_CONTENT_TYPE);
+    const enableExemplars = this.exemplars;
+    this.httpDuration = new client.Histogram({
+      name: 'gliner_http_request_duration_seconds', help: 'Time from request received to response sent.',
+      labelNames: ['route', 'method', 'status'] as const, buckets: seconds(0.001, 32), enableExemplars, registers: [this.registry],
+    });
+    this.queueWait = new client.Histogram({
+      name: 'gliner_queue_wait_seconds', help: 'Time a row waited in the queue before its batch was dispatched.',
+      buckets: seconds(0.0005, 16), enableExemplars, registers: [this.registry],
+    });
+    this.inferenceSeconds = new client.Histogram({
+      name: 'gliner_inference_seconds', help: 'ONNX Runtime run() time per batch.', buckets: seconds(0.0005, 16), enableExemplars, registers: [this.registry],
+    });
     for (const reason of DROP_REASONS) this.dropped.inc({ reason }, 0);
     for (const reason of ROW_DROP_REASONS) this.rowsDropped.inc({ reason }, 0);
     for (const direction of WS_DIRECTIONS) this.wsMessages.inc({ direction }, 0);
     for (const reason of CACHE_EVICTION_REASONS) this.cacheEvictions.inc({ reason }, 0);
     // process_cpu_seconds_total, process_resident_memory_bytes, nodejs_eventloop_lag_* and friends.
     client.collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
+  }
+
+  /** A request's duration; `exemplar` (a sampled request's trace id) is kept when exemplars are on. */
+  observeRequest(labels: client.LabelValues<'route' | 'method' | 'status'>, value: number, exemplar?: ExemplarLabels): void {
+    this.observe(this.httpDuration, labels, value, exemplar);
+  }
+
+  /** One row's wait in the queue, with its request's trace id. */
+  observeQueueWait(value: number, exemplar?: ExemplarLabels): void {
+    this.observe(this.queueWait, {}, value, exemplar);
+  }
+
+  /** One batch's ONNX Runtime time, with the batch's trace id. */
+  observeInference(value: number, exemplar?: ExemplarLabels): void {
+    this.observe(this.inferenceSeconds, {}, value, exemplar);
+  }
+
+  private observe<T extends string>(histogram: client.Histogram<T>, labels: client.LabelValues<T>, value: number, exemplar: ExemplarLabels | undefined): void {
+    if (!this.exemplars) histogram.observe(labels, value);
+    // prom-client types exemplar labels with the histogram's own label names; trace_id is not one.
+    else histogram.observe({ labels, value, exemplarLabels: exemplar as client.LabelValues<T> | undefined });
   }
 
   async render(): Promise<string> {

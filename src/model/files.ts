@@ -30,12 +30,30 @@ export interface ModelFiles {
    * top) and its tokenizer (`labels_tokenizer.json`, else the text tokenizer), when present.
    */
   readonly labelsEncoder?: { readonly onnxPath: string; readonly tokenizerJson: unknown };
+  /**
+   * Relation-extraction models: the relation head's two graphs (native-models/export_relex.py),
+   * `relex_entities.onnx` and `relex_pairs.onnx`, next to the model's ONNX file or at the top.
+   */
+  readonly relexHeads?: { readonly entitiesPath: string; readonly pairsPath: string };
 }
 
 /** The relative paths a hub download needs for this quantisation (both layouts are tried). */
 export function wantedFiles(quantization: Quantization): string[] {
   const onnx = quantization === 'auto' ? CANDIDATES.fp32 : CANDIDATES[quantization];
   return ['gliner_config.json', 'tokenizer.json', 'tokenizer_config.json', ...onnx, ...onnx.map((f) => `onnx/${f}`)];
+}
+
+/**
+ * The files a model's kind needs beside its ONNX file, from its gliner_config.json: a bi-encoder's
+ * label encoder and its tokenizer, a relation-extraction model's relation head
+ * (native-models/export_relex.py). A hub download fetches those the repository has, next to the
+ * ONNX file it chose (or at the top), before that file, as readModelDir finds them.
+ */
+export function companionFiles(configJson: unknown): string[] {
+  const raw = (typeof configJson === 'object' && configJson !== null ? configJson : {}) as { labels_encoder?: unknown; relations_layer?: unknown };
+  // Present as upstream's class choice reads it (gliner-config.ts kindOfConfig): set and not null.
+  const present = (value: unknown): boolean => value !== undefined && value !== null;
+  return [...(present(raw.labels_encoder) ? ['labels_encoder.onnx', 'labels_tokenizer.json'] : []), ...(present(raw.relations_layer) ? ['relex_entities.onnx', 'relex_pairs.onnx'] : [])];
 }
 
 function findOnnx(dir: string, quantization: Quantization): { file: string; quantization: Exclude<Quantization, 'auto'> } {
@@ -65,8 +83,11 @@ function readJson(file: string, required: boolean): unknown {
 export function readModelDir(dir: string, quantization: Quantization = 'auto'): ModelFiles {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new GlinerError('MODEL_NOT_FOUND', `${dir} is not a directory`);
   const onnx = findOnnx(dir, quantization);
-  const labelsOnnx = [path.join(path.dirname(onnx.file), 'labels_encoder.onnx'), path.join(dir, 'labels_encoder.onnx')].find((f) => existsSync(f));
+  const besideOrTop = (name: string): string | undefined => [path.join(path.dirname(onnx.file), name), path.join(dir, name)].find((f) => existsSync(f));
+  const labelsOnnx = besideOrTop('labels_encoder.onnx');
   const labelsTokenizer = path.join(dir, 'labels_tokenizer.json');
+  const relexEntities = besideOrTop('relex_entities.onnx');
+  const relexPairs = besideOrTop('relex_pairs.onnx');
   const tokenizerJson = readJson(path.join(dir, 'tokenizer.json'), true);
   return {
     dir,
@@ -77,5 +98,6 @@ export function readModelDir(dir: string, quantization: Quantization = 'auto'): 
     config: parseGlinerConfig(readJson(path.join(dir, 'gliner_config.json'), true), path.join(dir, 'gliner_config.json')),
     onnxBytes: statSync(onnx.file).size,
     ...(labelsOnnx === undefined ? {} : { labelsEncoder: { onnxPath: labelsOnnx, tokenizerJson: existsSync(labelsTokenizer) ? readJson(labelsTokenizer, true) : tokenizerJson } }),
+    ...(relexEntities === undefined || relexPairs === undefined ? {} : { relexHeads: { entitiesPath: relexEntities, pairsPath: relexPairs } }),
   };
 }

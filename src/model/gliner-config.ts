@@ -16,6 +16,7 @@ const GlinerConfigSchema = Type.Object(
     labels_encoder: Type.Optional(Type.Union([Type.String(), Type.Null()])),
     labels_decoder: Type.Optional(Type.Union([Type.String(), Type.Null()])),
     relations_layer: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    rel_token: Type.Optional(Type.String()),
   },
   { additionalProperties: true },
 );
@@ -60,6 +61,10 @@ export interface GlinerConfig {
   readonly sepToken: string;
   /** Labels per pass the model was trained with; longer label lists are split into groups. */
   readonly maxTypes: number;
+  /** Relation-extraction models: the marker before each relation label in the prompt. */
+  readonly relToken?: string;
+  /** Relation-extraction models: upstream's relations layer ("none": every entity pair is scored). */
+  readonly relationsLayer?: string;
 }
 
 export function parseGlinerConfig(json: unknown, source: string): GlinerConfig {
@@ -83,5 +88,7 @@ export function parseGlinerConfig(json: unknown, source: string): GlinerConfig {
     entToken: raw.ent_token ?? '<<ENT>>',
     sepToken: raw.sep_token ?? '<<SEP>>',
     maxTypes: raw.max_types ?? 25,
+    relToken: raw.rel_token ?? '<<REL>>',
+    ...(typeof raw.relations_layer === 'string' ? { relationsLayer: raw.relations_layer } : {}),
   });
 }

@@ -14,7 +14,7 @@
 // always written last, so "the ONNX file exists" means "the snapshot is complete".
 import { mkdir, open, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { wantedFiles, type Quantization } from './files.js';
+import { companionFiles, wantedFiles, type Quantization } from './files.js';
 
 /** What a complete snapshot holds besides its ONNX file. */
 export const REQUIRED = ['gliner_config.json', 'tokenizer.json'] as const;
@@ -89,6 +89,11 @@ export async function sizeOf(file: string): Promise<number> {
   }
 }
 
+/** Where a companion file of the model's kind may be: ONNX graphs beside the chosen ONNX file, then at the top. */
+export function companionPlaces(onnx: string, name: string): string[] {
+  return onnx.includes('/') && name.endsWith('.onnx') ? [`${path.posix.dirname(onnx)}/${name}`, name] : [name];
+}
+
 /** The complete files of a snapshot for this quantisation, or undefined if it is not complete. */
 export async function completeFiles(snapshotDir: string, quantization: Quantization): Promise<string[] | undefined> {
   for (const file of REQUIRED) if (!(await exists(localPath(snapshotDir, file)))) return undefined;
@@ -102,6 +107,15 @@ export async function completeFiles(snapshotDir: string, quantization: Quantizat
   if (onnx === undefined) return undefined;
   const files: string[] = [...REQUIRED];
   for (const file of [...OPTIONAL, `${onnx}_data`]) if (await exists(localPath(snapshotDir, file))) files.push(file);
+  // The kind's companions (hub.ts fetches them before the ONNX file): a relation-extraction model
+  // without its relation head is not complete (a snapshot from before they were fetched gets them).
+  const config = await readFile(localPath(snapshotDir, REQUIRED[0]), 'utf8').then((text) => JSON.parse(text) as unknown, () => undefined);
+  for (const name of companionFiles(config)) {
+    let found: string | undefined;
+    for (const place of companionPlaces(onnx, name)) if (found === undefined && (await exists(localPath(snapshotDir, place)))) found = place;
+    if (found !== undefined) files.push(found);
+    else if (name.startsWith('relex_')) return undefined;
+  }
   files.push(onnx);
   return files;
 }

@@ -11,10 +11,11 @@
 // no file selection in snapshotDownload (every file of the repository: every quantisation of an
 // ONNX export), it asks the JSON API (paths-info, model-info) that plain mirrors may not serve, and
 // it prints to the console. Those are what this client is for, so the transfer stays ours.
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GlinerError } from '../errors.js';
-import type { Quantization } from './files.js';
-import { completeFiles, exists, findCachedSnapshot, isHubId, localPath, onnxCandidates, OPTIONAL, refFiles, repoCacheDir, REQUIRED, SAFE_KEY, writeAtomically, type HubSnapshot } from './hub-cache.js';
+import { companionFiles, type Quantization } from './files.js';
+import { companionPlaces, completeFiles, exists, findCachedSnapshot, isHubId, localPath, onnxCandidates, OPTIONAL, refFiles, repoCacheDir, REQUIRED, SAFE_KEY, writeAtomically, type HubSnapshot } from './hub-cache.js';
 import { downloadFile, head, RetryableError, withRetries, type Context, type DownloadEvent, type FileMeta } from './hub-transfer.js';
 
 export { isHubId, repoCacheDir, findCachedSnapshot, type HubSnapshot } from './hub-cache.js';
@@ -181,6 +182,17 @@ export async function downloadHubModel(options: HubDownloadOptions): Promise<Hub
     const dataFile = `${onnx}_data`;
     const dataMeta = await headAt(dataFile);
     if (dataMeta !== 'missing') await fetchFile(dataFile, dataMeta);
+    // The kind's companions (label encoder, relation head): beside the ONNX file, else at the top.
+    const config = JSON.parse(await readFile(localPath(snapshotDir, REQUIRED[0]), 'utf8')) as unknown;
+    for (const name of companionFiles(config)) {
+      for (const place of companionPlaces(onnx, name)) {
+        const found = (await exists(localPath(snapshotDir, place))) ? 'cached' : await headAt(place);
+        if (found === 'missing') continue;
+        if (found === 'cached') files.push(place);
+        else await fetchFile(place, found);
+        break;
+      }
+    }
     await fetchFile(onnx, meta);
     await writeAtomically(ref, commit);
     return { dir: snapshotDir, repo, revision, commit, files, downloaded };

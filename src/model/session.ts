@@ -22,6 +22,12 @@ export interface SessionSettings {
   readonly intraOpSpinning: boolean;
   /** With spinning on: stop it at the end of every run(), so idle threads never spin between requests. */
   readonly forceSpinningStop?: boolean;
+  /** Pack constant weights for the CPU kernels at load (ORT's default: on). Off: the kernels read the weights as stored. */
+  readonly prepacking?: boolean;
+  /** ONNX Runtime's CPU arena (default: on). Off: every tensor is malloc'ed and freed, so memory goes back after a large input. */
+  readonly cpuArena?: boolean;
+  /** ONNX Runtime's memory patterns (default: on): one block per input shape planned from the first run of that shape. */
+  readonly memPattern?: boolean;
 }
 
 export interface OpenedSession {
@@ -42,10 +48,18 @@ function options(settings: SessionSettings, provider: ExecutionProvider): ort.In
     ...(settings.intraOpThreads > 0 ? { intraOpNumThreads: settings.intraOpThreads } : {}),
     ...(settings.interOpThreads > 0 ? { interOpNumThreads: settings.interOpThreads } : {}),
     logSeverityLevel: 3,
+    ...(settings.cpuArena === undefined ? {} : { enableCpuMemArena: settings.cpuArena }),
+    ...(settings.memPattern === undefined ? {} : { enableMemPattern: settings.memPattern }),
     // Session config entries session.intra_op.allow_spinning and session.force_spinning_stop:
     // spinning threads would compete with the event loop thread for the cores on small machines, so
     // they spin, if at all, only inside a run().
-    extra: { session: { intra_op: { allow_spinning: settings.intraOpSpinning ? '1' : '0' }, ...(settings.forceSpinningStop === true ? { force_spinning_stop: '1' } : {}) } },
+    extra: {
+      session: {
+        intra_op: { allow_spinning: settings.intraOpSpinning ? '1' : '0' },
+        ...(settings.forceSpinningStop === true ? { force_spinning_stop: '1' } : {}),
+        ...(settings.prepacking === false ? { disable_prepacking: '1' } : {}),
+      },
+    },
   };
 }
 

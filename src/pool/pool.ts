@@ -11,15 +11,16 @@
 // Runtime fixes a session's threads when it is created, so the pool keeps both and the batcher
 // picks: the solo session when a batch is the only work in the server, the shared ones otherwise.
 // How many threads of each, and whether there is a solo session, is decided before the pool starts
-// (startup/settings.ts); the pool starts what it is given.
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// (startup/settings.ts); the pool starts what it is given. With `weights`, every session opens one
+// mapped copy of the model (memory.ts) instead of loading its own.
 import { Piscina } from 'piscina';
 import { GlinerError } from '../errors.js';
 import type { WorkerInfo } from '../worker/messages.js';
 import type { RunnerSettings } from '../worker/onnx-runner.js';
 import { unwrap, type Reply, type ResultOf, type WorkerTask } from '../worker/protocol.js';
 import type { WorkerFaults, WorkerSettings } from '../worker/worker.js';
+import { workerEntry } from './entry.js';
+import { shareWeights, withMapped, type WeightsSettings } from './memory.js';
 
 export interface PoolSettings {
   /** The shared sessions' settings (one session per worker thread). */
@@ -28,19 +29,14 @@ export interface PoolSettings {
   readonly workers: number;
   /** The solo session's settings (startup/settings.ts soloRunner); absent: no solo session. */
   readonly solo?: RunnerSettings;
+  /** One mapped copy of the weights for every session (memory.ts); absent: each session loads its own. */
+  readonly weights?: WeightsSettings;
   /** Test-only fault injection (never from the configuration). */
   readonly faults?: WorkerFaults;
 }
 
-function workerEntry(): { filename: string; execArgv: string[] } {
-  const js = fileURLToPath(new URL('../worker/worker.js', import.meta.url));
-  if (existsSync(js)) return { filename: js, execArgv: [] };
-  // Running from TypeScript sources (vitest, `npm run dev`): load the worker through tsx.
-  return { filename: fileURLToPath(new URL('../worker/worker.ts', import.meta.url)), execArgv: ['--import', 'tsx'] };
-}
-
 function threadPool(settings: WorkerSettings, threads: number, onWorkerExit?: () => void): Piscina {
-  const entry = workerEntry();
+  const entry = workerEntry('worker');
   const piscina = new Piscina({
     filename: entry.filename,
     execArgv: entry.execArgv,
@@ -83,21 +79,27 @@ export class InferencePool {
     readonly intraOpThreads: number,
     /** Threads of the solo session; 0 = none. */
     readonly soloThreads: number,
+    /** The mapped copy every session opened, if any (memory.ts). */
+    readonly mappedOnnxPath: string | undefined,
+    /** Why the weights are not shared when they were to be (the copy could not be written). */
+    readonly sharingFallback: string | undefined,
   ) {}
 
   /** Start every worker with its final settings and wait until each has loaded and warmed up its model. */
   static async start(settings: PoolSettings, onWorkerExit?: () => void): Promise<InferencePool> {
-    const { workers, runner, faults } = settings;
+    const { workers, faults } = settings;
+    const shared = settings.weights === undefined ? {} : await shareWeights(settings.runner, settings.weights);
+    const runner = withMapped(settings.runner, shared.mapped);
     const extra = faults === undefined ? {} : { faults };
     const piscina = threadPool({ runner, ...extra }, workers, onWorkerExit);
-    const solo = settings.solo === undefined ? undefined : threadPool({ runner: settings.solo, ...extra }, 1, onWorkerExit);
+    const solo = settings.solo === undefined ? undefined : threadPool({ runner: withMapped(settings.solo, shared.mapped), ...extra }, 1, onWorkerExit);
     const info = { kind: 'info' } as const;
     try {
       const [infos] = await Promise.all([
         Promise.all(Array.from({ length: workers }, () => runOn(piscina, info))),
         solo === undefined ? undefined : runOn(solo, info),
       ]);
-      return new InferencePool(piscina, solo, workers, infos, runner.intraOpThreads, settings.solo?.intraOpThreads ?? 0);
+      return new InferencePool(piscina, solo, workers, infos, runner.intraOpThreads, settings.solo?.intraOpThreads ?? 0, shared.mapped?.onnxPath, shared.fallbackReason);
     } catch (error) {
       await Promise.all([piscina.destroy(), solo?.destroy()]);
       // A thread that died while loading (a native abort, say) never said why: the model did not load.

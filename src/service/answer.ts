@@ -16,6 +16,8 @@ export interface AnswerMember {
   readonly schema: TSchema;
   /** Also sent with each window of a long text (the WebSocket's partial answers). */
   readonly partial: boolean;
+  /** The request field that asks for this member (absent: always answered); the OIP input of that name. */
+  readonly askedWith?: string;
   /** The member's JSON; undefined leaves it out of this answer. */
   json(answer: TextAnswer): string | undefined;
 }
@@ -28,6 +30,22 @@ export const EntitySchema = Type.Object({
   score: Type.Number(),
 });
 
+/** A relation's end: an entity of the same answer, by index, with its fields repeated. */
+const RelationEndSchema = Type.Object({
+  entity: Type.Integer({ description: 'Index of the entity in this answer\'s "entities".' }),
+  text: Type.String(),
+  start: Type.Integer({ description: 'Start offset in Unicode code points.' }),
+  end: Type.Integer({ description: 'End offset (exclusive) in Unicode code points.' }),
+  entity_type: Type.String(),
+});
+
+export const RelationSchema = Type.Object({
+  head: RelationEndSchema,
+  tail: RelationEndSchema,
+  relation: Type.String({ description: 'The relation label, as given in the request.' }),
+  score: Type.Number(),
+});
+
 export const ANSWER_MEMBERS: readonly AnswerMember[] = [
   { name: 'entities', datatype: 'BYTES', partial: true, schema: Type.Array(EntitySchema), json: (answer) => answer.json },
   {
@@ -35,6 +53,8 @@ export const ANSWER_MEMBERS: readonly AnswerMember[] = [
     schema: Type.Boolean({ description: 'True when the text had more than MAX_ENTITIES_PER_TEXT entities: the answer holds the best-scoring ones, those GLiNER\'s decoder keeps first.' }),
     json: (answer) => (answer.truncated ? 'true' : 'false'),
   },
+  // Only when the request asked for relations (docs/relations.md); a window update carries its own.
+  { name: 'relations', datatype: 'BYTES', partial: true, askedWith: 'relations', schema: Type.Array(RelationSchema, { description: 'Relation-extraction models, when the request gives "relations": the relations between this answer\'s entities.' }), json: (answer) => answer.relations?.json },
 ];
 
 export const EXTRACT_MEMBERS: readonly AnswerMember[] = [
@@ -64,5 +84,5 @@ export function answerMembers(answer: TextAnswer, partial = false, members: read
 
 /** The per-text answer's OpenAPI schema, from the same table. */
 export function answerProperties(members: readonly AnswerMember[] = ANSWER_MEMBERS): Record<string, TSchema> {
-  return Object.fromEntries(members.map((member) => [member.name, member.schema]));
+  return Object.fromEntries(members.map((member) => [member.name, member.askedWith === undefined ? member.schema : Type.Optional(member.schema)]));
 }

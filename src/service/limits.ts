@@ -1,15 +1,18 @@
-// The request limits (MAX_TEXT_CHARS, MAX_LABELS, MAX_LABEL_CHARS, MAX_BATCH_TEXTS; EXTRACT_MAX_*
-// for a schema), checked once for every transport; the error names the field as the client sent it
-// (FieldNames) and the limit.
+// The request limits (MAX_TEXT_CHARS, MAX_LABELS, MAX_LABEL_CHARS, MAX_BATCH_TEXTS, MAX_RELATION_LABELS;
+// EXTRACT_MAX_* for a schema), checked once for every transport; the error names the field as the
+// client sent it (FieldNames) and the limit.
 import { GlinerError } from '../errors.js';
 import { checkExtractSchema, DEFAULT_EXTRACT_LIMITS, type ExtractLimits } from '../inference/gliner2/schema.js';
-import type { ExtractRequest, FieldNames, PredictInputs } from './request.js';
+import { RELATION_DEFAULTS } from '../inference/relations.js';
+import type { ExtractRequest, FieldNames, ModelSummary, PredictInputs } from './request.js';
 
 export interface RequestLimits {
   readonly maxTextChars: number;
   readonly maxLabels: number;
   readonly maxLabelChars: number;
   readonly maxBatchTexts: number;
+  /** MAX_RELATION_LABELS (default 25). */
+  readonly maxRelationLabels?: number;
   readonly extract?: ExtractLimits;
 }
 
@@ -29,5 +32,24 @@ export function checkPredict(inputs: PredictInputs, limits: RequestLimits, field
   labels.forEach((label, i) => {
     if (label.trim().length === 0) throw new GlinerError('VALIDATION_FAILED', `Field "${fields.labels}.${i}": a label must not be empty or blank.`);
     if (label.length > limits.maxLabelChars) throw new GlinerError('LIMIT_EXCEEDED', `Field "${fields.labels}.${i}": a label may have at most ${limits.maxLabelChars} characters.`);
+  });
+}
+
+/**
+ * Relation labels (`relations`): only a model with a relation head takes them (400
+ * VALIDATION_FAILED naming the model otherwise), at most MAX_RELATION_LABELS, none blank or longer
+ * than MAX_LABEL_CHARS. The bound on candidate pairs is checked where the entities are known, in
+ * the worker (MAX_RELATION_PAIRS).
+ */
+export function checkRelations(inputs: PredictInputs, limits: RequestLimits, model: ModelSummary): void {
+  const relations = inputs.relations?.labels;
+  if (relations === undefined) return;
+  if (model.relations !== true) throw new GlinerError('VALIDATION_FAILED', `Field "relations": the served model (${model.id}) has no relation head; only relation-extraction models (docs/relations.md) take relation labels.`);
+  if (relations.length === 0) throw new GlinerError('VALIDATION_FAILED', 'Field "relations": give at least one relation label, or leave the field out.');
+  const most = limits.maxRelationLabels ?? RELATION_DEFAULTS.maxRelationLabels;
+  if (relations.length > most) throw new GlinerError('LIMIT_EXCEEDED', `Field "relations": at most ${most} relation labels are allowed (got ${relations.length}; MAX_RELATION_LABELS).`);
+  relations.forEach((label, i) => {
+    if (label.trim().length === 0) throw new GlinerError('VALIDATION_FAILED', `Field "relations.${i}": a relation label must not be empty or blank.`);
+    if (label.length > limits.maxLabelChars) throw new GlinerError('LIMIT_EXCEEDED', `Field "relations.${i}": a relation label may have at most ${limits.maxLabelChars} characters.`);
   });
 }

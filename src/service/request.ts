@@ -6,7 +6,7 @@ import type { CacheStatus } from '../engine/cached-engine.js';
 import type { StageTimings, WindowUpdate } from '../engine/engine.js';
 import type { DecodeOptions } from '../inference/decode.js';
 import type { ExtractSchema } from '../inference/gliner2/schema.js';
-import type { TextAnswer } from '../worker/messages.js';
+import type { RelationTask, TextAnswer } from '../worker/messages.js';
 
 /** The loaded model as answers, readiness and metrics name it. */
 export interface ModelSummary {
@@ -23,6 +23,8 @@ export interface ModelSummary {
   readonly intraOpThreads: number;
   /** Threads of the solo session (SOLO_SESSION); 0 = none. */
   readonly soloThreads: number;
+  /** The model has a relation head (a relex kind): requests may ask for `relations`. */
+  readonly relations?: boolean;
 }
 
 /** Texts and labels, and how to decode: the inputs of `predict`. */
@@ -30,6 +32,8 @@ export interface PredictInputs {
   readonly texts: readonly string[];
   readonly labels: readonly string[];
   readonly options: DecodeOptions;
+  /** Relation-extraction models: the relation labels asked for and their threshold (docs/relations.md). */
+  readonly relations?: RelationTask;
 }
 
 /** How the transport names what the client sent, so that a limit error names the client's own field. */
@@ -97,6 +101,31 @@ export interface Caller {
    * request it served), so a trace can follow it without the engine knowing about traces.
    */
   readonly context?: unknown;
+  /** W3C trace context in and out (docs/tracing.md); absent where the transport has none. */
+  readonly trace?: TraceCarrier;
+}
+
+/**
+ * What a transport hands the tracing observer, and where the observer leaves the request's trace
+ * for the answer: the `traceparent` response header or WebSocket field, the log line's ids, the
+ * latency histogram's exemplar. Off, `handle` stays undefined.
+ */
+export interface TraceCarrier {
+  /** The request span's name, a constant per route: "POST /api/v1/predict", "WS /api/v1/stream". */
+  readonly name: string;
+  readonly transport: 'rest' | 'batch' | 'websocket' | 'oip';
+  /** The caller's `traceparent` / `tracestate` (header, or WebSocket message field). */
+  readonly traceparent: string | undefined;
+  readonly tracestate: string | undefined;
+  /** performance.now() when the request arrived (before its body was read): the request span starts there. */
+  readonly receivedAt?: number;
+  handle?: TraceHandle;
+}
+
+/** The request's trace as the transport sees it (tracing/api.ts RequestTrace is one). */
+export interface TraceHandle {
+  traceparent(): string | undefined;
+  exemplar(): { readonly trace_id: string } | undefined;
 }
 
 /** The service's answer: one TextAnswer per text, in order, and how it was made. */

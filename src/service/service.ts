@@ -8,7 +8,7 @@ import { requestCacheStatus } from '../engine/cached-engine.js';
 import type { PredictRequest as EngineRequest } from '../engine/engine.js';
 import { GlinerError } from '../errors.js';
 import type { ExtractLimits } from '../inference/gliner2/schema.js';
-import { checkExtract, checkPredict, type RequestLimits } from './limits.js';
+import { checkExtract, checkPredict, checkRelations, type RequestLimits } from './limits.js';
 import type { Caller, ModelSummary, ServiceAnswer, ServiceRequest } from './request.js';
 
 export interface ServiceSettings extends RequestLimits {
@@ -40,7 +40,8 @@ export class PredictService {
     if (gliner2) throw new GlinerError('WRONG_ENDPOINT', `The model ${this.model.id} is a GLiNER2 model: it answers schemas at POST /api/v1/extract (over WebSocket, a message with "schema" instead of "labels"; over OIP, a "schema" input), not labels.`);
     const { inputs } = request;
     checkPredict(inputs, this.settings, request.fields);
-    return { texts: inputs.texts, labels: inputs.labels, options: inputs.options };
+    checkRelations(inputs, this.settings, this.model);
+    return { texts: inputs.texts, labels: inputs.labels, options: inputs.options, ...(inputs.relations === undefined ? {} : { relations: inputs.relations }) };
   }
 
   async handle(request: ServiceRequest, caller: Caller): Promise<ServiceAnswer> {

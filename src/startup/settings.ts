@@ -1,9 +1,10 @@
 // Start-up in one pass: every setting the stack is built with, derived once from the configuration,
 // the model and the machine. Each "0 = auto" of the configuration is resolved here and nowhere
 // else — workers and their threads, the solo session, batch rows and tokens, window words, labels
-// per pass — and serve, eval, the bench and its tools all take their numbers from here. Nothing is
+// per pass, the shared weights and the arena — and serve, eval, the bench and its tools all take their numbers from here. Nothing is
 // patched later: the engine, batcher, pool and service are built with these final values.
 import { availableParallelism } from 'node:os';
+import path from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { CacheSettings } from '../engine/cached-engine.js';
 import type { BatcherSettings } from '../engine/batcher.js';
@@ -13,6 +14,7 @@ import { modelKind } from '../inference/kinds/index.js';
 import type { PlanLimits } from '../inference/plan.js';
 import type { ExtractLimits } from '../inference/gliner2/schema.js';
 import type { GlinerConfig } from '../model/gliner-config.js';
+import type { WeightsSettings } from '../pool/memory.js';
 import type { PoolSettings } from '../pool/pool.js';
 import type { ServiceSettings } from '../service/service.js';
 import type { ExtractChunking } from '../worker/gliner2-messages.js';
@@ -22,10 +24,16 @@ import type { RunnerSettings } from '../worker/onnx-runner.js';
 export interface Machine {
   /** CPU cores this process may use (os.availableParallelism()). */
   readonly cores: number;
+  /**
+   * glibc's mmap threshold is fixed (MALLOC_MMAP_THRESHOLD_, or glibc.malloc.mmap_threshold in
+   * GLIBC_TUNABLES; the images set it): freed large blocks then go back to the system. Absent: not fixed.
+   */
+  readonly mmapThresholdFixed?: boolean;
 }
 
-export function thisMachine(): Machine {
-  return { cores: availableParallelism() };
+export function thisMachine(env: NodeJS.ProcessEnv = process.env): Machine {
+  const mmapThresholdFixed = env.MALLOC_MMAP_THRESHOLD_ !== undefined || /glibc\.malloc\.mmap_threshold=/.test(env.GLIBC_TUNABLES ?? '');
+  return { cores: availableParallelism(), mmapThresholdFixed };
 }
 
 export interface ThreadPlan {
@@ -39,6 +47,8 @@ export interface ThreadPlan {
 export interface ModelFacts {
   readonly dir: string;
   readonly config: GlinerConfig;
+  /** 'gliner2': a GLiNER2 export (its own graphs, no mapped copy of the weights). */
+  readonly kind?: string;
 }
 
 /** GLiNER2 extract: the schema limits (EXTRACT_MAX_*) and long-text chunking (EXTRACT_CHUNK_*). */
@@ -88,6 +98,29 @@ export function resolveThreads(config: Pick<Config, 'workers' | 'intraOpThreads'
  */
 export function soloRunner(runner: RunnerSettings, threads: number): RunnerSettings {
   return { ...runner, intraOpThreads: threads, intraOpSpinning: true, forceSpinningStop: true };
+}
+
+/**
+ * CPU_MEM_ARENA: whether the sessions keep ONNX Runtime's CPU arena. The arena keeps what a session's
+ * largest run took (a long text's full window) and never gives it back; off, ONNX Runtime allocates
+ * and frees every tensor per run. Whether freed memory then leaves the process is glibc's call: with
+ * its default, moving mmap threshold it mostly stays (worse than the arena), with the threshold fixed
+ * it goes back, at ~2 % more CPU per row (bench/RESULTS.md, "Memory"). auto = off exactly when the
+ * threshold is fixed.
+ */
+export function resolveArena(config: Pick<Config, 'cpuMemArena'>, machine: Machine): boolean {
+  if (config.cpuMemArena !== 'auto') return config.cpuMemArena === 'on';
+  return machine.mmapThresholdFixed !== true;
+}
+
+/**
+ * SHARE_WEIGHTS and MAPPED_WEIGHTS_DIR: on CPU (auto), every session memory-maps one copy of the
+ * weights written under MAPPED_WEIGHTS_DIR (unset: MODEL_CACHE_DIR/mapped); undefined = each session
+ * loads its own (off, or CUDA, where the weights live on the GPU and there is one session).
+ */
+export function resolveWeights(config: Pick<Config, 'shareWeights' | 'mappedWeightsDir' | 'modelCacheDir' | 'executionProvider'>): WeightsSettings | undefined {
+  if (config.shareWeights === 'off' || config.executionProvider !== 'cpu') return undefined;
+  return { mappedDir: path.resolve(config.mappedWeightsDir ?? path.join(config.modelCacheDir, 'mapped')) };
 }
 
 /**
@@ -142,6 +175,9 @@ export function extractSettings(config: Config): ExtractSettings {
 /** Every setting of the stack, final. */
 export function resolveSettings(config: Config, model: ModelFacts, machine: Machine = thisMachine(), offline?: OfflineProfile): Settings {
   const threads = resolveThreads(config, machine);
+  const budget = batchBudget(config);
+  // SHARE_WEIGHTS maps a GLiNER model's one graph; a GLiNER2 export's seven graphs load per session.
+  const weights = model.kind === 'gliner2' ? undefined : resolveWeights(config);
   const runner: RunnerSettings = {
     modelDir: model.dir,
     quantization: config.modelQuantization,
@@ -153,12 +189,15 @@ export function resolveSettings(config: Config, model: ModelFacts, machine: Mach
     graphOptimization: config.graphOptimization,
     intraOpSpinning: config.intraOpSpinning,
     labelCacheSize: config.labelCacheSize,
+    maxRelationPairs: config.maxRelationPairs,
+    cpuArena: resolveArena(config, machine),
+    // A warm-up larger than the largest batch would only grow the memory kept after it.
+    warmupRows: Math.min(4, budget.rows),
   };
-  const budget = batchBudget(config);
   return {
     threads,
     extract: extractSettings(config),
-    pool: { runner, workers: threads.workers, ...(threads.soloThreads > 0 ? { solo: soloRunner(runner, threads.soloThreads) } : {}) },
+    pool: { runner, workers: threads.workers, ...(threads.soloThreads > 0 ? { solo: soloRunner(runner, threads.soloThreads) } : {}), ...(weights === undefined ? {} : { weights }) },
     batcher: {
       maxBatchRows: budget.rows,
       maxBatchTokens: budget.tokens,
@@ -177,6 +216,7 @@ export function resolveSettings(config: Config, model: ModelFacts, machine: Mach
       maxLabels: config.maxLabels,
       maxLabelChars: config.maxLabelChars,
       maxBatchTexts: config.maxBatchTexts,
+      maxRelationLabels: config.maxRelationLabels,
       requestTimeoutMs: config.requestTimeoutMs,
       extract: extractSettings(config).limits,
     },

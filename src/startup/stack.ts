@@ -5,6 +5,7 @@ import { Batcher, type AnyRowTask } from '../engine/batcher.js';
 import { ExtractEngine } from '../engine/extract-engine.js';
 import { CachedEngine, type Predictor } from '../engine/cached-engine.js';
 import { Engine } from '../engine/engine.js';
+import { modelKind } from '../inference/kinds/index.js';
 import type { Logger } from '../logging.js';
 import { batcherMetrics, cacheMetrics } from '../metrics/hooks.js';
 import type { Metrics } from '../metrics/registry.js';
@@ -12,6 +13,7 @@ import { InferencePool } from '../pool/pool.js';
 import type { ModelSummary } from '../service/request.js';
 import type { ExtractRowTask } from '../worker/gliner2-messages.js';
 import type { RowTask } from '../worker/messages.js';
+import type { TracingHooks } from '../tracing/hooks.js';
 import type { WorkerFaults } from '../worker/worker.js';
 import type { LoadedModel } from './model.js';
 import type { Settings } from './settings.js';
@@ -33,6 +35,8 @@ export interface StackDeps {
   readonly logger: Logger;
   /** Test-only: faults the workers inject. */
   readonly faults?: WorkerFaults;
+  /** Tracing's hooks (tracing/hooks.ts), when it is on: they observe the batcher and the engine too. */
+  readonly tracing?: TracingHooks;
 }
 
 /** Start the workers (each loads and warms the model) and build the stack on them. */
@@ -45,11 +49,15 @@ export async function startStack(settings: Settings, model: LoadedModel, deps: S
     metrics.workerRestarts.inc();
     logger.error('an inference worker exited; piscina replaces it');
   });
+  if (pool.sharingFallback !== undefined) logger.warn({ reason: pool.sharingFallback }, 'could not write the mapped copy of the weights: every session holds its own copy (SHARE_WEIGHTS)');
+  else if (pool.mappedOnnxPath !== undefined) logger.info({ mapped: pool.mappedOnnxPath }, 'sessions share one mapped copy of the weights');
+  const { tracing } = deps;
+  const batcherEvents = tracing === undefined ? batcherMetrics(metrics) : tracing.batcher(batcherMetrics(metrics, tracing.exemplars));
   // One batcher for either kind of row; a server loads one model, so a batch holds one kind.
   const batcher = new Batcher<AnyRowTask>(settings.batcher, (batchId, rows, solo) => (isExtractRows(rows)
     ? pool.run({ kind: 'extract-batch', batchId, rows }, { solo })
-    : pool.run({ kind: 'batch', batchId, rows: rows as readonly RowTask[] }, { solo })), batcherMetrics(metrics));
-  const engine = new Engine(batcher, settings.engine, { plan: (task) => pool.run(task), merge: (task, transfer) => pool.run(task, { transfer }) });
+    : pool.run({ kind: 'batch', batchId, rows: rows as readonly RowTask[] }, { solo })), batcherEvents);
+  const engine = new Engine(batcher, settings.engine, { plan: (task) => pool.run(task), merge: (task, transfer) => pool.run(task, { transfer }) }, tracing?.engine());
   const first = pool.workers[0];
   const summary: ModelSummary = {
     id: model.displayId,
@@ -62,6 +70,7 @@ export async function startStack(settings: Settings, model: LoadedModel, deps: S
     workers: pool.size,
     intraOpThreads: pool.intraOpThreads,
     soloThreads: pool.soloThreads,
+    relations: modelKind(model.config).relex !== undefined,
   };
   // The result cache lives in this process only: a model change (a new process) starts it empty.
   const key = `${summary.id}@${summary.revision}/${summary.quantization}`;

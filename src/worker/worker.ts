@@ -67,7 +67,7 @@ async function start(settings: RunnerSettings): Promise<WorkerState> {
     return { kind: 'gliner2', runner, info };
   }
   const runner = await OnnxRunner.load(settings).catch(loadFailure);
-  const warmupSeconds = await runner.warmUp();
+  const warmupSeconds = await runner.warmUp(settings.warmupRows);
   return {
     kind: 'gliner',
     runner,

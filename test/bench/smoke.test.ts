@@ -60,7 +60,12 @@ describe('bench CLI smoke', () => {
       expect(point.errors5xx, `${point.server} ${point.scenario}`).toBe(0);
       expect(point.responses, `${point.server} ${point.scenario}`).toBeGreaterThan(0);
       expect(point.serverMetrics, 'diffed /metrics').toBeDefined();
+      // The server's memory around each point (RSS from /proc, peak sampled while it ran).
+      expect(point.memory?.before?.rss, `${point.server} ${point.scenario} memory`).toBeGreaterThan(0);
+      expect(point.memory?.peakRss ?? 0).toBeGreaterThanOrEqual(point.memory?.before?.rss ?? Infinity);
     }
+    for (const variant of report.variants) expect(variant.memory?.warm?.rss, `${variant.name} warm RSS`).toBeGreaterThan(0);
+    expect(result.stdout).toContain('### Server memory');
     expect(report.checks.map((c) => c.status)).toEqual(['pass', 'pass', 'pass', 'pass']);
     expect(readFileSync(svg, 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>\n$/);
   }, 120_000);

@@ -135,6 +135,14 @@ describe.each(['Dockerfile.cpu', 'Dockerfile.gpu'])('%s', (file) => {
     const exposed = final?.instructions.filter((i) => i.getKeyword() === 'EXPOSE').map(args).join(' ') ?? '';
     expect(exposed.split(/\s+/)).toEqual(expect.arrayContaining(['8000', '9464']));
   });
+
+  it('fixes glibc\'s mmap threshold, so CPU_MEM_ARENA=auto turns the arena off and memory returns to rest', async () => {
+    const env = final?.instructions.filter((i) => i.getKeyword() === 'ENV').map(args).join(' ') ?? '';
+    const value = /MALLOC_MMAP_THRESHOLD_=(\d+)/.exec(env)?.[1];
+    expect(Number(value)).toBe(8 * 2 ** 20);
+    const { resolveArena, thisMachine } = await import('../../src/startup/settings.js');
+    expect(resolveArena({ cpuMemArena: 'auto' }, thisMachine({ MALLOC_MMAP_THRESHOLD_: value }))).toBe(false);
+  });
 });
 
 describe('Dockerfile.gpu specifics', () => {

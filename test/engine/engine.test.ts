@@ -48,6 +48,17 @@ describe('Engine', () => {
     expect(runner.seen.map((row) => row.labels)).toEqual([['person']]);
   });
 
+  it('relations asked: all entity labels in one row per window (past labelsPerRow), the rows carry the de-duplicated relation labels; an empty text answers empty relations', async () => {
+    const { e, runner } = engine();
+    const relations = { labels: ['knows', 'knows', 'met'], threshold: 0.4 };
+    const result = await e.submit({ texts: ['Ada Lovelace', ''], labels: ['x', 'y', 'person'], options: opts, relations }, { timeoutMs: 10_000 }).result;
+    expect(runner.seen.map((row) => [row.labels, row.relations])).toEqual([[['x', 'y', 'person'], { labels: ['knows', 'met'], threshold: 0.4 }]]);
+    expect(result.texts[1]).toEqual({ json: '[]', count: 0, truncated: false, relations: { json: '[]', count: 0 } });
+    runner.seen.length = 0;
+    await e.submit({ texts: ['Ada Lovelace'], labels: ['x', 'y', 'person'], options: opts }, { timeoutMs: 10_000 }).result;
+    expect(runner.seen.map((row) => row.labels)).toEqual([['x', 'y'], ['person']]);
+  });
+
   it('reports each window as it finishes when streaming, then the merged result', async () => {
     const { e } = engine();
     const updates: WindowUpdate[] = [];

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { PromptEncoder } from '../../src/inference/prompt.js';
 import { buildBatch } from '../../src/inference/tensors.js';
 import { EMBEDDED_MODEL } from '../support/paths.js';
+import { relexTokenizerJson } from '../support/relex-micro.js';
 
 const json = (file: string): unknown => JSON.parse(readFileSync(path.join(EMBEDDED_MODEL, file), 'utf8'));
 const encoder = PromptEncoder.fromJson(json('tokenizer.json'), json('tokenizer_config.json'), '<<ENT>>', '<<SEP>>');
@@ -58,5 +59,20 @@ describe('buildBatch', () => {
     const t = batch.tokens;
     expect(Number(batch.attentionMask[t + b.inputIds.length - 1])).toBe(1);
     if (b.inputIds.length < t) expect(Number(batch.attentionMask[t + b.inputIds.length])).toBe(0);
+  });
+
+  it('relation-extraction models: <<REL>> relation … <<SEP>> after the labels, present even with no relation', () => {
+    const relex = PromptEncoder.fromJson(relexTokenizerJson(), json('tokenizer_config.json'), '<<ENT>>', '<<SEP>>', '<<REL>>');
+    const { cls, sep, ent, promptSep, rel } = relex.special;
+    expect(rel).toBe(8004);
+    const words = ['Ada', 'met', 'Charles'].map((w) => relex.pieces(w));
+    const row = relex.encode(['person'], ['Ada', 'met', 'Charles'], true, ['works with', 'born in']);
+    expect(row.inputIds).toEqual([cls, ent, ...relex.pieces('person'), promptSep, rel, ...relex.pieces('works with'), rel, ...relex.pieces('born in'), promptSep, ...words.flat(), sep]);
+    expect(row.numRelations).toBe(2);
+    expect(row.wordsMask.filter((m) => m !== 0)).toEqual([1, 2, 3]);
+    const none = relex.encode(['person'], ['Ada'], true, []);
+    expect(none.inputIds).toEqual([cls, ent, ...relex.pieces('person'), promptSep, promptSep, ...relex.pieces('Ada'), sep]);
+    // NER models never get the section.
+    expect(encoder.encode(['person'], ['Ada']).numRelations).toBeUndefined();
   });
 });

@@ -415,6 +415,28 @@ describe('downloadHubModel', () => {
     expect(existsSync(path.join(snapshot.dir, 'onnx'))).toBe(false);
   });
 
+  it('a relation-extraction model: its relation head (beside the ONNX file) and a bi-encoder\'s label encoder (at the top) come too, before the ONNX file; a plain model asks for neither', async () => {
+    hub.files.set('gliner_config.json', { bytes: Buffer.from(JSON.stringify({ ...JSON.parse(CONFIG.toString()), relations_layer: 'bilinear', labels_encoder: 'x' })), lfs: false });
+    const heads = { entities: deterministicBytes(1000, 7), pairs: deterministicBytes(1000, 8), labels: deterministicBytes(1000, 9) };
+    hub.files.set('onnx/relex_entities.onnx', { bytes: heads.entities, lfs: true });
+    hub.files.set('onnx/relex_pairs.onnx', { bytes: heads.pairs, lfs: true });
+    hub.files.set('labels_encoder.onnx', { bytes: heads.labels, lfs: true });
+    const snapshot = await downloadHubModel(options());
+    expect(snapshot.files.slice(-4)).toEqual(['labels_encoder.onnx', 'onnx/relex_entities.onnx', 'onnx/relex_pairs.onnx', 'onnx/model.onnx']);
+    expect(readFileSync(path.join(snapshot.dir, 'onnx', 'relex_pairs.onnx')).equals(heads.pairs)).toBe(true);
+    const files = readModelDir(snapshot.dir);
+    expect(files.relexHeads).toEqual({ entitiesPath: path.join(snapshot.dir, 'onnx', 'relex_entities.onnx'), pairsPath: path.join(snapshot.dir, 'onnx', 'relex_pairs.onnx') });
+    expect(files.labelsEncoder?.onnxPath).toBe(path.join(snapshot.dir, 'labels_encoder.onnx'));
+    // A cached snapshot without its relation head is not complete: the next start fetches what is missing.
+    expect((await downloadHubModel(options())).downloaded).toEqual([]);
+    rmSync(path.join(snapshot.dir, 'onnx', 'relex_pairs.onnx'));
+    expect((await downloadHubModel(options())).downloaded).toEqual(['onnx/relex_pairs.onnx']);
+    hub.reset();
+    cacheDir = mkdtempSync(path.join(tempRoot, 'cache-'));
+    await downloadHubModel(options());
+    expect(hub.requests.filter((r) => /relex|labels_/.test(r.url))).toEqual([]);
+  });
+
   it('tolerates a missing optional tokenizer_config.json', async () => {
     hub.files.delete('tokenizer_config.json');
     const snapshot = await downloadHubModel(options());

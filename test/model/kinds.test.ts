@@ -11,6 +11,7 @@ import { kindOfConfig, parseGlinerConfig } from '../../src/model/gliner-config.j
 import { OnnxRunner } from '../../src/worker/onnx-runner.js';
 import { EMBEDDED_MODEL } from '../support/paths.js';
 import { kindModel } from '../support/kind-models.js';
+import { relexMicroDir } from '../support/relex-micro.js';
 import { startServer } from '../support/server.js';
 import { skipNote, skipWithout } from '../support/tools.js';
 
@@ -18,6 +19,18 @@ const dirs: string[] = [];
 afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
+
+const CPU = { quantization: 'auto', executionProvider: 'cpu', cudaFallback: 'fail', cudaDeviceId: 0, intraOpThreads: 1, interOpThreads: 1, graphOptimization: 'all', intraOpSpinning: false } as const;
+
+function thrown(fn: () => unknown): GlinerError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof GlinerError) return error;
+    throw error;
+  }
+  throw new Error('nothing was thrown');
+}
 
 /** A model directory with the embedded (span) ONNX file and tokenizer, and the given config changes. */
 function modelDir(changes: Record<string, unknown>): string {
@@ -42,7 +55,7 @@ describe('model kind', () => {
   });
 
   it('an unsupported kind is MODEL_UNSUPPORTED naming it', () => {
-    const config = parseGlinerConfig({ span_mode: 'markerV0', relations_layer: 'biaffine' }, 'x/gliner_config.json');
+    const config = parseGlinerConfig({ span_mode: 'markerV0', labels_decoder: 'gpt2' }, 'x/gliner_config.json');
     const error = (() => {
       try {
         modelKind(config, undefined, 'x/gliner_config.json');
@@ -53,7 +66,7 @@ describe('model kind', () => {
     })();
     expect(error).toBeInstanceOf(GlinerError);
     expect((error as GlinerError).code).toBe('MODEL_UNSUPPORTED');
-    expect((error as GlinerError).message).toMatch(/x\/gliner_config.json: .*UniEncoderSpanRelex.*runs UniEncoderSpan, UniEncoderToken, BiEncoderSpan, BiEncoderToken/);
+    expect((error as GlinerError).message).toMatch(/x\/gliner_config.json: .*UniEncoderSpanDecoder.*runs UniEncoderSpan, UniEncoderToken, BiEncoderSpan, BiEncoderToken, UniEncoderSpanRelex, UniEncoderTokenRelex/);
   });
 
   it('a config whose kind does not match the ONNX inputs is refused when the session opens, naming both', async () => {
@@ -74,5 +87,46 @@ describe('model kind', () => {
   it('the server refuses to start on an unsupported kind, and says why', async () => {
     const dir = modelDir({ labels_decoder: 'gpt2' });
     await expect(startServer({ env: { MODEL: dir, WORKERS: '1' }, timeoutMs: 30_000 })).rejects.toThrow(/UniEncoderSpanDecoder/);
+  });
+
+  describe('relation extraction (relations_layer set)', () => {
+    const span = parseGlinerConfig({ span_mode: 'markerV0', relations_layer: 'dot' }, 'x/gliner_config.json');
+    const textInputs = ['input_ids', 'attention_mask', 'words_mask', 'text_lengths', 'span_idx', 'span_mask'];
+
+    it('is a kind of its own, span or token, as upstream chooses the class', () => {
+      expect(modelKind(span).name).toBe('UniEncoderSpanRelex');
+      expect(modelKind(parseGlinerConfig({ span_mode: 'token_level', relations_layer: 'none' }, 'x')).name).toBe('UniEncoderTokenRelex');
+    });
+
+    it('refuses upstream\'s own relex export, saying why and what to use instead', () => {
+      const error = thrown(() => modelKind(span, textInputs, 'x/model.onnx', ['logits', 'rel_idx', 'rel_logits', 'rel_mask']));
+      expect(error.code).toBe('MODEL_UNSUPPORTED');
+      expect(error.message).toMatch(/upstream GLiNER's own relation-extraction export .*fixes the number of entities.*native-models\/export_relex.py/);
+    });
+
+    it('refuses a model file without the relation head\'s inputs, naming the missing outputs', () => {
+      const error = thrown(() => modelKind(span, textInputs, 'x/model.onnx', ['logits']));
+      expect(error.message).toMatch(/UniEncoderSpanRelex GLiNER's ONNX file must have the outputs logits, words_embedding, relation_embeddings; it lacks words_embedding, relation_embeddings/);
+    });
+
+    it('loads the exported micro model, and refuses it without its relation head graphs', async () => {
+      const micro = relexMicroDir('span');
+      dirs.push(micro.dir);
+      const runner = await OnnxRunner.load({ modelDir: micro.dir, ...CPU });
+      expect(runner.kind.name).toBe('UniEncoderSpanRelex');
+      await runner.close();
+      rmSync(path.join(micro.dir, 'relex_pairs.onnx'));
+      await expect(OnnxRunner.load({ modelDir: micro.dir, ...CPU })).rejects.toThrow(/UniEncoderSpanRelex GLiNER needs its relation head as relex_entities.onnx and relex_pairs.onnx/);
+    });
+
+    it('refuses a head whose adjacency does not match the config\'s relations_layer', async () => {
+      const micro = relexMicroDir('span');
+      dirs.push(micro.dir);
+      const configPath = path.join(micro.dir, 'gliner_config.json');
+      const config = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
+      rmSync(configPath);
+      writeFileSync(configPath, JSON.stringify({ ...config, relations_layer: 'none' }));
+      await expect(OnnxRunner.load({ modelDir: micro.dir, ...CPU })).rejects.toThrow(/relations_layer is "none" but relex_entities.onnx has adjacency output/);
+    });
   });
 });

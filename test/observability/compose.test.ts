@@ -1,16 +1,16 @@
-// docker-compose.yml: the four services, pinned images, the documented ports, and mounts of files
-// that exist.
+// docker-compose.yml: the five services, pinned images, the documented ports, mounts of files that
+// exist, and the trace path (server → Jaeger, Prometheus keeping exemplars).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, readYaml } from './helpers.js';
 
-interface Service { image?: string; build?: { context: string; dockerfile: string }; ports?: string[]; volumes?: string[]; command?: string[] }
+interface Service { image?: string; build?: { context: string; dockerfile: string }; ports?: string[]; volumes?: string[]; command?: string[]; environment?: Record<string, string> }
 const compose = readYaml(path.join(ROOT, 'docker-compose.yml')) as { services: Record<string, Service> };
 
 describe('docker-compose.yml', () => {
-  it('runs server, prometheus, alertmanager and grafana', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['alertmanager', 'grafana', 'prometheus', 'server']);
+  it('runs server, prometheus, alertmanager, grafana and jaeger', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['alertmanager', 'grafana', 'jaeger', 'prometheus', 'server']);
   });
 
   it('builds the server from Dockerfile.cpu and publishes 8000 and 9464', () => {
@@ -29,6 +29,14 @@ describe('docker-compose.yml', () => {
       expect(compose.services[name]?.image, name).toMatch(image);
       expect(compose.services[name]?.ports, name).toEqual([port]);
     }
+  });
+
+  it('sends the server\'s traces to a pinned Jaeger over OTLP/HTTP, and keeps exemplars in Prometheus', () => {
+    const jaeger = compose.services.jaeger!;
+    expect(jaeger.image).toMatch(/^jaegertracing\/jaeger:\d+\.\d+\.\d+$/);
+    expect(jaeger.ports?.map((p) => p.split(/\s/)[0])).toEqual(['16686:16686', '4318:4318']);
+    expect(compose.services.server?.environment?.OTEL_EXPORTER_OTLP_ENDPOINT).toBe('${OTEL_EXPORTER_OTLP_ENDPOINT:-http://jaeger:4318}');
+    expect(compose.services.prometheus?.command).toContain('--enable-feature=exemplar-storage');
   });
 
   it('mounts only paths that exist in the repository', () => {

@@ -20,6 +20,34 @@ describe('grafana provisioning', () => {
     }
   });
 
+  it('provisions Jaeger, and sends the Prometheus data source\'s exemplars to it', () => {
+    const jaeger = readYaml(path.join(OBS, 'grafana/provisioning/datasources/jaeger.yml')) as {
+      datasources: { uid: string; type: string; url: string; jsonData: { tracesToMetrics: { datasourceUid: string; queries: { query: string }[] } } }[];
+    };
+    expect(jaeger.datasources).toEqual([expect.objectContaining({ uid: 'gliner-jaeger', type: 'jaeger', url: 'http://jaeger:16686' })]);
+    expect(jaeger.datasources[0]?.jsonData.tracesToMetrics.datasourceUid).toBe('gliner-prometheus');
+    const prom = readYaml(path.join(OBS, 'grafana/provisioning/datasources/prometheus.yml')) as {
+      datasources: { jsonData: { exemplarTraceIdDestinations: { name: string; datasourceUid: string }[] } }[];
+    };
+    expect(prom.datasources[0]?.jsonData.exemplarTraceIdDestinations).toEqual([{ name: 'trace_id', datasourceUid: 'gliner-jaeger' }]);
+  });
+
+  it('shows exemplars on the p99 of every histogram that carries them', () => {
+    const withExemplars = ['gliner_http_request_duration_seconds_bucket', 'gliner_queue_wait_seconds_bucket', 'gliner_inference_seconds_bucket'];
+    const seen = new Set<string>();
+    for (const file of files) {
+      for (const panel of allPanels(loadDashboard(file))) {
+        for (const target of (panel.targets ?? []) as { expr?: string; exemplar?: boolean }[]) {
+          const metric = withExemplars.find((m) => target.expr?.includes(m));
+          if (metric === undefined || !target.expr!.startsWith('histogram_quantile(0.99')) continue;
+          expect(target.exemplar, `${panel.title}: ${target.expr}`).toBe(true);
+          seen.add(metric);
+        }
+      }
+    }
+    expect([...seen].sort()).toEqual([...withExemplars].sort());
+  });
+
   it('provisions the dashboards directory that docker-compose.yml mounts', () => {
     const doc = readYaml(path.join(OBS, 'grafana/provisioning/dashboards/provider.yml')) as {
       providers: { type: string; options: { path: string } }[];

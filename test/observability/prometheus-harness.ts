@@ -1,6 +1,7 @@
 // A throw-away Prometheus (Debian's `prometheus` binary) for tests: scrapes given targets every
 // second with the repository's recording rules loaded, on a free loopback port, storage in a temp
-// directory. Used by live-prometheus.test.ts.
+// directory, with optional feature flags (exemplar-storage). Used by live-prometheus.test.ts and
+// exemplars.test.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,7 +25,7 @@ export interface RunningPrometheus {
   stop(): Promise<void>;
 }
 
-export async function startPrometheus(options: { targets: string[]; ruleFiles: string[]; job?: string; timeoutMs?: number }): Promise<RunningPrometheus> {
+export async function startPrometheus(options: { targets: string[]; ruleFiles: string[]; job?: string; timeoutMs?: number; features?: string[] }): Promise<RunningPrometheus> {
   const binary = prometheusBinary();
   if (binary === undefined) throw new Error('prometheus binary not found (apt-get install prometheus)');
   const dir = mkdtempSync(path.join(tmpdir(), 'gliner-prometheus-'));
@@ -42,6 +43,7 @@ export async function startPrometheus(options: { targets: string[]; ruleFiles: s
     `--storage.tsdb.path=${path.join(dir, 'data')}`,
     `--web.listen-address=127.0.0.1:${port}`,
     '--log.level=warn',
+    ...(options.features ?? []).map((feature) => `--enable-feature=${feature}`),
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.on('data', (c: Buffer) => { output += c.toString(); });
   child.stderr?.on('data', (c: Buffer) => { output += c.toString(); });

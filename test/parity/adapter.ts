@@ -3,10 +3,12 @@
 // (runBatch: split, tokenise, run, decode a one-row text; runMerge for longer ones) — in process and
 // without the batcher, with GLiNER's batch composition (8 texts a batch, in order).
 // When the engine's internals change, repoint this function; parity.test.ts stays as it is.
+// Relation-extraction requests (`relations`) keep all labels in one row, as the engine must.
 import type { DecodeOptions } from '../../src/inference/decode.js';
 import type { Entity, RowSpans } from '../../src/inference/merge.js';
 import { dedupeLabels, labelGroups, planText, type PlanLimits } from '../../src/inference/plan.js';
-import type { RowTask } from '../../src/worker/messages.js';
+import type { Relation } from '../../src/inference/relations.js';
+import type { RelationTask, RelationsRefused, RowResult, RowTask, TextAnswer } from '../../src/worker/messages.js';
 import type { OnnxRunner } from '../../src/worker/onnx-runner.js';
 import { runBatch, runMerge } from '../../src/worker/tasks.js';
 import { compareEntities, type Comparison, type ScoredEntity } from './tolerance.js';
@@ -19,6 +21,20 @@ export interface ParityRequest {
   readonly options: DecodeOptions;
   /** Labels per model row; default the server's (the model's max_types). */
   readonly labelsPerRow?: number;
+  /** Relation-extraction models: the relation labels and relation_threshold. */
+  readonly relations?: RelationTask;
+  /** Python's DataLoader batch size (GLiNER.inference's batch_size); default 8. */
+  readonly batchTexts?: number;
+  /** Window size and overlap in words; default the server's (max_len, 32). */
+  readonly windowWords?: number;
+  readonly overlapWords?: number;
+}
+
+/** One text's answer: its entities, and with relations asked, its relations or why there are none. */
+export interface ParityAnswer {
+  readonly entities: Entity[];
+  readonly relations?: Relation[];
+  readonly refused?: RelationsRefused;
 }
 
 /** Python's DataLoader batch size in GLiNER.inference. */
@@ -26,20 +42,35 @@ const BATCH_TEXTS = 8;
 const MAX_ENTITIES = 1_000_000;
 
 export async function recognise(runner: OnnxRunner, request: ParityRequest): Promise<Entity[][]> {
+  return (await extract(runner, request)).map((answer) => answer.entities);
+}
+
+function parsed(answer: TextAnswer, rows: readonly (RowResult | undefined)[]): ParityAnswer {
+  const refused = rows.find((row) => row?.relationsRefused !== undefined)?.relationsRefused;
+  return {
+    entities: JSON.parse(answer.json) as Entity[],
+    ...(answer.relations === undefined ? {} : { relations: JSON.parse(answer.relations.json) as Relation[] }),
+    ...(refused === undefined ? {} : { refused }),
+  };
+}
+
+export async function extract(runner: OnnxRunner, request: ParityRequest): Promise<ParityAnswer[]> {
   // Server defaults: windows of the model's max_len with 32 words of overlap, max_types labels a row.
-  const limits: PlanLimits = { windowWords: runner.config.maxLen, overlapWords: 32, labelsPerRow: request.labelsPerRow ?? runner.config.maxTypes };
+  const limits: PlanLimits = { windowWords: request.windowWords ?? runner.config.maxLen, overlapWords: request.overlapWords ?? 32, labelsPerRow: request.labelsPerRow ?? runner.config.maxTypes };
   const labelsOf = (i: number): string[] => {
     const labels = request.labels;
     const own = typeof labels[0] === 'string' ? (labels as readonly string[]) : ((labels as readonly (readonly string[])[])[i] ?? []);
     return dedupeLabels(own);
   };
   const options = { ...request.options, threshold: request.threshold };
-  const results: Entity[][] = [];
-  for (let first = 0; first < request.texts.length; first += BATCH_TEXTS) {
-    const texts = request.texts.slice(first, first + BATCH_TEXTS).map((text, i) => {
+  const { relations } = request;
+  const batchTexts = request.batchTexts ?? BATCH_TEXTS;
+  const results: ParityAnswer[] = [];
+  for (let first = 0; first < request.texts.length; first += batchTexts) {
+    const texts = request.texts.slice(first, first + batchTexts).map((text, i) => {
       const labels = labelsOf(first + i);
       const plan = planText(text, limits);
-      const groups = labelGroups(labels, limits.labelsPerRow);
+      const groups = labelGroups(labels, relations === undefined ? limits.labelsPerRow : Math.max(1, labels.length));
       const solo = plan.windows.length === 1 && groups.length === 1;
       const rows = plan.windows.flatMap((window) => groups.map((group): { task: RowTask; spans: Omit<RowSpans, 'spans'> } => ({
         task: {
@@ -47,7 +78,8 @@ export async function recognise(runner: OnnxRunner, request: ParityRequest): Pro
           codePoint: window.codePoint,
           labels: group.labels,
           threshold: request.threshold,
-          finish: solo ? { kind: 'answer', options, maxEntities: MAX_ENTITIES } : { kind: 'spans', bestLabelOnly: !options.multiLabel, maxSpans: MAX_ENTITIES },
+          finish: solo ? { kind: 'answer', options, maxEntities: MAX_ENTITIES } : { kind: 'spans', bestLabelOnly: !options.multiLabel, maxSpans: MAX_ENTITIES, options },
+          ...(relations === undefined ? {} : { relations }),
         },
         spans: { wordOffset: window.wordOffset, wordCount: window.wordCount, labelOffset: group.offset },
       })));
@@ -59,16 +91,19 @@ export async function recognise(runner: OnnxRunner, request: ParityRequest): Pro
     for (const { text, labels, plan, rows } of texts) {
       const results_ = rows.map(() => output.rows[next++]);
       const only = results_[0];
-      if (rows.length === 0) results.push([]);
-      else if (rows.length === 1 && only?.kind === 'answer') results.push(JSON.parse(only.answer.json) as Entity[]);
+      if (rows.length === 0) results.push({ entities: [], ...(relations === undefined ? {} : { relations: [] }) });
+      else if (rows.length === 1 && only?.kind === 'answer') results.push(parsed(only.answer, results_));
       else {
         const spans = rows.map((row, i): RowSpans => {
           const result = results_[i];
           if (result?.kind !== 'spans') throw new Error('a row of a longer text came back decoded');
-          return { ...row.spans, spans: result.spans };
+          return { ...row.spans, spans: result.spans, ...(result.relations === undefined ? {} : { relations: result.relations }) };
         });
-        const answer = runMerge({ kind: 'merge', text, labels, rows: spans, segment: { word: 0, codePoint: 0, totalWords: plan.totalWords }, options, maxEntities: MAX_ENTITIES });
-        results.push(JSON.parse(answer.json) as Entity[]);
+        const answer = runMerge({
+          kind: 'merge', text, labels, rows: spans, segment: { word: 0, codePoint: 0, totalWords: plan.totalWords }, options, maxEntities: MAX_ENTITIES,
+          ...(relations === undefined ? {} : { relationLabels: relations.labels }),
+        });
+        results.push(parsed(answer, results_));
       }
     }
   }

@@ -29,7 +29,9 @@ import { connect, UpgradeRefused, type StreamClient } from '../support/ws.js';
 // ---- The cases: what is sent (transport-neutral) and what must come back.
 
 type Transport = 'rest' | 'batch' | 'ws' | 'oip';
-interface Send { readonly text: string; readonly labels: readonly string[]; readonly threshold?: number }
+interface Send { readonly text: string; readonly labels: readonly string[]; readonly threshold?: number; readonly relations?: readonly string[] }
+/** A Send's relation labels as a JSON member (none when absent). */
+const relationsOf = (send: Send): { relations?: readonly string[] } => (send.relations === undefined ? {} : { relations: send.relations });
 interface Case {
   readonly name: string;
   /** What to send; 'bad-json' is each transport's malformed body or message. */
@@ -56,6 +58,7 @@ const CASES: readonly Case[] = [
   { name: 'draining', send: { text: 'Ada', labels: ['person'] }, draining: true, expect: { code: 'DRAINING' } },
   { name: 'past the deadline', send: { text: 'Stall here', labels: ['person'] }, expect: { code: 'DEADLINE_EXCEEDED' } },
   { name: 'truncated answer', send: { text: 'Ann Bob Cy', labels: ['person'] }, expect: { answered: true, entities: 2, truncated: true } },
+  { name: 'relations asked of a model without a relation head', send: { text: 'Ada', labels: ['person'], relations: ['knows'] }, expect: { code: 'VALIDATION_FAILED', mentions: 'relations' } },
   { name: 'cache hit', send: { text: 'Grace met Alan', labels: ['person'] }, twice: true, expect: { answered: true, entities: 2, cache: 'hit' } },
 ];
 
@@ -192,12 +195,12 @@ function restEnvelope(answer: { status: number; headers: Headers; body: Record<s
 
 const DRIVERS: Record<Transport, (server: Server, c: Case) => Promise<Got>> = {
   async rest(server, c) {
-    const body = c.send === 'bad-json' ? '{"text": ' : { text: c.send.text, labels: c.send.labels, ...(c.send.threshold === undefined ? {} : { threshold: c.send.threshold }) };
+    const body = c.send === 'bad-json' ? '{"text": ' : { text: c.send.text, labels: c.send.labels, ...(c.send.threshold === undefined ? {} : { threshold: c.send.threshold }), ...relationsOf(c.send) };
     const answer = await postJson(`${server.url}/api/v1/predict`, body, keyFor(c, 'rest'));
     return restEnvelope(answer, answer.status === 200 ? answer.body : undefined);
   },
   async batch(server, c) {
-    const body = c.send === 'bad-json' ? '{"texts": [' : { texts: [c.send.text], labels: c.send.labels, ...(c.send.threshold === undefined ? {} : { threshold: c.send.threshold }) };
+    const body = c.send === 'bad-json' ? '{"texts": [' : { texts: [c.send.text], labels: c.send.labels, ...(c.send.threshold === undefined ? {} : { threshold: c.send.threshold }), ...relationsOf(c.send) };
     const answer = await postJson(`${server.url}/api/v1/predict/batch`, body, keyFor(c, 'batch'));
     return restEnvelope(answer, answer.status === 200 ? (answer.body.results as Record<string, unknown>[])[0] : undefined);
   },
@@ -205,7 +208,7 @@ const DRIVERS: Record<Transport, (server: Server, c: Case) => Promise<Got>> = {
     const tensor = (name: string, data: readonly string[]) => ({ name, datatype: 'BYTES', shape: [data.length], data });
     const body = c.send === 'bad-json'
       ? '{"inputs": ['
-      : { inputs: [tensor('text', [c.send.text]), tensor('labels', c.send.labels)], ...(c.send.threshold === undefined ? {} : { parameters: { threshold: c.send.threshold } }) };
+      : { inputs: [tensor('text', [c.send.text]), tensor('labels', c.send.labels), ...(c.send.relations === undefined ? [] : [tensor('relations', c.send.relations)])], ...(c.send.threshold === undefined ? {} : { parameters: { threshold: c.send.threshold } }) };
     const answer = await postJson(`${server.url}/v2/models/gliner/infer`, body, keyFor(c, 'oip'));
     // The protocol's error object, {"error": "<message>"}, with our code beside it.
     if (answer.status !== 200) expect(Object.keys(answer.body)).toEqual(['error', 'code']);
@@ -231,7 +234,7 @@ const DRIVERS: Record<Transport, (server: Server, c: Case) => Promise<Got>> = {
     }
     const id = `${c.name}-${Math.random()}`;
     if (c.send === 'bad-json') client.socket.send('{"id": ');
-    else client.send({ id, text: c.send.text, labels: c.send.labels, ...(c.send.threshold === undefined ? {} : { threshold: c.send.threshold }) });
+    else client.send({ id, text: c.send.text, labels: c.send.labels, ...(c.send.threshold === undefined ? {} : { threshold: c.send.threshold }), ...relationsOf(c.send) });
     // A message that is not JSON cannot name its id: its error comes back with id null.
     const mine = (m: Record<string, unknown>): boolean => m.done === true && (m.id === id || (c.send === 'bad-json' && m.id === null));
     const final = (await client.waitFor((messages) => messages.some(mine))).filter(mine).at(-1) ?? {};

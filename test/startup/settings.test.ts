@@ -61,7 +61,7 @@ describe('resolveSettings', () => {
     expect(settings.pool).toMatchObject({ workers: 2, runner: { modelDir: '/models/m', intraOpThreads: 2 }, solo: { intraOpThreads: 4, intraOpSpinning: true, forceSpinningStop: true } });
     expect(settings.batcher).toMatchObject({ maxInflight: 2, solo: true, maxBatchRows: 1, maxBatchTokens: 2048, maxQueueRows: 4096, maxQueueWaitSeconds: 3 });
     expect(settings.engine).toEqual({ limits: { windowWords: 384, overlapWords: 32, labelsPerRow: 25, promptLabels: true }, maxEntities: 5000 });
-    expect(settings.service).toEqual({ maxTextChars: 100000, maxLabels: 100, maxLabelChars: 100, maxBatchTexts: 64, requestTimeoutMs: 30000, extract: settings.extract.limits });
+    expect(settings.service).toEqual({ maxTextChars: 100000, maxLabels: 100, maxLabelChars: 100, maxBatchTexts: 64, maxRelationLabels: 25, requestTimeoutMs: 30000, extract: settings.extract.limits });
     // GLiNER2 extract: the documented defaults, names and labels bounded by MAX_LABEL_CHARS.
     expect(settings.extract).toEqual({
       limits: { maxEntityTypes: 50, maxClassifications: 10, maxLabels: 50, maxRelations: 20, maxStructures: 10, maxFields: 20, maxChoices: 20, maxSchemaItems: 200, maxNameChars: 100, maxDescriptionChars: 500 },

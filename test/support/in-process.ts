@@ -4,6 +4,7 @@
 // closes everything the server opened.
 import pino from 'pino';
 import { loadConfig } from '../../src/config/load.js';
+import { tracingSettings } from '../../src/config/otel.js';
 import { serve, type ServeOptions } from '../../src/serve.js';
 
 export interface InProcessServer {
@@ -18,7 +19,8 @@ export function startServing(env: Record<string, string>, options: ServeOptions 
   const config = loadConfig({ env: { HOST: '127.0.0.1', PORT: '0', ADMIN_PORT: '0', LOG_LEVEL: 'info', ...env }, envFile: false });
   const logs: Record<string, unknown>[] = [];
   const logger = pino({ level: config.logLevel }, { write: (line: string) => logs.push(JSON.parse(line) as Record<string, unknown>) });
-  const listening = serve(config, logger, options).then((server) => ({
+  // Tracing from the same variables as the configuration, never from the test process's own environment.
+  const listening = serve(config, logger, { tracing: tracingSettings(env), ...options }).then((server) => ({
     server,
     handle: {
       url: `http://127.0.0.1:${server.frontEnd.port}`,

@@ -16,7 +16,7 @@ export function extractRoutes(service: ServiceHost): Route[] {
     method: 'post', path: '/api/v1/extract', name: '/api/v1/extract', auth: true, body: true,
     async handle(ctx, raw) {
       const request = body.parse(raw ?? Buffer.alloc(0));
-      const answer = await service.handle({ operation: 'extract', inputs: extractInputs(request), fields: { text: 'text', schema: 'schema' } }, callerOf(ctx));
+      const answer = await service.handle({ operation: 'extract', inputs: extractInputs(request), fields: { text: 'text', schema: 'schema' } }, callerOf(ctx, 'rest', 'POST /api/v1/extract'));
       const text = answer.texts[0];
       const result = text === undefined ? '"result":{}' : answerMembers(text, false, EXTRACT_MEMBERS);
       send(ctx.ex, 200, `{${result},"processing_time":${answer.timings.totalSeconds},"model":${JSON.stringify(answer.model.id)}}`, 'application/json', answerHeaders(answer));

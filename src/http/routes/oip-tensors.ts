@@ -1,16 +1,17 @@
 // The Open Inference Protocol's inference request, read into our predict request: the schema of the
 // JSON body (KServe's rest_predict_v2.yaml, inference_request, narrowed to what this model takes),
-// the `text` and `labels` BYTES tensors, the decoding options as request parameters, and which
-// outputs the client asked for. A `schema` input (one BYTES element: the JSON schema of
+// the `text` and `labels` BYTES tensors (and `relations`, the relation labels, for relation-extraction
+// models), the decoding options as request parameters, and which outputs the client asked for.
+// An output that answers only when asked (service/answer.ts `askedWith`: relations) is among the
+// default outputs when its input is given. A `schema` input (one BYTES element: the JSON schema of
 // /api/v1/extract) instead of `labels` makes it a GLiNER2 extraction of one text, answered in one
 // `result` output. Everything that is refused is a 400 naming the offending part.
 import { Type, type Static } from '@sinclair/typebox';
 import { GlinerError } from '../../errors.js';
-import type { DecodeOptions } from '../../inference/decode.js';
 import { ExtractOptions, ExtractSchema } from '../../inference/gliner2/schema.js';
 import { ANSWER_MEMBERS, EXTRACT_MEMBERS, type AnswerMember } from '../../service/answer.js';
-import type { ExtractInputs } from '../../service/request.js';
-import { decodeOptions, extractInputs, OPTION_FIELDS } from '../../service/wire.js';
+import type { ExtractInputs, PredictInputs } from '../../service/request.js';
+import { extractInputs, OPTION_FIELDS, predictInputs } from '../../service/wire.js';
 import { validator } from '../validate.js';
 
 const Parameters = Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]));
@@ -35,13 +36,18 @@ export const InferRequest = Type.Object(
 );
 export type InferRequest = Static<typeof InferRequest>;
 
+/** One output tensor per member of a text's answer (service/answer.ts). */
+export const OUTPUTS: readonly string[] = ANSWER_MEMBERS.map((member) => member.name);
+
+/** The input tensors: texts, entity labels, relation labels. */
+const INPUTS: readonly string[] = ['text', 'labels', 'relations'];
+
 export interface InferInputs {
   readonly operation: 'predict';
-  readonly texts: string[];
+  /** Texts, labels, options and relation labels, as the service takes them. */
+  readonly predict: PredictInputs;
   /** The text tensor's shape, given back as the outputs' shape. */
   readonly shape: number[];
-  readonly labels: string[];
-  readonly options: DecodeOptions;
   readonly outputs: readonly string[];
 }
 
@@ -116,13 +122,22 @@ function readExtract(body: InferRequest): InferExtract {
 
 export function readInferRequest(body: InferRequest): InferInputs | InferExtract {
   if (body.inputs.some((input) => input.name === 'schema')) return readExtract(body);
-  const unknown = body.inputs.find((input) => input.name !== 'text' && input.name !== 'labels');
-  if (unknown !== undefined) throw new GlinerError('VALIDATION_FAILED', `Unknown input "${unknown.name}": this model takes "text" and "labels".`);
+  const unknown = body.inputs.find((input) => !INPUTS.includes(input.name));
+  if (unknown !== undefined) throw new GlinerError('VALIDATION_FAILED', `Unknown input "${unknown.name}": this server takes "text", "labels" and, for relation-extraction models, "relations" (or "text" and "schema" for a GLiNER2 model).`);
   const text = strings(only(body.inputs, 'text'));
   const labels = strings(only(body.inputs, 'labels'));
   if (text.values.length === 0) throw new GlinerError('VALIDATION_FAILED', 'Input "text": at least one text is required.');
   if (labels.values.length === 0) throw new GlinerError('VALIDATION_FAILED', 'Input "labels": at least one label is required.');
   const { include_confidence: confidence, include_spans: spans, ...options } = body.parameters ?? {};
   if (confidence !== undefined || spans !== undefined) throw new GlinerError('VALIDATION_FAILED', 'Parameters "include_confidence" and "include_spans" are for an extraction (a "schema" input instead of "labels").');
-  return { operation: 'predict', texts: text.values, shape: text.shape, labels: labels.values, options: decodeOptions(options), outputs: askedOutputs(body, ANSWER_MEMBERS) };
+  const given = (member: (typeof ANSWER_MEMBERS)[number]): boolean => member.askedWith === undefined || body.inputs.some((input) => input.name === member.askedWith);
+  const relationsInput = body.inputs.some((input) => input.name === 'relations') ? strings(only(body.inputs, 'relations')).values : undefined;
+  const outputs = (body.outputs ?? ANSWER_MEMBERS.filter(given).map((member) => ({ name: member.name, parameters: undefined }))).map((output) => {
+    const member = ANSWER_MEMBERS.find((m) => m.name === output.name);
+    if (member === undefined) throw new GlinerError('VALIDATION_FAILED', `Unknown output "${output.name}": this server gives ${OUTPUTS.map((n) => `"${n}"`).join(', ')}.`);
+    if (!given(member)) throw new GlinerError('VALIDATION_FAILED', `Output "${output.name}" needs the input "${member.askedWith ?? ''}".`);
+    if (output.parameters?.binary_data === true) throw new GlinerError('VALIDATION_FAILED', `Output "${output.name}": the binary data extension is not supported; ask for JSON data.`);
+    return output.name;
+  });
+  return { operation: 'predict', predict: predictInputs(text.values, labels.values, options, relationsInput), shape: text.shape, outputs };
 }

@@ -1,7 +1,8 @@
 // The Open Inference Protocol (KServe "v2" REST data plane) beside our own API, on the same service
 // (engine, result cache, limits, metrics) and API keys: server and model metadata, health, and
 // inference with `text` and `labels` BYTES inputs and one output tensor per member of a text's
-// answer (service/answer.ts: `entities`, one JSON document per text, and `truncated`). Errors are
+// answer (service/answer.ts: `entities`, one JSON document per text, `truncated`, and `relations`
+// when a relation-extraction model is asked for them). Errors are
 // the protocol's `{"error": "<message>"}` with our statuses, plus our stable `code` beside it (the
 // protocol's error object does not forbid more members; docs/open-inference-protocol.md). The model
 // is served under one name (OIP_MODEL_NAME) with its revision as its only version. A GLiNER2 model
@@ -77,8 +78,9 @@ export function oipRoutes(service: ServiceHost, settings: OipSettings): Route[] 
       name: settings.modelName,
       versions: service.model === undefined ? [] : [service.model.revision],
       platform: PLATFORM,
-      inputs: [tensor('text', 'BYTES'), tensor(gliner2 ? 'schema' : 'labels', 'BYTES')],
-      outputs: membersOf(gliner2 ? 'extract' : 'predict').map((member) => tensor(member.name, member.datatype)),
+      // A GLiNER2 model takes a schema; relation-extraction models also take relation labels and answer relations.
+      inputs: [tensor('text', 'BYTES'), tensor(gliner2 ? 'schema' : 'labels', 'BYTES'), ...(service.model?.relations === true ? [tensor('relations', 'BYTES')] : [])],
+      outputs: membersOf(gliner2 ? 'extract' : 'predict').filter((member) => member.askedWith === undefined || service.model?.relations === true).map((member) => tensor(member.name, member.datatype)),
     });
   };
   const ready: Route['handle'] = (ctx) => {
@@ -92,7 +94,7 @@ export function oipRoutes(service: ServiceHost, settings: OipSettings): Route[] 
     const fields = { text: (i: number) => `text.${i}`, labels: 'labels', texts: 'Input "text"' };
     const answer = await service.handle(inputs.operation === 'extract'
       ? { operation: 'extract', inputs: inputs.inputs, fields: { text: 'text.0', schema: 'schema.0' } }
-      : { operation: 'predict', inputs: { texts: inputs.texts, labels: inputs.labels, options: inputs.options }, fields }, callerOf(ctx));
+      : { operation: 'predict', inputs: inputs.predict, fields }, callerOf(ctx, 'oip', 'POST /v2/models/{name}/infer'));
     send(ctx.ex, 200, responseJson(settings.modelName, body.id, inputs, answer), 'application/json', answerHeaders(answer));
   };
   const server: Route['handle'] = (ctx) => sendJson(ctx.ex, 200, { name: 'gliner-serve', version: settings.version, extensions: [] });

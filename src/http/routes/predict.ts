@@ -4,7 +4,7 @@
 import { answerMembers } from '../../service/answer.js';
 import type { ServiceHost } from '../../service/host.js';
 import type { ServiceAnswer } from '../../service/request.js';
-import { decodeOptions, labelsOf, singleTextFields } from '../../service/wire.js';
+import { labelsOf, predictInputs, singleTextFields } from '../../service/wire.js';
 import { send } from '../respond.js';
 import type { Route } from '../router.js';
 import { BatchBody, PredictBody } from '../schemas.js';
@@ -25,7 +25,7 @@ export function predictRoutes(service: ServiceHost): Route[] {
       async handle(ctx, raw) {
         const body = predictBody.parse(raw ?? Buffer.alloc(0));
         const { labels, field } = labelsOf(body);
-        const answer = await service.handle({ operation: 'predict', inputs: { texts: [body.text], labels, options: decodeOptions(body) }, fields: singleTextFields(field) }, callerOf(ctx));
+        const answer = await service.handle({ operation: 'predict', inputs: predictInputs([body.text], labels, body, body.relations), fields: singleTextFields(field) }, callerOf(ctx, 'rest', 'POST /api/v1/predict'));
         const text = answer.texts[0];
         send(ctx.ex, 200, `{${text === undefined ? EMPTY : answerMembers(text)},${tail(answer)}}`, 'application/json', answerHeaders(answer));
       },
@@ -36,7 +36,7 @@ export function predictRoutes(service: ServiceHost): Route[] {
         const body = batchBody.parse(raw ?? Buffer.alloc(0));
         const { labels, field } = labelsOf(body);
         const fields = { text: (i: number) => `texts.${i}`, labels: field, texts: 'Field "texts"' };
-        const answer = await service.handle({ operation: 'predict', inputs: { texts: body.texts, labels, options: decodeOptions(body) }, fields }, callerOf(ctx));
+        const answer = await service.handle({ operation: 'predict', inputs: predictInputs(body.texts, labels, body, body.relations), fields }, callerOf(ctx, 'batch', 'POST /api/v1/predict/batch'));
         const results = answer.texts.map((text) => `{${answerMembers(text)}}`).join(',');
         send(ctx.ex, 200, `{"results":[${results}],${tail(answer)}}`, 'application/json', answerHeaders(answer));
       },

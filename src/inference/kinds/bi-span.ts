@@ -13,6 +13,7 @@ export const LABELS_EMBEDDINGS = 'labels_embeddings';
 export const biEncoderSpan: ModelKind = {
   name: 'BiEncoderSpan',
   inputs: [...uniEncoderSpan.inputs, LABELS_EMBEDDINGS],
+  outputs: ['logits'],
   promptLabels: false,
   labelsInput: LABELS_EMBEDDINGS,
   feeds: (rows, config) => uniEncoderSpan.feeds(rows, config),

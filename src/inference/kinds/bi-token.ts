@@ -9,6 +9,7 @@ import { uniEncoderToken } from './uni-token.js';
 export const biEncoderToken: ModelKind = {
   name: 'BiEncoderToken',
   inputs: [...uniEncoderToken.inputs, LABELS_EMBEDDINGS],
+  outputs: ['logits'],
   promptLabels: false,
   labelsInput: LABELS_EMBEDDINGS,
   feeds: (rows, config) => uniEncoderToken.feeds(rows, config),

@@ -19,10 +19,24 @@ export interface OutputTensor {
   readonly dims: readonly number[];
 }
 
+/**
+ * Relation-extraction kinds (upstream's UniEncoder*RelexGLiNER, exported by
+ * native-models/export_relex.py): what the runner needs beyond the entity logits.
+ */
+export interface RelexSpec {
+  /**
+   * The entities the relation head sees for row `b`, flat [start0, end0, start1, end1, …] in model
+   * word positions and in upstream's order; `spans` is the row's `spans()` at the same threshold.
+   */
+  entityPositions(logits: OutputTensor, b: number, row: EncodedRow, threshold: number, spans: SpanList): Int32Array;
+}
+
 export interface ModelKind {
   readonly name: GlinerKindName;
   /** The ONNX inputs this kind feeds, in the order upstream's export names them. */
   readonly inputs: readonly string[];
+  /** The outputs the ONNX file must have (the runner reads `logits`; relex kinds more). */
+  readonly outputs: readonly string[];
   /** Whether the labels lead the text in the prompt (uni-encoders) or go to a label encoder (bi-encoders). */
   readonly promptLabels: boolean;
   /**
@@ -38,4 +52,6 @@ export interface ModelKind {
    * ties between equal scores break as they do in Python.
    */
   spans(logits: OutputTensor, b: number, row: EncodedRow, threshold: number): SpanList;
+  /** Relation-extraction kinds: the relation labels go in the prompt and the relation head runs. */
+  readonly relex?: RelexSpec;
 }

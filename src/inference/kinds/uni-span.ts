@@ -8,6 +8,7 @@ import type { ModelKind } from './types.js';
 export const uniEncoderSpan: ModelKind = {
   name: 'UniEncoderSpan',
   promptLabels: true,
+  outputs: ['logits'],
   inputs: ['input_ids', 'attention_mask', 'words_mask', 'text_lengths', 'span_idx', 'span_mask'],
   feeds(rows, config) {
     const batch = buildBatch(rows, config.maxWidth);

@@ -59,6 +59,7 @@ export function tokenSpansOf(logits: OutputTensor, b: number, textLength: number
 export const uniEncoderToken: ModelKind = {
   name: 'UniEncoderToken',
   promptLabels: true,
+  outputs: ['logits'],
   inputs: ['input_ids', 'attention_mask', 'words_mask', 'text_lengths'],
   feeds(rows) {
     const batch = buildTextBatch(rows);

@@ -1,6 +1,7 @@
 // The playground page: form state, REST and WebSocket calls, and rendering of the highlighted text.
 // All user and model text goes into the page through textContent / attributes, never as HTML.
 import { STREAM_WORDS, colourFor, countWords, describeError, describeModel, formatScore, mergeEntities, segment } from './highlight.js';
+import { relationLabels, renderRelations, showRelations } from './relations.js';
 
 const KEY_STORAGE = 'gliner.playground.apiKey';
 const DEFAULT_LABELS = ['person', 'organization', 'location'];
@@ -349,6 +350,7 @@ async function viaRest(request, id, key) {
   }
   const entities = Array.isArray(body?.entities) ? body.entities : [];
   render(request.text, entities, request.labels, true);
+  renderRelations(body?.relations);
   setStatus(summary(entities.length, body?.processing_time, body?.model));
 }
 
@@ -419,6 +421,7 @@ function viaStream(request, id, key) {
       const entities = Array.isArray(message.entities) ? message.entities : [];
       if (message.done === true) {
         render(request.text, entities, request.labels, true);
+        renderRelations(message.relations);
         showProgress(received, windows, true);
         setStatus(summary(entities.length, message.processing_time, ''));
         finish();
@@ -481,6 +484,9 @@ async function recognise() {
     flat_ner: !nestedEl.checked,
     multi_label: multiLabelEl.checked,
   };
+  const relations = relationLabels();
+  if (relations !== undefined) request.relations = relations;
+  renderRelations(undefined);
   renderLegend(request.labels);
   resetProgress();
   outputEl.replaceChildren();
@@ -516,7 +522,9 @@ async function checkReady(waiting = false) {
     const response = await fetch('/health/ready', { cache: 'no-store' });
     ready = response.ok;
     if (ready) {
-      const { name, note } = describeModel((await response.json()).model);
+      const { model } = await response.json();
+      showRelations(model);
+      const { name, note } = describeModel(model);
       modelNameEl.textContent = name;
       modelNoteEl.textContent = note;
       modelNoteEl.hidden = note === '';
