@@ -22,7 +22,7 @@ export function registerBench(program: Command): void {
     .option('--admin-url <url>', 'admin listener of --url, for /metrics (batch sizes, queue waits)')
     .option('--api-key <key>', 'X-API-Key for --url (default $GLINER_API_KEY)')
     .option('--model <dir|id>', 'model of the server the bench starts and of --raw (default: the embedded model)')
-    .option('--scenarios <list>', `scenarios to run (${SCENARIO_NAMES.join(',')})`)
+    .option('--scenarios <list>', `scenarios to run (${SCENARIO_NAMES.join(',')}; default all but relations and extract, which need a relation-extraction or GLiNER2 --model)`)
     .option('--concurrency <list>', 'closed-loop concurrency sweep (default 1,4,16,64,256)')
     .option('--rates <list>', 'open-loop arrival rates in req/s, "auto" (fractions of the measured peak) or "none"', undefined)
     .option('--rate-fractions <list>', 'fractions of the peak for --rates auto (default 0.25,0.5,0.75,0.9)')

@@ -146,7 +146,7 @@ export function resolveOptions(raw: Record<string, unknown>): BenchOptions {
   const peers = ((raw.peer as string[] | undefined) ?? []).map(parsePeer);
   if (new Set(peers.map((p) => p.name)).size !== peers.length) throw new Error('--peer: each peer needs its own NAME');
   const peerScenario = parseScenarios(str('peerScenario') ?? rawScenario, '--peer-scenario')[0] ?? rawScenario;
-  if (peers.length > 0 && ['batch', 'stream'].includes(peerScenario)) throw new Error(`--peer-scenario: peers answer POST /api/v1/predict only, "${peerScenario}" is not such a scenario`);
+  if (peers.length > 0 && ['batch', 'stream', 'extract'].includes(peerScenario)) throw new Error(`--peer-scenario: peers answer POST /api/v1/predict only, "${peerScenario}" is not such a scenario`);
   if (peers.length > 0 && !scenarios.includes(peerScenario)) throw new Error(`--peer-scenario: "${peerScenario}" is not among --scenarios (${scenarios.join(',')})`);
   return {
     url: str('url')?.replace(/\/$/, ''),

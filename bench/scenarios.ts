@@ -2,21 +2,32 @@
 // labels; request(k) differs for every k (a different sentence, or sentence window, and label set),
 // so no run ever sends one body over and over — except `repeat`, which measures the result cache:
 // a share of its requests (--repeat-share) are one of a few popular bodies. `relations` asks a
-// relation-extraction model for relations too; it runs only when named (--scenarios relations).
+// relation-extraction model for relations too, and `extract` is for a server serving a GLiNER2
+// model (POST /api/v1/extract): neither is among the default scenarios; each runs when named.
 import type { Corpus } from './corpus.js';
 import { rng, shuffle } from './corpus.js';
 
-export const SCENARIO_NAMES = ['short', 'mixed', 'long', 'labels', 'batch', 'stream', 'repeat', 'relations'] as const;
+export const SCENARIO_NAMES = ['short', 'mixed', 'long', 'labels', 'batch', 'stream', 'repeat', 'relations', 'extract'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
-
-/** What a run without --scenarios measures: all but `relations`, which needs a relation-extraction model. */
-export const DEFAULT_SCENARIOS: readonly ScenarioName[] = SCENARIO_NAMES.filter((name) => name !== 'relations');
+/** What a run without --scenarios measures: all but `relations` (a relation-extraction model) and `extract` (a GLiNER2 model). */
+export const DEFAULT_SCENARIOS: readonly ScenarioName[] = SCENARIO_NAMES.filter((name) => name !== 'relations' && name !== 'extract');
 
 /** The relation labels of the relations scenario (a prime number of sets, as the label sets). */
 const RELATION_SETS: readonly (readonly string[])[] = [['works for', 'located in', 'part of'], ['founded', 'born in'], ['works with', 'located in', 'member of', 'owns'], ['headquartered in', 'works for'], ['part of', 'born in', 'founded']];
 
 /** How a scenario's requests reach the server. */
-export type Transport = 'predict' | 'batch' | 'stream';
+export type Transport = 'predict' | 'batch' | 'stream' | 'extract';
+
+/**
+ * The extract scenario's schema, the issue's "realistic" one: four entity types (one described),
+ * one classification, one relation, one structure of three fields.
+ */
+export const EXTRACT_SCHEMA = {
+  entities: ['person', { name: 'organization', description: 'Companies, institutions, teams' }, 'location', 'date'],
+  classifications: [{ task: 'topic', labels: ['politics', 'sports', 'business', 'science', 'other'] }],
+  relations: ['works_for'],
+  structures: [{ name: 'event', fields: [{ name: 'what', dtype: 'str' }, { name: 'who', dtype: 'list' }, { name: 'where', dtype: 'str' }] }],
+};
 
 export interface RequestInput {
   readonly texts: readonly string[];
@@ -41,6 +52,7 @@ export const SCENARIO_DESCRIPTIONS: Record<ScenarioName, string> = {
   stream: 'WebSocket /stream, one message per request, mixed lengths (1-8 sentences)',
   repeat: 'POST /predict, mixed lengths (1-8 sentences); a share (--repeat-share, default 0.5) repeat one of 32 popular bodies, the rest are unique',
   relations: 'POST /predict, one sentence, 3-6 labels and 2-4 relation labels (relation-extraction models only; run when named)',
+  extract: 'POST /extract (a GLiNER2 model), 1-4 consecutive sentences, one schema: 4 entity types, a 5-label classification, a relation, a 3-field structure',
 };
 
 /** Popular bodies of the repeat scenario. */
@@ -120,6 +132,10 @@ export function makeScenario(name: ScenarioName, corpus: Corpus, options: Scenar
     }
     case 'relations':
       return { name, transport: 'predict', description, request: (k) => ({ texts: [sentence(k)], labels: smallLabels(k), relations: RELATION_SETS[k % RELATION_SETS.length] }) };
+    case 'extract': {
+      const counts = [1, 2, 1, 3, 1, 4, 2, 1];
+      return { name, transport: 'extract', description, request: (k) => ({ texts: [consecutive(k, counts[k % counts.length] as number)], labels: [] }) };
+    }
     case 'repeat': {
       const counts = [1, 2, 1, 4, 1, 1, 8, 2];
       const share = options.repeatShare ?? 0.5;
@@ -149,6 +165,8 @@ export function bodyOf(scenario: Scenario, k: number): string {
       return JSON.stringify({ texts: input.texts, labels: input.labels, ...relations });
     case 'stream':
       return JSON.stringify({ id: k, text: input.texts[0] ?? '', labels: input.labels, ...relations });
+    case 'extract':
+      return JSON.stringify({ text: input.texts[0] ?? '', schema: EXTRACT_SCHEMA });
   }
 }
 
@@ -160,5 +178,7 @@ export function pathOf(transport: Transport): string {
       return '/api/v1/predict/batch';
     case 'stream':
       return '/api/v1/stream';
+    case 'extract':
+      return '/api/v1/extract';
   }
 }

@@ -7,6 +7,7 @@ export const ERROR_CODES = {
   BAD_JSON: { status: 400, summary: 'The request body is not valid JSON.' },
   VALIDATION_FAILED: { status: 400, summary: 'The request body does not match the schema; the message names the field.' },
   LIMIT_EXCEEDED: { status: 400, summary: 'A configured limit (text length, label count, label length, batch size, relation labels, candidate relation pairs) was exceeded.' },
+  WRONG_ENDPOINT: { status: 400, summary: 'The loaded model is not of the kind this endpoint serves: a GLiNER2 model answers schemas (POST /api/v1/extract), a GLiNER model labels (/api/v1/predict, its batch, WebSocket and OIP forms); the message names the right one.' },
   UNAUTHORIZED: { status: 401, summary: 'Missing or invalid API key.' },
   NOT_FOUND: { status: 404, summary: 'No such route.' },
   METHOD_NOT_ALLOWED: { status: 405, summary: 'The route exists but not for this HTTP method.' },

@@ -15,10 +15,10 @@
 // fair schedule would serve it, exceeds a budget, and a key that already has its quota of rows queued.
 import { performance } from 'node:perf_hooks';
 import { GlinerError } from '../errors.js';
-import type { BatchResult, RowTask } from '../worker/messages.js';
-import { FairQueue, RequestRows, type DispatchedBatch, type QueuedRow, type Ticket } from './fair-queue.js';
+import type { RowTask } from '../worker/messages.js';
+import { FairQueue, RequestRows, type AnyBatchResult, type AnyRowTask, type DispatchedBatch, type QueuedRow, type Ticket } from './fair-queue.js';
 
-export type { DispatchedBatch, QueuedRow, Ticket } from './fair-queue.js';
+export type { AnyBatchResult, AnyRowResult, AnyRowTask, DispatchedBatch, QueuedRow, Ticket } from './fair-queue.js';
 export { RequestRows } from './fair-queue.js';
 
 export interface BatcherSettings {
@@ -56,7 +56,8 @@ export interface BatcherEvents {
 }
 
 /** Run a batch; `solo`: on the solo session (the batch is the only work in the server). */
-export type Dispatch = (batchId: number, rows: readonly RowTask[], solo: boolean) => Promise<BatchResult>;
+/** `T`: the rows this batcher's requests queue (GLiNER rows, or either kind where the stack may serve both). */
+export type Dispatch<T extends AnyRowTask = RowTask> = (batchId: number, rows: readonly T[], solo: boolean) => Promise<AnyBatchResult>;
 
 /** Why admission refused, and when to come back. */
 export interface Refusal {
@@ -75,7 +76,7 @@ interface HelperJob {
 /** Weight of the newest batch in the row-cost average. */
 const EWMA = 0.2;
 
-export class Batcher {
+export class Batcher<T extends AnyRowTask = RowTask> {
   private readonly queue = new FairQueue();
   private readonly helpers: HelperJob[] = [];
   private inflight = 0;
@@ -87,7 +88,7 @@ export class Batcher {
   /** Built once the pool is up, with its final settings (startup/settings.ts): one batch in flight per worker. */
   constructor(
     private readonly settings: BatcherSettings,
-    private readonly dispatch: Dispatch,
+    private readonly dispatch: Dispatch<T>,
     private readonly events: BatcherEvents = {},
     private readonly now: () => number = () => performance.now(),
   ) {}
@@ -255,7 +256,7 @@ export class Batcher {
     }
     const dispatched = { id, rows: rows.length, queueSeconds, solo, tickets, ticketRows };
     this.events.batchStarted?.(dispatched);
-    this.dispatch(id, rows.map((row) => row.task), solo).then(
+    this.dispatch(id, rows.map((row) => row.task as T), solo).then(
       (result) => {
         // The wait estimate is for the shared sessions (the queue is served by them); a solo batch
         // runs only when nothing waits, faster than a shared one, and would make the estimate low.

@@ -113,6 +113,8 @@ export interface KeyParts {
   readonly labels: readonly string[];
   readonly options: DecodeOptions;
   readonly maxEntities: number;
+  /** GLiNER2 extract: the canonical schema and extract's options. */
+  readonly extract?: { readonly schemaJson: string; readonly threshold: number; readonly includeConfidence: boolean; readonly includeSpans: boolean };
   /** Relation labels (in order) and relation_threshold, when asked. */
   readonly relations?: { readonly labels: readonly string[]; readonly threshold: number } | undefined;
 }
@@ -123,6 +125,8 @@ export function keyer(parts: KeyParts): (text: string) => string {
   // JSON is unambiguous for the fixed part; the text comes last after a separator JSON never emits raw.
   const relations = parts.relations === undefined ? [] : [parts.relations.labels, parts.relations.threshold];
   base.update(JSON.stringify([parts.model, parts.scope, parts.labels, parts.options.threshold, parts.options.flatNer, parts.options.multiLabel, parts.maxEntities, ...relations]));
+  const { extract } = parts;
+  if (extract !== undefined) base.update(JSON.stringify(['extract', extract.schemaJson, extract.threshold, extract.includeConfidence, extract.includeSpans]));
   base.update('\n');
   return (text) => base.copy().update(text).digest('hex');
 }

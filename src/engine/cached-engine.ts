@@ -94,6 +94,7 @@ export class CachedEngine implements Predictor {
       options: request.options,
       maxEntities: this.settings.maxEntities,
       relations: request.relations,
+      ...(request.extract === undefined ? {} : { extract: request.extract }),
     });
     const keys = request.texts.map((text) => keyOf(text));
     const statuses: CacheStatus[] = [];
@@ -129,7 +130,7 @@ export class CachedEngine implements Predictor {
     if (run.length > 0) {
       const onWindow = context.onWindow;
       const submission = this.engine.submit(
-        { texts: run.map((i) => request.texts[i] ?? ''), labels: request.labels, options: request.options, ...(request.relations === undefined ? {} : { relations: request.relations }) },
+        { texts: run.map((i) => request.texts[i] ?? ''), labels: request.labels, options: request.options, ...(request.relations === undefined ? {} : { relations: request.relations }), ...(request.extract === undefined ? {} : { extract: request.extract }) },
         {
           timeoutMs: context.timeoutMs,
           ...(context.tenant === undefined ? {} : { tenant: context.tenant }),

@@ -13,8 +13,9 @@ import { dedupeLabels, estimateTokens, labelGroups, labelGroupsFor, planText, te
 import { relationBuffers } from '../inference/relations.js';
 import { spanBuffers } from '../inference/spans.js';
 import type { MergeTask, PlanResult, PlanTask, RelationTask, RowResult, RowTask, TextAnswer } from '../worker/messages.js';
-import { Batcher, RequestRows, type DispatchedBatch, type QueuedRow, type Refusal, type Ticket } from './batcher.js';
+import { Batcher, RequestRows, type AnyRowResult, type DispatchedBatch, type QueuedRow, type Refusal, type Ticket } from './batcher.js';
 import { withDeadline } from './deadline.js';
+import type { ExtractJob } from './extract-engine.js';
 
 /** Requests whose texts add up to at most this many characters are planned on the HTTP thread (a few µs). */
 export const INLINE_PLAN_CHARS = 2048;
@@ -25,6 +26,8 @@ export interface PredictRequest {
   readonly options: DecodeOptions;
   /** Relation-extraction models: relation labels and threshold (docs/relations.md). */
   readonly relations?: RelationTask;
+  /** GLiNER2: answer each text against this schema instead (only the extract engine takes it; extract-engine.ts). */
+  readonly extract?: ExtractJob;
 }
 
 export interface WindowUpdate {
@@ -115,7 +118,7 @@ function roughRows(chars: number, limits: PlanLimits, groups: number): number {
   return Math.max(1, Math.ceil(Math.max(0, words - limits.overlapWords) / stride)) * groups;
 }
 
-function refusalError(refusal: Refusal): GlinerError {
+export function refusalError(refusal: Refusal): GlinerError {
   const wait = refusal.expectedWaitSeconds.toFixed(1);
   if (refusal.reason === 'key_quota') {
     return new GlinerError('QUEUE_QUOTA_EXCEEDED', `This API key already has its quota of rows waiting (about ${wait} s of work); retry shortly.`, { retryAfterSeconds: refusal.retryAfterSeconds, reason: 'key_quota' });
@@ -259,7 +262,11 @@ class RequestRun {
         ticket: this.queue.ticket,
         tokens,
         enqueuedAt: 0,
-        resolve: (result: RowResult, batch: DispatchedBatch) => {
+        resolve: (result: AnyRowResult, batch: DispatchedBatch) => {
+          if (result.kind === 'extract') {
+            reject(new GlinerError('INTERNAL', 'A GLiNER row came back as an extract row: this is a bug.'));
+            return;
+          }
           this.timings.queueSeconds = Math.max(this.timings.queueSeconds, batch.queueSeconds);
           if (!this.batchIds.has(batch.id)) {
             this.batchIds.add(batch.id);

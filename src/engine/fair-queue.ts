@@ -3,8 +3,17 @@
 // is never queued behind every window of a long document, and one key's batch job cannot starve
 // another key's interactive traffic. Cancelled or expired requests leave
 // the queue whole, at once.
-import type { RowResult, RowTask } from '../worker/messages.js';
+import type { BatchResult, RowResult, RowTask } from '../worker/messages.js';
+import type { ExtractBatchResult, ExtractRowResult, ExtractRowTask } from '../worker/gliner2-messages.js';
 import type { GlinerError } from '../errors.js';
+
+/**
+ * A queued row: a GLiNER row (engine.ts) or a GLiNER2 extract row (extract-engine.ts). A server
+ * loads one model, so one batch holds rows of one kind; the batcher never looks inside.
+ */
+export type AnyRowTask = RowTask | ExtractRowTask;
+export type AnyRowResult = RowResult | ExtractRowResult;
+export type AnyBatchResult = BatchResult | ExtractBatchResult;
 
 /** Shared by every row of one request: cancelling it drops the rows not yet dispatched. */
 export interface Ticket {
@@ -25,16 +34,16 @@ export interface DispatchedBatch {
   readonly tickets: readonly Ticket[];
   /** How many of the batch's rows each of `tickets` had. */
   readonly ticketRows: readonly number[];
-  readonly result: import('../worker/messages.js').BatchResult;
+  readonly result: AnyBatchResult;
 }
 
 export interface QueuedRow {
-  readonly task: RowTask;
+  readonly task: AnyRowTask;
   /** The request the row belongs to (events name the requests a batch served). */
   readonly ticket?: Ticket;
   /** Estimated tokens (the batch budget). */
   readonly tokens: number;
-  readonly resolve: (result: RowResult, batch: DispatchedBatch) => void;
+  readonly resolve: (result: AnyRowResult, batch: DispatchedBatch) => void;
   readonly reject: (error: GlinerError) => void;
   enqueuedAt: number;
 }

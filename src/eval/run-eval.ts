@@ -53,6 +53,7 @@ export async function runEval(config: Config, options: EvalOptions, logger: Logg
   const units = readUnits(options);
   const chunkSize = options.documents === undefined ? options.chunk : 1;
   const model = await loadModel(config, logger);
+  if (model.kind === 'gliner2') throw new GlinerError('MODEL_UNSUPPORTED', `${model.displayId} is a GLiNER2 model: eval scores NER with labels (a GLiNER model); a GLiNER2 model answers schemas (serve, POST /api/v1/extract; docs/gliner2.md).`);
   // Offline: no admission budget or quota, just enough queue for the chunks kept in flight.
   const settings = resolveSettings(config, model, thisMachine(), { queueRows: options.chunk * 64 });
   const stack = await startStack(settings, model, { metrics: new Metrics(), logger });

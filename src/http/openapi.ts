@@ -1,6 +1,7 @@
 // The OpenAPI 3.1 document, assembled from the TypeBox schemas the validators use.
 import { ERROR_CODES } from '../errors.js';
-import { BatchBody, BatchResponse, ErrorResponse, PredictBody, PredictResponse, StreamMessage } from './schemas.js';
+import { ExtractRequest } from '../inference/gliner2/schema.js';
+import { BatchBody, BatchResponse, ErrorResponse, ExtractResponse, PredictBody, PredictResponse, StreamExtractMessage, StreamMessage } from './schemas.js';
 
 const errorResponses = (statuses: number[]): Record<string, unknown> =>
   Object.fromEntries(statuses.map((status) => [String(status), {
@@ -30,7 +31,7 @@ export function openApiDocument(version: string): unknown {
     info: {
       title: 'GLiNER serving API',
       version,
-      description: 'Named-entity recognition with GLiNER: give a text and the entity labels you want, get the spans. Real GLiNER checkpoints are zero-shot (any label); the embedded demo model (native-models/gliner-tiny, the default MODEL) is not: it finds the CoNLL-2003 and CrossNER types it was trained on, and other labels (date, drug) find little or nothing. GET /health/ready names the served model. Offsets count Unicode code points (Python string indices). Long texts are windowed, never truncated.',
+      description: 'Named-entity recognition with GLiNER: give a text and the entity labels you want, get the spans. Real GLiNER checkpoints are zero-shot (any label); the embedded demo model (native-models/gliner-tiny, the default MODEL) is not: it finds the CoNLL-2003 and CrossNER types it was trained on, and other labels (date, drug) find little or nothing. GET /health/ready names the served model. Offsets count Unicode code points (Python string indices). Long texts are windowed, never truncated. A GLiNER2 model answers schemas instead, at POST /api/v1/extract.',
     },
     servers: [{ url: '/' }],
     components: {
@@ -38,7 +39,7 @@ export function openApiDocument(version: string): unknown {
         ApiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
         Bearer: { type: 'http', scheme: 'bearer' },
       },
-      schemas: { PredictBody, PredictResponse, BatchBody, BatchResponse, StreamMessage, Error: ErrorResponse },
+      schemas: { PredictBody, PredictResponse, BatchBody, BatchResponse, StreamMessage, ExtractBody: ExtractRequest, ExtractResponse, StreamExtractMessage, Error: ErrorResponse },
     },
     paths: {
       '/api/v1/predict': {
@@ -59,6 +60,18 @@ export function openApiDocument(version: string): unknown {
           requestBody: jsonBody('BatchBody'),
           responses: {
             '200': { description: 'One result per text, in order', headers: timingHeaders, content: { 'application/json': { schema: { $ref: '#/components/schemas/BatchResponse' } } } },
+            ...errorResponses([400, 401, 413, 415, 429, 500, 503, 504]),
+          },
+        },
+      },
+      '/api/v1/extract': {
+        post: {
+          summary: 'GLiNER2: answer a schema (entities, classifications, relations, structures) for one text',
+          description: 'Served when the model is a GLiNER2 export (GET /health/ready says "kind": "gliner2"); a GLiNER model answers 400 WRONG_ENDPOINT here, as a GLiNER2 model does on /api/v1/predict. The result is upstream GLiNER2\'s extract() JSON for the schema. Texts over EXTRACT_CHUNK_WORDS words are chunked with overlap and merged as upstream\'s extract_long. Schema size limits (EXTRACT_MAX_*) answer 400 LIMIT_EXCEEDED naming the limit. See docs/gliner2.md.',
+          security,
+          requestBody: jsonBody('ExtractBody'),
+          responses: {
+            '200': { description: 'Upstream\'s extract() result', headers: timingHeaders, content: { 'application/json': { schema: { $ref: '#/components/schemas/ExtractResponse' } } } },
             ...errorResponses([400, 401, 413, 415, 429, 500, 503, 504]),
           },
         },

@@ -2,8 +2,9 @@
 // come from here, so they cannot drift apart. The decoding options and each text's answer come
 // from the service (service/wire.ts, service/answer.ts), shared with every transport.
 import { Type, type Static } from '@sinclair/typebox';
-import { answerProperties } from '../service/answer.js';
+import { answerProperties, EXTRACT_MEMBERS } from '../service/answer.js';
 import { OPTION_FIELDS as Options, RELATIONS_FIELD } from '../service/wire.js';
+import { ExtractOptions, ExtractSchema } from '../inference/gliner2/schema.js';
 
 const Label = Type.String({ minLength: 1, description: 'An entity type in natural language, passed to the model verbatim.' });
 
@@ -45,6 +46,19 @@ export const StreamMessage = Type.Object(
 );
 export type StreamMessage = Static<typeof StreamMessage>;
 
+/** A WebSocket message for a GLiNER2 model: `schema` instead of `labels`, with extract's options. */
+export const StreamExtractMessage = Type.Object(
+  {
+    id: Type.Union([Type.String({ maxLength: 128 }), Type.Number()], { description: 'Client-chosen id, echoed on the answer.' }),
+    text: Type.String(),
+    schema: ExtractSchema,
+    ...ExtractOptions,
+    traceparent: Type.Optional(Type.String({ maxLength: 256, description: 'W3C Trace Context traceparent, as in StreamMessage.' })),
+    tracestate: Type.Optional(Type.String({ maxLength: 512, description: 'W3C Trace Context tracestate, passed on with traceparent.' })),
+  },
+  { additionalProperties: false },
+);
+
 /** One text's answer: every member of service/answer.ts. */
 const TextResult = Type.Object(answerProperties());
 
@@ -57,6 +71,12 @@ export const PredictResponse = Type.Object({
 export const BatchResponse = Type.Object({
   results: Type.Array(TextResult),
   processing_time: Type.Number(),
+  model: Type.String(),
+});
+
+export const ExtractResponse = Type.Object({
+  ...answerProperties(EXTRACT_MEMBERS),
+  processing_time: Type.Number({ description: 'Seconds spent on the request inside the server.' }),
   model: Type.String(),
 });
 

@@ -9,6 +9,7 @@ import type { ServiceHost } from '../service/host.js';
 import { healthRoutes, metricsRoute } from './routes/health.js';
 import { docsRoutes } from './routes/docs.js';
 import { oipRoutes } from './routes/oip.js';
+import { extractRoutes } from './routes/extract.js';
 import { predictRoutes } from './routes/predict.js';
 import { register, type AccessControl, type Route } from './router.js';
 import { registerStream, type StreamHandle, type StreamSettings } from './stream.js';
@@ -88,6 +89,7 @@ export async function startFrontEnd(settings: FrontEndSettings, deps: FrontEndDe
   const stream = registerStream(app, { service, metrics: deps.metrics, access: deps.access, logger: deps.logger, settings: settings.stream, baseHeaders: security });
   register(app, [
     ...predictRoutes(service),
+    ...extractRoutes(service),
     ...oipRoutes(service, { modelName: settings.oipModelName, version: settings.version }),
     ...healthRoutes(service),
     ...docsRoutes(settings.version),

@@ -3,7 +3,9 @@
 // Auth happens at the upgrade. Each JSON message {id, text, labels, …} is parsed, charged to the
 // key's rate limit, and handed to the service; its answer is sent as soon as it is ready (answers
 // to different ids may interleave); a long text answers window by window, then once more with the
-// merged result. Errors are `{"id", "error": {"code", "message", "retry_after"?}, "done": true}`,
+// merged result. A message with `schema` instead of `labels` ({id, text, schema, threshold?,
+// include_confidence?, include_spans?}) is GLiNER2 extraction, answered {id, result, done: true, …}
+// as POST /api/v1/extract's result. Errors are `{"id", "error": {"code", "message", "retry_after"?}, "done": true}`,
 // `retry_after` (seconds) wherever HTTP would send Retry-After. With tracing on, a message's
 // `traceparent`/`tracestate` fields continue the caller's trace and the final answer (or error)
 // carries the message's own `traceparent`. Flow control: a connection has at
@@ -16,15 +18,15 @@ import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
 import type { Logger } from 'pino';
 import { asGlinerError, GlinerError, retryAfterOf } from '../errors.js';
 import type { Metrics } from '../metrics/registry.js';
-import { answerMembers } from '../service/answer.js';
+import { answerMembers, membersOf } from '../service/answer.js';
 import type { ServiceHost } from '../service/host.js';
-import type { ServiceAnswer, TraceCarrier } from '../service/request.js';
-import { predictInputs, singleTextFields } from '../service/wire.js';
+import type { ServiceAnswer, ServiceRequest, TraceCarrier } from '../service/request.js';
+import { extractInputs, predictInputs, singleTextFields } from '../service/wire.js';
 import { requestCacheStatus } from '../engine/cached-engine.js';
 import { captureHeaders, remoteAddress, requestIdOf } from './context.js';
 import { sendError, type Exchange } from './respond.js';
 import { recordExchange, type AccessControl, type Admission } from './router.js';
-import { StreamMessage } from './schemas.js';
+import { StreamExtractMessage, StreamMessage } from './schemas.js';
 import { wantsNoCache } from './service-call.js';
 import { validator } from './validate.js';
 
@@ -78,9 +80,9 @@ export function streamError(id: unknown, error: GlinerError, traceparent?: strin
 }
 
 /** The final message: the text's answer members, then how long it took, (cache on) where it came from and (tracing on) its traceparent. */
-function finalMessage(idJson: string, answer: ServiceAnswer, traceparent: string | undefined): string {
+function finalMessage(idJson: string, answer: ServiceAnswer, operation: ServiceRequest['operation'], traceparent: string | undefined): string {
   const text = answer.texts[0];
-  const members = text === undefined ? '"entities":[],"truncated":false' : answerMembers(text);
+  const members = text === undefined ? (operation === 'extract' ? '"result":{}' : '"entities":[],"truncated":false') : answerMembers(text, false, membersOf(operation));
   const cache = answer.cache === undefined ? '' : `,"cache":"${requestCacheStatus(answer.cache)}"`;
   const trace = traceparent === undefined ? '' : `,"traceparent":${JSON.stringify(traceparent)}`;
   return `{"id":${idJson},${members},"done":true,"processing_time":${answer.timings.totalSeconds}${cache}${trace}}`;
@@ -98,6 +100,7 @@ function leave(conn: Connection, cancel: () => void): () => void {
 
 export function registerStream(app: TemplatedApp, deps: StreamDeps): StreamHandle {
   const parse = validator(StreamMessage);
+  const parseExtract = validator(StreamExtractMessage);
   const sockets = new Set<WebSocket<Connection>>();
 
   const sendText = (ws: WebSocket<Connection>, json: string): void => {
@@ -115,7 +118,9 @@ export function registerStream(app: TemplatedApp, deps: StreamDeps): StreamHandl
   const handleMessage = (ws: WebSocket<Connection>, raw: ArrayBuffer): void => {
     const conn = ws.getUserData();
     let id: unknown = null;
-    let message: StreamMessage;
+    let request: ServiceRequest;
+    let sizes: { chars: number; labels: number };
+    let context: { traceparent: string | undefined; tracestate: string | undefined };
     try {
       let value: unknown;
       try {
@@ -125,31 +130,41 @@ export function registerStream(app: TemplatedApp, deps: StreamDeps): StreamHandl
       }
       // Echo the id even when the rest of the message is invalid, so the client can match it.
       if (typeof value === 'object' && value !== null && 'id' in value) id = value.id;
-      message = parse.check(value);
+      if (typeof value === 'object' && value !== null && 'schema' in value) {
+        const message = parseExtract.check(value);
+        request = { operation: 'extract', inputs: extractInputs(message), fields: { text: 'text', schema: 'schema' } };
+        sizes = { chars: message.text.length, labels: 0 };
+        context = { traceparent: message.traceparent, tracestate: message.tracestate };
+      } else {
+        const message = parse.check(value);
+        request = {
+          operation: 'predict',
+          inputs: predictInputs([message.text], message.labels, message, message.relations),
+          fields: singleTextFields('labels'),
+          onPartial: (update) => {
+            if (update.windows > 1) sendText(ws, `{"id":${JSON.stringify(id ?? null)},"window":${update.window},"windows":${update.windows},${answerMembers(update.answer, true)},"done":false}`);
+          },
+        };
+        sizes = { chars: message.text.length, labels: message.labels.length };
+        context = { traceparent: message.traceparent, tracestate: message.tracestate };
+      }
       conn.admission.charge();
     } catch (error) {
       refuse(ws, id, error);
       return;
     }
     const idJson = JSON.stringify(id ?? null);
-    const trace: TraceCarrier = { name: 'WS /api/v1/stream', transport: 'websocket', traceparent: message.traceparent, tracestate: message.tracestate };
+    const trace: TraceCarrier = { name: 'WS /api/v1/stream', transport: 'websocket', ...context };
     const log: Record<string, unknown> = {};
     conn.inflight++;
     deps.service.handle(
-      {
-        operation: 'predict',
-        inputs: predictInputs([message.text], message.labels, message, message.relations),
-        fields: singleTextFields('labels'),
-        onPartial: (update) => {
-          if (update.windows > 1) sendText(ws, `{"id":${idJson},"window":${update.window},"windows":${update.windows},${answerMembers(update.answer, true)},"done":false}`);
-        },
-      },
+      request,
       { tenant: conn.admission.keyName, requestId: conn.connId, noCache: conn.noCache, onLeave: (cancel) => leave(conn, cancel), log, trace },
     ).then(
       (answer) => {
         const text = answer.texts[0];
-        deps.logger.debug({ connId: conn.connId, chars: message.text.length, labels: message.labels.length, entities: text?.count, truncated: text?.truncated, batches: answer.batchIds, totalMs: Math.round(answer.timings.totalSeconds * 1e4) / 10, trace_id: log.trace_id, span_id: log.span_id }, 'stream message');
-        sendText(ws, finalMessage(idJson, answer, trace.handle?.traceparent()));
+        deps.logger.debug({ connId: conn.connId, operation: request.operation, chars: sizes.chars, labels: sizes.labels, entities: text?.count, truncated: text?.truncated, batches: answer.batchIds, totalMs: Math.round(answer.timings.totalSeconds * 1e4) / 10, trace_id: log.trace_id, span_id: log.span_id }, 'stream message');
+        sendText(ws, finalMessage(idJson, answer, request.operation, trace.handle?.traceparent()));
       },
       (error: unknown) => refuse(ws, id, error, { trace_id: log.trace_id, span_id: log.span_id }, trace.handle?.traceparent()),
     ).finally(() => {

@@ -20,6 +20,7 @@ const plural = (n: number, one: string): string => `${n} ${one}${n === 1 ? '' : 
 /** "a string", "an array of strings", "a string or a number": what a schema accepts, in words. */
 function kind(schema: SchemaFacts): string {
   if (schema.anyOf !== undefined) return schema.anyOf.map(kind).join(' or ');
+  if (schema.const !== undefined) return JSON.stringify(schema.const);
   switch (schema.type) {
     case 'string': return 'a string';
     case 'number': return 'a number';

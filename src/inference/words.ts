@@ -5,8 +5,10 @@
 // character classes are spelled out here rather than relying on JS's own `\w`/`\s`.
 // Offsets are code points (Python string indices), end exclusive: `[...text].slice(start, end)`.
 
-const W = String.raw`\p{L}\p{N}_`;
-const WS = String.raw`\t\n\v\f\r\u001c-\u001f \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000`;
+/** Python's `\w` on str, as a character-class body. */
+export const W = String.raw`\p{L}\p{N}_`;
+/** Python's `\s` on str, as a character-class body. */
+export const WS = String.raw`\t\n\v\f\r\u001c-\u001f \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000`;
 const WORD_PATTERN = new RegExp(`[${W}]+(?:[-_][${W}]+)*|[^${WS}]`, 'gu');
 
 /** A word of the input text; `start`/`end` are code-point offsets, `end` exclusive. */
@@ -20,11 +22,16 @@ export interface Word {
 
 /** Split `text` the way GLiNER's Python does, reporting code-point offsets. */
 export function splitWords(text: string): Word[] {
+  return matchWords(text, WORD_PATTERN);
+}
+
+/** Every match of a global pattern in `text`, as words with code-point offsets. */
+export function matchWords(text: string, pattern: RegExp): Word[] {
   const words: Word[] = [];
   // Walk UTF-16 indices and code points together so the conversion is linear in the text.
   let utf16 = 0;
   let codePoints = 0;
-  for (const match of text.matchAll(WORD_PATTERN)) {
+  for (const match of text.matchAll(pattern)) {
     const index = match.index;
     codePoints += countCodePoints(text, utf16, index);
     const value = match[0];

@@ -68,7 +68,7 @@ export function batcherMetrics(metrics: Metrics, exemplars?: Exemplars): Batcher
       metrics.postprocessSeconds.observe(result.timings.postprocessSeconds);
       metrics.rowsProcessed.inc(batch.rows);
       metrics.tokensProcessed.inc(result.rows.reduce((sum, row) => sum + row.tokens, 0));
-      if (result.labelCache !== undefined) {
+      if ('labelCache' in result && result.labelCache !== undefined) {
         metrics.labelCacheHits.inc(result.labelCache.hits);
         metrics.labelCacheMisses.inc(result.labelCache.misses);
       }

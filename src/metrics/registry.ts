@@ -72,7 +72,7 @@ export class Metrics {
     name: 'gliner_tokens_processed_total', help: 'Real (unpadded) tokens run through the model.', registers: [this.registry],
   });
   readonly rowsProcessed = new client.Counter({
-    name: 'gliner_rows_processed_total', help: 'Model rows (texts or windows) run through the model.', registers: [this.registry],
+    name: 'gliner_rows_processed_total', help: 'Model rows (texts or windows; GLiNER2: texts or chunks) run through the model.', registers: [this.registry],
   });
   readonly workerBusySeconds = new client.Counter({
     name: 'gliner_worker_busy_seconds_total', help: 'Seconds workers spent running batches; rate() / gliner_workers is utilisation.', registers: [this.registry],
@@ -135,7 +135,7 @@ export class Metrics {
     labelNames: ['key'] as const, registers: [this.registry],
   });
   readonly entities = new client.Counter({
-    name: 'gliner_entities_returned_total', help: 'Entities returned to clients.', registers: [this.registry],
+    name: 'gliner_entities_returned_total', help: 'Entities returned to clients by NER (labels); a GLiNER2 extract result is not counted.', registers: [this.registry],
   });
 
   readonly cacheHits = new client.Counter({

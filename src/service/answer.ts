@@ -2,7 +2,8 @@
 // each member's JSON (TextAnswer), so rendering splices strings: `"entities":[…],"truncated":false`
 // for the REST answer, the batch's results and the WebSocket's final message; one output tensor
 // per member for the Open Inference Protocol; one property per member in the OpenAPI document. A
-// new kind of answer (relations) is one more row here and one more field in TextAnswer.
+// new kind of answer (relations) is one more row here and one more field in TextAnswer. An extract
+// answer (GLiNER2) has its own table, EXTRACT_MEMBERS: upstream's result, as the worker wrote it.
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { TextAnswer } from '../worker/messages.js';
 
@@ -56,10 +57,23 @@ export const ANSWER_MEMBERS: readonly AnswerMember[] = [
   { name: 'relations', datatype: 'BYTES', partial: true, askedWith: 'relations', schema: Type.Array(RelationSchema, { description: 'Relation-extraction models, when the request gives "relations": the relations between this answer\'s entities.' }), json: (answer) => answer.relations?.json },
 ];
 
+export const EXTRACT_MEMBERS: readonly AnswerMember[] = [
+  {
+    name: 'result', datatype: 'BYTES', partial: false,
+    schema: Type.Record(Type.String(), Type.Unknown(), {
+      description: 'Upstream GLiNER2\'s extract() result for the schema, key for key (json.dumps of it: tuples as arrays). Top-level keys, in order: each structure\'s name, "entities", each classification\'s task, then "relation_extraction". Every value\'s shape: docs/gliner2.md.',
+    }),
+    json: (answer) => answer.json,
+  },
+];
+
+/** The member table of an operation's answers. */
+export const membersOf = (operation: 'predict' | 'extract'): readonly AnswerMember[] => (operation === 'extract' ? EXTRACT_MEMBERS : ANSWER_MEMBERS);
+
 /** A text's answer as the members of a JSON object (no braces); `partial`: only the members a window update carries. */
-export function answerMembers(answer: TextAnswer, partial = false): string {
+export function answerMembers(answer: TextAnswer, partial = false, members: readonly AnswerMember[] = ANSWER_MEMBERS): string {
   let out = '';
-  for (const member of ANSWER_MEMBERS) {
+  for (const member of members) {
     if (partial && !member.partial) continue;
     const json = member.json(answer);
     if (json === undefined) continue;
@@ -69,6 +83,6 @@ export function answerMembers(answer: TextAnswer, partial = false): string {
 }
 
 /** The per-text answer's OpenAPI schema, from the same table. */
-export function answerProperties(): Record<string, TSchema> {
-  return Object.fromEntries(ANSWER_MEMBERS.map((member) => [member.name, member.askedWith === undefined ? member.schema : Type.Optional(member.schema)]));
+export function answerProperties(members: readonly AnswerMember[] = ANSWER_MEMBERS): Record<string, TSchema> {
+  return Object.fromEntries(members.map((member) => [member.name, member.askedWith === undefined ? member.schema : Type.Optional(member.schema)]));
 }

@@ -1,8 +1,10 @@
-// The request limits (MAX_TEXT_CHARS, MAX_LABELS, MAX_LABEL_CHARS, MAX_BATCH_TEXTS, MAX_RELATION_LABELS), checked once
-// for every transport; the error names the field as the client sent it (FieldNames).
+// The request limits (MAX_TEXT_CHARS, MAX_LABELS, MAX_LABEL_CHARS, MAX_BATCH_TEXTS, MAX_RELATION_LABELS;
+// EXTRACT_MAX_* for a schema), checked once for every transport; the error names the field as the
+// client sent it (FieldNames) and the limit.
 import { GlinerError } from '../errors.js';
+import { checkExtractSchema, DEFAULT_EXTRACT_LIMITS, type ExtractLimits } from '../inference/gliner2/schema.js';
 import { RELATION_DEFAULTS } from '../inference/relations.js';
-import type { FieldNames, ModelSummary, PredictInputs } from './request.js';
+import type { ExtractRequest, FieldNames, ModelSummary, PredictInputs } from './request.js';
 
 export interface RequestLimits {
   readonly maxTextChars: number;
@@ -11,6 +13,13 @@ export interface RequestLimits {
   readonly maxBatchTexts: number;
   /** MAX_RELATION_LABELS (default 25). */
   readonly maxRelationLabels?: number;
+  readonly extract?: ExtractLimits;
+}
+
+/** An extract request: MAX_TEXT_CHARS, then the schema's shape rules and EXTRACT_MAX_* (inference/gliner2/schema.ts). */
+export function checkExtract(inputs: ExtractRequest['inputs'], limits: RequestLimits, fields: ExtractRequest['fields']): void {
+  if (inputs.text.length > limits.maxTextChars) throw new GlinerError('LIMIT_EXCEEDED', `Field "${fields.text}": at most ${limits.maxTextChars} characters are allowed (MAX_TEXT_CHARS; got ${inputs.text.length}).`);
+  checkExtractSchema(inputs.schema, limits.extract ?? { ...DEFAULT_EXTRACT_LIMITS, maxNameChars: limits.maxLabelChars }, fields.schema);
 }
 
 export function checkPredict(inputs: PredictInputs, limits: RequestLimits, fields: FieldNames): void {

@@ -5,11 +5,14 @@
 import type { CacheStatus } from '../engine/cached-engine.js';
 import type { StageTimings, WindowUpdate } from '../engine/engine.js';
 import type { DecodeOptions } from '../inference/decode.js';
+import type { ExtractSchema } from '../inference/gliner2/schema.js';
 import type { RelationTask, TextAnswer } from '../worker/messages.js';
 
 /** The loaded model as answers, readiness and metrics name it. */
 export interface ModelSummary {
   readonly id: string;
+  /** 'gliner2': a GLiNER2 export, served by POST /api/v1/extract; absent or 'gliner': POST /api/v1/predict. */
+  readonly kind?: 'gliner' | 'gliner2';
   readonly revision: string;
   readonly executionProvider: string;
   readonly requestedProvider: string;
@@ -55,7 +58,24 @@ export interface PredictRequest {
   readonly onPartial?: (update: WindowUpdate) => void;
 }
 
-export type ServiceRequest = PredictRequest;
+/** A text and a GLiNER2 schema, and extract's options: the inputs of `extract`. */
+export interface ExtractInputs {
+  readonly text: string;
+  readonly schema: ExtractSchema;
+  readonly threshold: number;
+  readonly includeConfidence: boolean;
+  readonly includeSpans: boolean;
+}
+
+/** Schema extraction on a GLiNER2 model (docs/gliner2.md); answered as one TextAnswer whose JSON is upstream's result. */
+export interface ExtractRequest {
+  readonly operation: 'extract';
+  readonly inputs: ExtractInputs;
+  /** How the transport names the text and the schema ("text", "schema"; OIP: 'Input "text"'). */
+  readonly fields: { readonly text: string; readonly schema: string };
+}
+
+export type ServiceRequest = PredictRequest | ExtractRequest;
 
 /** Who is asking, and on what terms. */
 export interface Caller {

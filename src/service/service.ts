@@ -5,12 +5,17 @@
 // start and end events are the host's (host.ts), which holds this object once it exists.
 import type { Predictor } from '../engine/cached-engine.js';
 import { requestCacheStatus } from '../engine/cached-engine.js';
-import { checkPredict, checkRelations, type RequestLimits } from './limits.js';
+import type { PredictRequest as EngineRequest } from '../engine/engine.js';
+import { GlinerError } from '../errors.js';
+import type { ExtractLimits } from '../inference/gliner2/schema.js';
+import { checkExtract, checkPredict, checkRelations, type RequestLimits } from './limits.js';
 import type { Caller, ModelSummary, ServiceAnswer, ServiceRequest } from './request.js';
 
 export interface ServiceSettings extends RequestLimits {
   /** Deadline of a request (REQUEST_TIMEOUT_MS), unless the caller sets its own. */
   readonly requestTimeoutMs: number;
+  /** EXTRACT_MAX_* (GLiNER2 models); default: the configuration's defaults. */
+  readonly extract?: ExtractLimits;
 }
 
 const ms = (seconds: number): number => Math.round(seconds * 1e4) / 10;
@@ -22,18 +27,32 @@ export class PredictService {
     private readonly settings: ServiceSettings,
   ) {}
 
-  async handle(request: ServiceRequest, caller: Caller): Promise<ServiceAnswer> {
+  /** The engine's request for a service request: checked against the limits and the model's kind. */
+  private engineRequest(request: ServiceRequest): EngineRequest {
+    const gliner2 = this.model.kind === 'gliner2';
+    if (request.operation === 'extract') {
+      if (!gliner2) throw new GlinerError('WRONG_ENDPOINT', `The model ${this.model.id} is a GLiNER model: it answers labels at POST /api/v1/predict. Schema extraction (/api/v1/extract, a "schema") needs a GLiNER2 model (docs/gliner2.md).`);
+      const { inputs } = request;
+      checkExtract(inputs, this.settings, request.fields);
+      const extract = { schema: inputs.schema, schemaJson: JSON.stringify(inputs.schema), threshold: inputs.threshold, includeConfidence: inputs.includeConfidence, includeSpans: inputs.includeSpans };
+      return { texts: [inputs.text], labels: [], options: { threshold: inputs.threshold, flatNer: true, multiLabel: false }, extract };
+    }
+    if (gliner2) throw new GlinerError('WRONG_ENDPOINT', `The model ${this.model.id} is a GLiNER2 model: it answers schemas at POST /api/v1/extract (over WebSocket, a message with "schema" instead of "labels"; over OIP, a "schema" input), not labels.`);
     const { inputs } = request;
     checkPredict(inputs, this.settings, request.fields);
     checkRelations(inputs, this.settings, this.model);
+    return { texts: inputs.texts, labels: inputs.labels, options: inputs.options, ...(inputs.relations === undefined ? {} : { relations: inputs.relations }) };
+  }
+
+  async handle(request: ServiceRequest, caller: Caller): Promise<ServiceAnswer> {
     const submission = this.predictor.submit(
-      { texts: inputs.texts, labels: inputs.labels, options: inputs.options, ...(inputs.relations === undefined ? {} : { relations: inputs.relations }) },
+      this.engineRequest(request),
       {
         timeoutMs: caller.timeoutMs ?? this.settings.requestTimeoutMs,
         tenant: caller.tenant,
         noCache: caller.noCache,
         ...(caller.context === undefined ? {} : { context: caller.context }),
-        ...(request.onPartial === undefined ? {} : { onWindow: request.onPartial }),
+        ...(request.operation === 'predict' && request.onPartial !== undefined ? { onWindow: request.onPartial } : {}),
       },
     );
     const forget = caller.onLeave?.(() => submission.cancel());

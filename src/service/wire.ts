@@ -5,7 +5,8 @@
 import { Type } from '@sinclair/typebox';
 import { GlinerError } from '../errors.js';
 import type { DecodeOptions } from '../inference/decode.js';
-import type { FieldNames, PredictInputs } from './request.js';
+import type { ExtractSchema } from '../inference/gliner2/schema.js';
+import type { ExtractInputs, FieldNames, PredictInputs } from './request.js';
 
 /** The option fields' schemas (spread into each transport's body or parameters schema). */
 export const OPTION_FIELDS = {
@@ -50,4 +51,9 @@ export function labelsOf(body: { labels?: string[] | undefined; entity_type?: st
 /** Field names of a JSON body with one "text". */
 export function singleTextFields(labels: string): FieldNames {
   return { text: () => 'text', labels, texts: 'Field "text"' };
+}
+
+/** Extract's options as the client names them (threshold, include_confidence, include_spans: upstream's), with upstream's defaults. */
+export function extractInputs(body: { text: string; schema: ExtractSchema; threshold?: number | undefined; include_confidence?: boolean | undefined; include_spans?: boolean | undefined }): ExtractInputs {
+  return { text: body.text, schema: body.schema, threshold: body.threshold ?? 0.5, includeConfidence: body.include_confidence ?? false, includeSpans: body.include_spans ?? false };
 }

@@ -6,9 +6,12 @@ import type { Config } from '../config/schema.js';
 import { modelKind } from '../inference/kinds/index.js';
 import type { Logger } from '../logging.js';
 import { readModelDir, type ModelFiles } from '../model/files.js';
+import { gliner2ModelFiles, isGliner2Dir, readGliner2Dir } from '../model/gliner2-files.js';
 import type { DownloadEvent } from '../model/hub.js';
 import { resolveModel, type ResolvedModel, type ResolveModelOptions } from '../model/store.js';
 import { PACKAGE_ROOT } from '../paths.js';
+
+export type ModelKindName = 'gliner' | 'gliner2';
 
 export interface LoadedModel {
   readonly resolved: ResolvedModel;
@@ -16,6 +19,8 @@ export interface LoadedModel {
   /** The model directory (settings.ts's ModelFacts). */
   readonly dir: string;
   readonly config: ModelFiles['config'];
+  /** A GLiNER (labels → entities, POST /api/v1/predict) or a GLiNER2 export (schema → JSON, POST /api/v1/extract). */
+  readonly kind: ModelKindName;
   /** How answers, logs and metrics name it: never a server's absolute path. */
   readonly displayId: string;
 }
@@ -56,8 +61,13 @@ export async function loadModel(config: Config, logger?: Logger, display?: Downl
       if (event.kind !== 'progress') logger?.info({ repo: event.repo, file: event.file, bytes: event.bytes, total: event.total }, event.message);
     },
   })).finally(() => display?.stop());
+  if (isGliner2Dir(resolved.dir)) {
+    // A GLiNER2 export (gliner2_config.json): its graphs and config are checked here, its sessions in the workers.
+    const files = gliner2ModelFiles(readGliner2Dir(resolved.dir), config.extractChunkWords);
+    return { resolved, files, dir: resolved.dir, config: files.config, kind: 'gliner2', displayId: displayId(resolved) };
+  }
   const files = readModelDir(resolved.dir, config.modelQuantization);
   // An unsupported kind fails here; its ONNX inputs are checked in the workers.
   modelKind(files.config, undefined, path.join(resolved.dir, 'gliner_config.json'));
-  return { resolved, files, dir: resolved.dir, config: files.config, displayId: displayId(resolved) };
+  return { resolved, files, dir: resolved.dir, config: files.config, kind: 'gliner', displayId: displayId(resolved) };
 }

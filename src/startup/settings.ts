@@ -12,10 +12,12 @@ import type { EngineSettings } from '../engine/engine.js';
 import { GlinerError } from '../errors.js';
 import { modelKind } from '../inference/kinds/index.js';
 import type { PlanLimits } from '../inference/plan.js';
+import type { ExtractLimits } from '../inference/gliner2/schema.js';
 import type { GlinerConfig } from '../model/gliner-config.js';
 import type { WeightsSettings } from '../pool/memory.js';
 import type { PoolSettings } from '../pool/pool.js';
 import type { ServiceSettings } from '../service/service.js';
+import type { ExtractChunking } from '../worker/gliner2-messages.js';
 import type { RunnerSettings } from '../worker/onnx-runner.js';
 
 /** What the defaults depend on in the machine. */
@@ -45,10 +47,19 @@ export interface ThreadPlan {
 export interface ModelFacts {
   readonly dir: string;
   readonly config: GlinerConfig;
+  /** 'gliner2': a GLiNER2 export (its own graphs, no mapped copy of the weights). */
+  readonly kind?: string;
+}
+
+/** GLiNER2 extract: the schema limits (EXTRACT_MAX_*) and long-text chunking (EXTRACT_CHUNK_*). */
+export interface ExtractSettings {
+  readonly limits: ExtractLimits;
+  readonly chunking: ExtractChunking;
 }
 
 export interface Settings {
   readonly threads: ThreadPlan;
+  readonly extract: ExtractSettings;
   readonly pool: PoolSettings;
   readonly batcher: BatcherSettings;
   readonly engine: EngineSettings;
@@ -139,11 +150,34 @@ export function planLimits(config: Pick<Config, 'windowWords' | 'windowOverlapWo
   return { windowWords, overlapWords: config.windowOverlapWords, labelsPerRow: config.labelsPerPass > 0 ? config.labelsPerPass : perPass, promptLabels };
 }
 
+/** EXTRACT_MAX_* and EXTRACT_CHUNK_*: the overlap must leave each chunk new words. */
+export function extractSettings(config: Config): ExtractSettings {
+  if (config.extractChunkOverlapWords >= config.extractChunkWords) {
+    throw new GlinerError('CONFIG_INVALID', `EXTRACT_CHUNK_OVERLAP_WORDS must be below EXTRACT_CHUNK_WORDS (${config.extractChunkWords}); got ${config.extractChunkOverlapWords}.`);
+  }
+  return {
+    limits: {
+      maxEntityTypes: config.extractMaxEntityTypes,
+      maxClassifications: config.extractMaxClassifications,
+      maxLabels: config.extractMaxLabels,
+      maxRelations: config.extractMaxRelations,
+      maxStructures: config.extractMaxStructures,
+      maxFields: config.extractMaxFields,
+      maxChoices: config.extractMaxChoices,
+      maxSchemaItems: config.extractMaxSchemaItems,
+      maxNameChars: config.maxLabelChars,
+      maxDescriptionChars: config.extractMaxDescriptionChars,
+    },
+    chunking: { chunkWords: config.extractChunkWords, overlapWords: config.extractChunkOverlapWords },
+  };
+}
+
 /** Every setting of the stack, final. */
 export function resolveSettings(config: Config, model: ModelFacts, machine: Machine = thisMachine(), offline?: OfflineProfile): Settings {
   const threads = resolveThreads(config, machine);
   const budget = batchBudget(config);
-  const weights = resolveWeights(config);
+  // SHARE_WEIGHTS maps a GLiNER model's one graph; a GLiNER2 export's seven graphs load per session.
+  const weights = model.kind === 'gliner2' ? undefined : resolveWeights(config);
   const runner: RunnerSettings = {
     modelDir: model.dir,
     quantization: config.modelQuantization,
@@ -162,6 +196,7 @@ export function resolveSettings(config: Config, model: ModelFacts, machine: Mach
   };
   return {
     threads,
+    extract: extractSettings(config),
     pool: { runner, workers: threads.workers, ...(threads.soloThreads > 0 ? { solo: soloRunner(runner, threads.soloThreads) } : {}), ...(weights === undefined ? {} : { weights }) },
     batcher: {
       maxBatchRows: budget.rows,
@@ -183,6 +218,7 @@ export function resolveSettings(config: Config, model: ModelFacts, machine: Mach
       maxBatchTexts: config.maxBatchTexts,
       maxRelationLabels: config.maxRelationLabels,
       requestTimeoutMs: config.requestTimeoutMs,
+      extract: extractSettings(config).limits,
     },
     cache: config.cacheMaxBytes === 0
       ? undefined

@@ -1,7 +1,8 @@
 // Start-up's second step: with the model loaded and every setting final (settings.ts), start the
-// worker pool, then build the batcher, the engine and the result cache on it — each once, with its
-// final values. `serve` puts the service and the front end on top; `eval` uses the engine directly.
-import { Batcher } from '../engine/batcher.js';
+// worker pool, then build the batcher, the engine (the extract engine for a GLiNER2 model) and the
+// result cache on it — each once, with its final values. `serve` puts the service and the front end on top; `eval` uses the engine directly.
+import { Batcher, type AnyRowTask } from '../engine/batcher.js';
+import { ExtractEngine } from '../engine/extract-engine.js';
 import { CachedEngine, type Predictor } from '../engine/cached-engine.js';
 import { Engine } from '../engine/engine.js';
 import { modelKind } from '../inference/kinds/index.js';
@@ -10,10 +11,14 @@ import { batcherMetrics, cacheMetrics } from '../metrics/hooks.js';
 import type { Metrics } from '../metrics/registry.js';
 import { InferencePool } from '../pool/pool.js';
 import type { ModelSummary } from '../service/request.js';
+import type { ExtractRowTask } from '../worker/gliner2-messages.js';
+import type { RowTask } from '../worker/messages.js';
 import type { TracingHooks } from '../tracing/hooks.js';
 import type { WorkerFaults } from '../worker/worker.js';
 import type { LoadedModel } from './model.js';
 import type { Settings } from './settings.js';
+
+const isExtractRows = (rows: readonly AnyRowTask[]): rows is readonly ExtractRowTask[] => rows.every((row) => 'schema' in row);
 
 export interface Stack {
   readonly engine: Engine;
@@ -48,11 +53,15 @@ export async function startStack(settings: Settings, model: LoadedModel, deps: S
   else if (pool.mappedOnnxPath !== undefined) logger.info({ mapped: pool.mappedOnnxPath }, 'sessions share one mapped copy of the weights');
   const { tracing } = deps;
   const batcherEvents = tracing === undefined ? batcherMetrics(metrics) : tracing.batcher(batcherMetrics(metrics, tracing.exemplars));
-  const batcher = new Batcher(settings.batcher, (batchId, rows, solo) => pool.run({ kind: 'batch', batchId, rows }, { solo }), batcherEvents);
+  // One batcher for either kind of row; a server loads one model, so a batch holds one kind.
+  const batcher = new Batcher<AnyRowTask>(settings.batcher, (batchId, rows, solo) => (isExtractRows(rows)
+    ? pool.run({ kind: 'extract-batch', batchId, rows }, { solo })
+    : pool.run({ kind: 'batch', batchId, rows: rows as readonly RowTask[] }, { solo })), batcherEvents);
   const engine = new Engine(batcher, settings.engine, { plan: (task) => pool.run(task), merge: (task, transfer) => pool.run(task, { transfer }) }, tracing?.engine());
   const first = pool.workers[0];
   const summary: ModelSummary = {
     id: model.displayId,
+    kind: model.kind,
     revision: model.resolved.commit ?? model.resolved.revision,
     executionProvider: first?.executionProvider ?? settings.pool.runner.executionProvider,
     requestedProvider: settings.pool.runner.executionProvider,
@@ -65,7 +74,11 @@ export async function startStack(settings: Settings, model: LoadedModel, deps: S
   };
   // The result cache lives in this process only: a model change (a new process) starts it empty.
   const key = `${summary.id}@${summary.revision}/${summary.quantization}`;
-  const predictor = settings.cache === undefined ? engine : new CachedEngine(engine, settings.cache, () => key, cacheMetrics(metrics));
+  // A GLiNER2 model is served by the extract engine, on the same batcher and pool (engine/extract-engine.ts).
+  const served: Predictor = model.kind === 'gliner2'
+    ? new ExtractEngine(batcher, { chunking: settings.extract.chunking }, { plan: (task) => pool.run(task), merge: (task) => pool.run(task) })
+    : engine;
+  const predictor = settings.cache === undefined ? served : new CachedEngine(served, settings.cache, () => key, cacheMetrics(metrics));
   metrics.queueCapacity.set(settings.batcher.maxQueueRows);
   metrics.queueRowsSource = () => batcher.rowsByTenant();
   metrics.workers.set(pool.size);

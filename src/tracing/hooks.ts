@@ -7,6 +7,7 @@ import type { BatcherEvents } from '../engine/batcher.js';
 import type { CacheStatus } from '../engine/cached-engine.js';
 import type { EngineEvents } from '../engine/engine.js';
 import type { ErrorCode } from '../errors.js';
+import type { ExtractSchema } from '../inference/gliner2/schema.js';
 import type { Exemplars } from '../metrics/hooks.js';
 import type { ServiceEvents } from '../service/events.js';
 import type { BatchTrace, RefusalReason, RequestTrace, Tracing } from './api.js';
@@ -50,7 +51,9 @@ export class TracingHooks {
           caller.log.span_id = fields.span_id;
         }
         if (trace.recording) {
-          const { texts, labels } = request.inputs;
+          // Extraction (GLiNER2): one text; its schema's entries count as its labels.
+          const texts = request.operation === 'predict' ? request.inputs.texts : [request.inputs.text];
+          const labels = request.operation === 'predict' ? request.inputs.labels : schemaEntries(request.inputs.schema);
           let chars = 0;
           for (const text of texts) chars += text.length;
           const model = this.model();
@@ -126,6 +129,9 @@ export class TracingHooks {
     batch: (id) => this.batches.get(id)?.exemplar(),
   };
 }
+
+/** A schema's top-level entries (entity types, classification tasks, relation types, structures): its "labels" in a span, counted, never named. */
+const schemaEntries = (schema: ExtractSchema): readonly unknown[] => [...(schema.entities ?? []), ...(schema.classifications ?? []), ...(schema.relations ?? []), ...(schema.structures ?? [])];
 
 function cacheOutcomes(trace: RequestTrace, statuses: readonly CacheStatus[]): void {
   let hit = 0;

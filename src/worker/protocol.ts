@@ -4,6 +4,7 @@
 // A task's error is never thrown across the thread boundary: piscina then rejects a task only when
 // its thread died, which is the one case the pool reports as WORKER_CRASHED.
 import { ERROR_CODES, GlinerError, type ErrorCode } from '../errors.js';
+import type { ExtractAnswerResult, ExtractBatchResult, ExtractBatchTask, ExtractMergeTask, ExtractPlanResult, ExtractPlanTask } from './gliner2-messages.js';
 import type { BatchResult, BatchTask, InfoTask, MergeTask, PlanResult, PlanTask, TextAnswer, WorkerInfo } from './messages.js';
 
 /** Every task kind and its result. A new kind is one line here, then a handler the compiler asks for. */
@@ -12,6 +13,9 @@ export interface Protocol {
   readonly plan: { readonly task: PlanTask; readonly result: PlanResult };
   readonly merge: { readonly task: MergeTask; readonly result: TextAnswer };
   readonly batch: { readonly task: BatchTask; readonly result: BatchResult };
+  readonly 'extract-plan': { readonly task: ExtractPlanTask; readonly result: ExtractPlanResult };
+  readonly 'extract-batch': { readonly task: ExtractBatchTask; readonly result: ExtractBatchResult };
+  readonly 'extract-merge': { readonly task: ExtractMergeTask; readonly result: ExtractAnswerResult };
 }
 
 export type TaskKind = keyof Protocol;

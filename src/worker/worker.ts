@@ -1,11 +1,18 @@
 // Pool worker entry: one per thread. Loads the model once (session, tokenizer, config), warms it up,
-// then runs tasks (see tasks.ts) through the typed protocol (protocol.ts): every kind has its
-// handler, and a task's error goes back as `{code, message}` data. Everything of a request that
+// then runs tasks (see tasks.ts; a GLiNER2 export, a directory with gliner2_config.json, runs the
+// extract tasks of gliner2-tasks.ts instead) through the typed protocol (protocol.ts): every kind
+// has its handler, and a task's error goes back as `{code, message}` data. Everything of a request that
 // grows with its input — splitting, tokenisation, tensors, inference, decoding, merging windows, the
 // answer's JSON — happens here, never on the thread that serves HTTP.
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { threadId } from 'node:worker_threads';
 import { workerData } from 'piscina';
 import { GlinerError } from '../errors.js';
+import type { ExtractSchema } from '../inference/gliner2/schema.js';
+import { isGliner2Dir } from '../model/gliner2-files.js';
+import { Gliner2Runner } from './gliner2-runner.js';
+import { runExtractBatch, runExtractMerge, runExtractPlan } from './gliner2-tasks.js';
 import type { WorkerInfo } from './messages.js';
 import { OnnxRunner, type RunnerSettings } from './onnx-runner.js';
 import { answering, type Handlers } from './protocol.js';
@@ -28,18 +35,41 @@ export interface WorkerSettings {
   readonly faults?: WorkerFaults;
 }
 
-interface WorkerState {
-  readonly runner: OnnxRunner;
-  readonly info: WorkerInfo;
+/** The loaded model: a GLiNER (OnnxRunner: NER tasks) or a GLiNER2 export (Gliner2Runner: extract tasks). */
+type WorkerState = { readonly info: WorkerInfo } & ({ readonly kind: 'gliner'; readonly runner: OnnxRunner } | { readonly kind: 'gliner2'; readonly runner: Gliner2Runner });
+
+const WARMUP_SCHEMA: ExtractSchema = {
+  entities: ['person', 'location'],
+  classifications: [{ task: 'topic', labels: ['history', 'sport'] }],
+  relations: ['born_in'],
+  structures: [{ name: 'person', fields: [{ name: 'name', dtype: 'str' }] }],
+};
+
+function loadFailure(error: unknown): never {
+  if (error instanceof GlinerError) throw error;
+  throw new GlinerError('MODEL_NOT_FOUND', `model failed to load: ${error instanceof Error ? error.message : String(error)}`);
 }
 
 async function start(settings: RunnerSettings): Promise<WorkerState> {
-  const runner = await OnnxRunner.load(settings).catch((error: unknown) => {
-    if (error instanceof GlinerError) throw error;
-    throw new GlinerError('MODEL_NOT_FOUND', `model failed to load: ${error instanceof Error ? error.message : String(error)}`);
-  });
+  if (isGliner2Dir(settings.modelDir)) {
+    const runner = await Gliner2Runner.load(settings).catch(loadFailure);
+    // One small row through every graph, so the first request does not pay the sessions' first run.
+    const began = performance.now();
+    await runner.run([{ text: 'Ada Lovelace wrote the first program in London.', schema: WARMUP_SCHEMA, threshold: 0.5, flags: { includeConfidence: false, includeSpans: false } }]);
+    const info: WorkerInfo = {
+      workerId: threadId,
+      executionProvider: runner.executionProvider,
+      ...(runner.fallbackReason === undefined ? {} : { fallbackReason: runner.fallbackReason }),
+      onnxPath: path.join(settings.modelDir, 'encoder.onnx'),
+      quantization: 'fp32',
+      warmupSeconds: (performance.now() - began) / 1000,
+    };
+    return { kind: 'gliner2', runner, info };
+  }
+  const runner = await OnnxRunner.load(settings).catch(loadFailure);
   const warmupSeconds = await runner.warmUp(settings.warmupRows);
   return {
+    kind: 'gliner',
     runner,
     info: {
       workerId: threadId,
@@ -63,6 +93,21 @@ const state = start(settings.runner);
 // Keep an unobserved rejection from killing the thread before a task can report it.
 state.catch(() => undefined);
 
+/** A task for the other kind of model: a bug of the engine's (the service refuses such requests). */
+const wrongKind = (task: string, loaded: string): GlinerError => new GlinerError('INTERNAL', `A ${task} task reached a worker that serves a ${loaded} model: this is a bug.`);
+
+async function glinerRunner(): Promise<OnnxRunner> {
+  const loaded = await state;
+  if (loaded.kind !== 'gliner') throw wrongKind('GLiNER', loaded.kind);
+  return loaded.runner;
+}
+
+async function gliner2Runner(): Promise<Gliner2Runner> {
+  const loaded = await state;
+  if (loaded.kind !== 'gliner2') throw wrongKind('GLiNER2', loaded.kind);
+  return loaded.runner;
+}
+
 const handlers: Handlers = {
   info: async () => (await state).info,
   plan: async (task) => {
@@ -74,10 +119,23 @@ const handlers: Handlers = {
     return runMerge(task);
   },
   batch: async (task) => {
-    const { runner } = await state;
+    const runner = await glinerRunner();
     if (holds(task.rows, faults.exitWord)) process.exit(70);
     if (holds(task.rows, faults.failWord)) throw new GlinerError('INTERNAL', 'A fault was injected into this batch (test only).');
     return runBatch(runner, task, threadId);
+  },
+  'extract-plan': async (task) => {
+    await state;
+    return runExtractPlan(task);
+  },
+  'extract-merge': async (task) => {
+    await state;
+    return runExtractMerge(task);
+  },
+  'extract-batch': async (task) => {
+    const runner = await gliner2Runner();
+    if (holds(task.rows, faults.failWord)) throw new GlinerError('INTERNAL', 'A fault was injected into this batch (test only).');
+    return runExtractBatch(runner, task, threadId);
   },
 };
 

@@ -163,7 +163,7 @@ describe('options', () => {
     const full = resolveOptions({});
     expect(full.concurrency).toEqual([1, 4, 16, 64, 256]);
     expect(full.rates).toBe('auto');
-    expect(full.scenarios).toEqual(SCENARIO_NAMES.filter((n) => n !== 'relations'));
+    expect(full.scenarios).toEqual(SCENARIO_NAMES.filter((n) => n !== 'relations' && n !== 'extract'));
   });
 
   it('rejects bad values with the flag name', () => {

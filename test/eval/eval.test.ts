@@ -162,6 +162,12 @@ describe('eval errors over the real CLI', () => {
     throw new Error('eval exited 0');
   }
 
+  it('a GLiNER2 model: MODEL_UNSUPPORTED naming /api/v1/extract, before any worker starts', async () => {
+    const failure = await run(process.execPath, [CLI, 'eval', '--data', POLITICS, '--labels', 'person', '--limit', '5', '--model', 'test/fixtures/gliner2-micro'], { cwd: ROOT }).then(() => undefined, (error: unknown) => error as { code: number; stderr: string });
+    expect(failure?.code).not.toBe(0);
+    expect(failure?.stderr).toMatch(/error MODEL_UNSUPPORTED: test\/fixtures\/gliner2-micro is a GLiNER2 model: .*POST \/api\/v1\/extract/);
+  }, 60_000);
+
   it('a missing file: DATA_NOT_FOUND naming the file, non-zero exit, no stack trace', async () => {
     const result = await failing(['--data', 'datasets/crossner/politics/no-such-split.txt', '--labels', 'person']);
     expect(result.code).not.toBe(0);

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { GlinerError } from '../../src/errors.js';
 import { BatchBody, PredictBody, StreamMessage } from '../../src/http/schemas.js';
 import { validator } from '../../src/http/validate.js';
+import { ExtractRequest } from '../../src/inference/gliner2/schema.js';
 
 function messageOf(run: () => unknown): string {
   try {
@@ -38,5 +39,13 @@ describe('validation messages', () => {
     const message = messageOf(run);
     expect(message).toBe(expected);
     expect(message).not.toMatch(/Expected/);
+  });
+});
+
+describe('literal values', () => {
+  it('a union of literals is named by its values (GLiNER2 field dtype), not by their type', () => {
+    const extract = validator(ExtractRequest);
+    const body = { text: 'x', schema: { structures: [{ name: 's', fields: [{ name: 'f', dtype: 'int' }] }] } };
+    expect(messageOf(() => extract.check(body))).toBe('Field "schema.structures.0.fields.0.dtype" must be "str" or "list" (got a string).');
   });
 });

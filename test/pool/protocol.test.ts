@@ -20,6 +20,9 @@ describe('protocol', () => {
       throw new TypeError('a bug');
     },
     batch: () => ({ rows: [], timings: { preprocessSeconds: 0, inferenceSeconds: 0, postprocessSeconds: 0 }, paddedTokens: 0, workerId: 7 }),
+    'extract-plan': never,
+    'extract-batch': never,
+    'extract-merge': never,
   };
   const handle = answering(handlers);
 

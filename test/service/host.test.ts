@@ -8,7 +8,7 @@ import { serviceMetrics } from '../../src/metrics/hooks.js';
 import { Metrics } from '../../src/metrics/registry.js';
 import type { Outcome } from '../../src/service/events.js';
 import { ServiceHost } from '../../src/service/host.js';
-import type { ServiceRequest } from '../../src/service/request.js';
+import type { PredictRequest, ServiceRequest } from '../../src/service/request.js';
 import { PredictService } from '../../src/service/service.js';
 import { singleTextFields } from '../../src/service/wire.js';
 import { FakeRunner, inProcess } from '../support/fake-runner.js';
@@ -17,7 +17,7 @@ import { metricValue } from '../support/http.js';
 const MODEL = { id: 'fake', revision: 'local', executionProvider: 'cpu', requestedProvider: 'cpu', quantization: 'fp32', workers: 1, intraOpThreads: 1, soloThreads: 0 };
 const SETTINGS = { maxTextChars: 100, maxLabels: 3, maxLabelChars: 20, maxBatchTexts: 2, requestTimeoutMs: 10_000 };
 const caller = { tenant: 't', requestId: 'r', noCache: false };
-const predict = (text: string, labels = ['person']): ServiceRequest => ({ operation: 'predict', inputs: { texts: [text], labels, options: { threshold: 0.5, flatNer: true, multiLabel: false } }, fields: singleTextFields('labels') });
+const predict = (text: string, labels = ['person']): PredictRequest => ({ operation: 'predict', inputs: { texts: [text], labels, options: { threshold: 0.5, flatNer: true, multiLabel: false } }, fields: singleTextFields('labels') });
 
 function harness(maxQueueRows = 1000) {
   const metrics = new Metrics();

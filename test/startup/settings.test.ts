@@ -44,6 +44,12 @@ describe('derived engine settings', () => {
     expect(planLimits(load({}), { ...model, kind: 'BiEncoderSpan' })).toEqual({ windowWords: 384, overlapWords: 32, labelsPerRow: 100, promptLabels: false });
     expect(planLimits(load({ LABELS_PER_PASS: '7' }), { ...model, kind: 'BiEncoderSpan' }).labelsPerRow).toBe(7);
   });
+
+  it('GLiNER2 chunks: the overlap must be below EXTRACT_CHUNK_WORDS', async () => {
+    const { extractSettings } = await import('../../src/startup/settings.js');
+    expect(extractSettings(load({ EXTRACT_CHUNK_WORDS: '100', EXTRACT_CHUNK_OVERLAP_WORDS: '10' })).chunking).toEqual({ chunkWords: 100, overlapWords: 10 });
+    expect(() => extractSettings(load({ EXTRACT_CHUNK_WORDS: '64', EXTRACT_CHUNK_OVERLAP_WORDS: '64' }))).toThrow(/EXTRACT_CHUNK_OVERLAP_WORDS must be below EXTRACT_CHUNK_WORDS \(64\)/);
+  });
 });
 
 describe('resolveSettings', () => {
@@ -55,7 +61,12 @@ describe('resolveSettings', () => {
     expect(settings.pool).toMatchObject({ workers: 2, runner: { modelDir: '/models/m', intraOpThreads: 2 }, solo: { intraOpThreads: 4, intraOpSpinning: true, forceSpinningStop: true } });
     expect(settings.batcher).toMatchObject({ maxInflight: 2, solo: true, maxBatchRows: 1, maxBatchTokens: 2048, maxQueueRows: 4096, maxQueueWaitSeconds: 3 });
     expect(settings.engine).toEqual({ limits: { windowWords: 384, overlapWords: 32, labelsPerRow: 25, promptLabels: true }, maxEntities: 5000 });
-    expect(settings.service).toEqual({ maxTextChars: 100000, maxLabels: 100, maxLabelChars: 100, maxBatchTexts: 64, maxRelationLabels: 25, requestTimeoutMs: 30000 });
+    expect(settings.service).toEqual({ maxTextChars: 100000, maxLabels: 100, maxLabelChars: 100, maxBatchTexts: 64, maxRelationLabels: 25, requestTimeoutMs: 30000, extract: settings.extract.limits });
+    // GLiNER2 extract: the documented defaults, names and labels bounded by MAX_LABEL_CHARS.
+    expect(settings.extract).toEqual({
+      limits: { maxEntityTypes: 50, maxClassifications: 10, maxLabels: 50, maxRelations: 20, maxStructures: 10, maxFields: 20, maxChoices: 20, maxSchemaItems: 200, maxNameChars: 100, maxDescriptionChars: 500 },
+      chunking: { chunkWords: 384, overlapWords: 64 },
+    });
     expect(settings.cache).toEqual({ maxBytes: 67108864, ttlSeconds: 300, sharedAcrossKeys: false, maxEntities: 5000 });
   });
 

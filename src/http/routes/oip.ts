@@ -5,9 +5,11 @@
 // when a relation-extraction model is asked for them). Errors are
 // the protocol's `{"error": "<message>"}` with our statuses, plus our stable `code` beside it (the
 // protocol's error object does not forbid more members; docs/open-inference-protocol.md). The model
-// is served under one name (OIP_MODEL_NAME) with its revision as its only version.
+// is served under one name (OIP_MODEL_NAME) with its revision as its only version. A GLiNER2 model
+// is served under the same name: its metadata lists `text` and `schema` in, `result` out, and an
+// inference with a `schema` input is an extraction (oip-tensors.ts).
 import { GlinerError } from '../../errors.js';
-import { ANSWER_MEMBERS } from '../../service/answer.js';
+import { membersOf } from '../../service/answer.js';
 import type { ServiceHost } from '../../service/host.js';
 import type { ServiceAnswer } from '../../service/request.js';
 import type { RequestContext } from '../context.js';
@@ -16,7 +18,7 @@ import { send, sendJson } from '../respond.js';
 import type { Route } from '../router.js';
 import { answerHeaders, callerOf } from '../service-call.js';
 import { validator } from '../validate.js';
-import { InferRequest, readInferRequest, type InferInputs } from './oip-tensors.js';
+import { InferRequest, readInferRequest, type InferExtract, type InferInputs } from './oip-tensors.js';
 
 export interface OipSettings {
   readonly modelName: string;
@@ -34,10 +36,11 @@ function health(ctx: RequestContext, ok: boolean): void {
 const PLATFORM = 'gliner_onnx';
 
 /** The inference response: one output per member asked for, each text's member one element. */
-function responseJson(modelName: string, id: string | undefined, inputs: InferInputs, answer: ServiceAnswer): string {
+function responseJson(modelName: string, id: string | undefined, inputs: InferInputs | InferExtract, answer: ServiceAnswer): string {
   const shape = JSON.stringify(inputs.shape);
+  const members = membersOf(inputs.operation);
   const outputs = inputs.outputs.map((name) => {
-    const member = ANSWER_MEMBERS.find((m) => m.name === name);
+    const member = members.find((m) => m.name === name);
     if (member === undefined) throw new GlinerError('INTERNAL', `Output "${name}" has no answer member: this is a bug.`);
     const data = answer.texts.map((text) => {
       const json = member.json(text) ?? 'null';
@@ -70,13 +73,14 @@ export function oipRoutes(service: ServiceHost, settings: OipSettings): Route[] 
   const metadata: Route['handle'] = (ctx) => {
     modelOf(ctx);
     const tensor = (name: string, datatype: string) => ({ name, datatype, shape: [-1] });
+    const gliner2 = service.model?.kind === 'gliner2';
     sendJson(ctx.ex, 200, {
       name: settings.modelName,
       versions: service.model === undefined ? [] : [service.model.revision],
       platform: PLATFORM,
-      // Relation-extraction models also take relation labels and answer relations.
-      inputs: [tensor('text', 'BYTES'), tensor('labels', 'BYTES'), ...(service.model?.relations === true ? [tensor('relations', 'BYTES')] : [])],
-      outputs: ANSWER_MEMBERS.filter((member) => member.askedWith === undefined || service.model?.relations === true).map((member) => tensor(member.name, member.datatype)),
+      // A GLiNER2 model takes a schema; relation-extraction models also take relation labels and answer relations.
+      inputs: [tensor('text', 'BYTES'), tensor(gliner2 ? 'schema' : 'labels', 'BYTES'), ...(service.model?.relations === true ? [tensor('relations', 'BYTES')] : [])],
+      outputs: membersOf(gliner2 ? 'extract' : 'predict').filter((member) => member.askedWith === undefined || service.model?.relations === true).map((member) => tensor(member.name, member.datatype)),
     });
   };
   const ready: Route['handle'] = (ctx) => {
@@ -88,7 +92,9 @@ export function oipRoutes(service: ServiceHost, settings: OipSettings): Route[] 
     const body = inferBody.parse(raw ?? Buffer.alloc(0));
     const inputs = readInferRequest(body);
     const fields = { text: (i: number) => `text.${i}`, labels: 'labels', texts: 'Input "text"' };
-    const answer = await service.handle({ operation: 'predict', inputs: inputs.predict, fields }, callerOf(ctx, 'oip', 'POST /v2/models/{name}/infer'));
+    const answer = await service.handle(inputs.operation === 'extract'
+      ? { operation: 'extract', inputs: inputs.inputs, fields: { text: 'text.0', schema: 'schema.0' } }
+      : { operation: 'predict', inputs: inputs.predict, fields }, callerOf(ctx, 'oip', 'POST /v2/models/{name}/infer'));
     send(ctx.ex, 200, responseJson(settings.modelName, body.id, inputs, answer), 'application/json', answerHeaders(answer));
   };
   const server: Route['handle'] = (ctx) => sendJson(ctx.ex, 200, { name: 'gliner-serve', version: settings.version, extensions: [] });

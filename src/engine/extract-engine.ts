@@ -1,0 +1,152 @@
+// The engine of schema extraction (GLiNER2), beside engine.ts and with its contract (a Predictor, so
+// the result cache wraps it unchanged): admission, planning, rows and answers around the same
+// batcher. A text of at most EXTRACT_CHUNK_WORDS words is one row, answered by the worker that ran
+// it; a longer one is one row per overlapping chunk (global offsets), merged by a worker as
+// upstream's extract_long. Rows of any requests and schemas share batches, fairly (fair-queue.ts);
+// deadlines, cancellation and admission are the batcher's, as for NER. On the HTTP thread: constant
+// work per request and per row (a short text is planned here, bounded by INLINE_PLAN_CHARS).
+import { performance } from 'node:perf_hooks';
+import { drainingError, GlinerError } from '../errors.js';
+import type { ExtractSchema } from '../inference/gliner2/schema.js';
+import type { ExtractChunking, ExtractMergeTask, ExtractPlan, ExtractPlanResult, ExtractPlanTask, ExtractAnswerResult, ExtractRowResult, ExtractRowTask } from '../worker/gliner2-messages.js';
+import { planExtractText } from '../worker/gliner2-tasks.js';
+import type { TextAnswer } from '../worker/messages.js';
+import type { Batcher } from './batcher.js';
+import { admitted, type RunState } from './admitted.js';
+import type { AnyRowResult, AnyRowTask, DispatchedBatch, QueuedRow } from './fair-queue.js';
+import { INLINE_PLAN_CHARS, type EngineEvents, type PredictContext, type PredictRequest, type Submission } from './engine.js';
+
+/** What an extract request asks of each text: the schema (and its canonical JSON, the cache's key) and extract's options. */
+export interface ExtractJob {
+  readonly schema: ExtractSchema;
+  /** JSON.stringify of the validated schema: the same schema gives the same key. */
+  readonly schemaJson: string;
+  readonly threshold: number;
+  readonly includeConfidence: boolean;
+  readonly includeSpans: boolean;
+}
+
+/** The workers' helper jobs of extraction. */
+export interface ExtractPort {
+  plan(task: ExtractPlanTask): Promise<ExtractPlanResult>;
+  merge(task: ExtractMergeTask): Promise<ExtractAnswerResult>;
+}
+
+export interface ExtractEngineSettings {
+  readonly chunking: ExtractChunking;
+}
+
+/** Chunks a text of `chars` characters will need, before anyone has split it (admission of long texts). */
+function roughChunks(chars: number, chunking: ExtractChunking): number {
+  const words = Math.ceil(chars / 6);
+  if (words <= chunking.chunkWords) return 1;
+  return Math.ceil((words - chunking.overlapWords) / Math.max(1, chunking.chunkWords - chunking.overlapWords));
+}
+
+/** The batch budget's estimate of a row's tokens: the text's words and the schema's prompt. */
+function rowTokens(words: number, schemaJson: string): number {
+  return Math.ceil(words * 1.3 + schemaJson.length / 4);
+}
+
+export const answerOfJson = (json: string): TextAnswer => ({ json, count: 0, truncated: false });
+
+export class ExtractEngine {
+  private draining = false;
+  private readonly active = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly batcher: Batcher<AnyRowTask>,
+    private readonly settings: ExtractEngineSettings,
+    private readonly port: ExtractPort,
+    private readonly events: EngineEvents = {},
+  ) {}
+
+  /** Admit and run an extract request (`request.extract`); refusals are thrown synchronously, as Engine's. */
+  submit(request: PredictRequest, context: PredictContext): Submission {
+    if (this.draining) throw drainingError();
+    const job = request.extract;
+    if (job === undefined) throw new GlinerError('INTERNAL', 'A GLiNER2 model was asked to predict with labels: this is a bug (the service refuses it).');
+    const { chunking } = this.settings;
+    const chars = request.texts.reduce((sum, text) => sum + text.length, 0);
+    const plans = chars <= INLINE_PLAN_CHARS ? request.texts.map((text) => planExtractText(text, chunking)) : undefined;
+    const rows = plans === undefined
+      ? request.texts.reduce((sum, text) => sum + roughChunks(text.length, chunking), 0)
+      : plans.reduce((sum, plan) => sum + plan.chunks.length, 0);
+    const submission = admitted(this.batcher, rows, context, (state) => this.answers(request.texts, job, plans, state, context));
+    this.track(submission.result);
+    return submission;
+  }
+
+  private track(promise: Promise<unknown>): void {
+    const settled = promise.then(() => undefined, () => undefined);
+    this.active.add(settled);
+    void settled.then(() => this.active.delete(settled));
+  }
+
+  async drain(): Promise<void> {
+    this.draining = true;
+    await Promise.all([...this.active]);
+    await this.batcher.idle();
+  }
+
+  private helper<T>(kind: 'plan' | 'merge', context: PredictContext, job: () => Promise<T>): Promise<T> {
+    return this.batcher.helper(async () => {
+      const started = performance.now();
+      let ok = false;
+      try {
+        const value = await job();
+        ok = true;
+        return value;
+      } finally {
+        this.events.helperDone?.({ kind, context: context.context, seconds: (performance.now() - started) / 1000, ok });
+      }
+    });
+  }
+
+  private async answers(texts: readonly string[], job: ExtractJob, inline: readonly ExtractPlan[] | undefined, state: RunState, context: PredictContext): Promise<TextAnswer[]> {
+    const { chunking } = this.settings;
+    const plans = inline ?? (await this.helper('plan', context, () => this.port.plan({ kind: 'extract-plan', texts, chunking }))).plans;
+    if (state.queue.ticket.cancelled !== undefined) throw new GlinerError('DEADLINE_EXCEEDED', 'The request was dropped before it could run.');
+    const queued: QueuedRow[] = [];
+    const answers = plans.map(async (plan, t): Promise<TextAnswer> => {
+      const text = texts[t] ?? '';
+      const finish: ExtractRowTask['finish'] = plan.long
+        ? { kind: 'chunk', maxWords: chunking.chunkWords }
+        : { kind: 'answer', includeConfidence: job.includeConfidence, includeSpans: job.includeSpans };
+      const rows = plan.chunks.map((chunk) => this.row(state, {
+        text: text.slice(chunk.utf16Start, chunk.utf16End),
+        schema: job.schema,
+        threshold: job.threshold,
+        finish,
+      }, rowTokens(chunk.endWord - chunk.startWord, job.schemaJson), queued));
+      const done = await Promise.all(rows);
+      if (!plan.long) return answerOfJson(done[0]?.json ?? '{}');
+      const chunks = done.map((row, c) => ({ startChar: plan.chunks[c]?.startChar ?? 0, json: row.json }));
+      const merged = await this.helper('merge', context, () => this.port.merge({ kind: 'extract-merge', text, chunks, includeConfidence: job.includeConfidence, includeSpans: job.includeSpans }));
+      return answerOfJson(merged.json);
+    });
+    this.batcher.enqueue(state.queue, queued);
+    return Promise.all(answers);
+  }
+
+  /** Queue a row; its promise settles with the row's result when its batch is back. */
+  private row(state: RunState, task: ExtractRowTask, tokens: number, queued: QueuedRow[]): Promise<ExtractRowResult> {
+    return new Promise<ExtractRowResult>((resolve, reject) => {
+      queued.push({
+        task,
+        ticket: state.queue.ticket,
+        tokens,
+        enqueuedAt: 0,
+        resolve: (result: AnyRowResult, batch: DispatchedBatch) => {
+          if (result.kind !== 'extract') {
+            reject(new GlinerError('INTERNAL', 'An extract row came back as a GLiNER row: this is a bug.'));
+            return;
+          }
+          state.served(batch);
+          resolve(result);
+        },
+        reject,
+      });
+    });
+  }
+}
