@@ -71,8 +71,6 @@ export const SETTINGS = {
   maxLabelChars: s('MAX_LABEL_CHARS', Int(100, 1), 'Longest accepted label, in characters.'),
   maxBatchTexts: s('MAX_BATCH_TEXTS', Int(64, 1), 'Most texts in one /predict/batch request.'),
   maxEntitiesPerText: s('MAX_ENTITIES_PER_TEXT', Int(5000, 1, 1_000_000), 'Most entities in one text\'s answer. Past it the answer holds the best-scoring ones (those GLiNER\'s decoder keeps first) and says "truncated": true.'),
-  maxRelationLabels: s('MAX_RELATION_LABELS', Int(25, 1), 'Most relation labels in one request (relation-extraction models; docs/relations.md).'),
-  maxRelationPairs: s('MAX_RELATION_PAIRS', Int(10000, 1), 'Most candidate pairs of entities one window of a text may give the relation head (E × (E − 1) for the E entities above the threshold); past it the request is refused with 400 LIMIT_EXCEEDED (docs/relations.md).'),
   // --- Schema extraction (GLiNER2 models, POST /api/v1/extract; docs/gliner2.md)
   extractMaxEntityTypes: s('EXTRACT_MAX_ENTITY_TYPES', Int(50, 1), 'GLiNER2 extract: most entity types in one schema.'),
   extractMaxClassifications: s('EXTRACT_MAX_CLASSIFICATIONS', Int(10, 1), 'GLiNER2 extract: most classification tasks in one schema.'),
@@ -85,6 +83,9 @@ export const SETTINGS = {
   extractMaxDescriptionChars: s('EXTRACT_MAX_DESCRIPTION_CHARS', Int(500, 1), 'GLiNER2 extract: longest description of an entity type or field, in characters.'),
   extractChunkWords: s('EXTRACT_CHUNK_WORDS', Int(384, 16), 'GLiNER2 extract: a text of more words is answered chunk by chunk and merged, as upstream\'s extract_long.'),
   extractChunkOverlapWords: s('EXTRACT_CHUNK_OVERLAP_WORDS', Int(64, 0), 'GLiNER2 extract: words shared by neighbouring chunks; must be below EXTRACT_CHUNK_WORDS.'),
+  // --- Relation extraction (relex models; docs/relations.md)
+  maxRelationLabels: s('MAX_RELATION_LABELS', Int(25, 1), 'Most relation labels in one request (relation-extraction models; docs/relations.md).'),
+  maxRelationPairs: s('MAX_RELATION_PAIRS', Int(10000, 1), 'Most candidate pairs of entities one window of a text may give the relation head (E × (E − 1) for the E entities above the threshold); past it the request is refused with 400 LIMIT_EXCEEDED (docs/relations.md).'),
   // --- Result cache
   cacheMaxBytes: s('CACHE_MAX_BYTES', Int(67108864, 0), 'Memory for cached text answers, in bytes (64 MiB by default; least recently used answers go first). Identical texts (same model, labels in order, options and API key) in flight at the same time run once. 0 turns the cache and single-flight off.'),
   cacheTtlSeconds: s('CACHE_TTL_SECONDS', Int(300, 1), 'How long a cached answer may be served.'),
