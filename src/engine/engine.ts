@@ -15,6 +15,7 @@ import { spanBuffers } from '../inference/spans.js';
 import type { MergeTask, PlanResult, PlanTask, RelationTask, RowResult, RowTask, TextAnswer } from '../worker/messages.js';
 import { Batcher, RequestRows, type AnyRowResult, type DispatchedBatch, type QueuedRow, type Refusal, type Ticket } from './batcher.js';
 import { withDeadline } from './deadline.js';
+import { helperJob, Settling, type HelperDone, type HelperKind } from './jobs.js';
 import type { ExtractJob } from './extract-engine.js';
 
 /** Requests whose texts add up to at most this many characters are planned on the HTTP thread (a few µs). */
@@ -51,7 +52,7 @@ export interface PredictContext {
 /** What the engine reports, for observers (tracing); nothing here is needed to answer. */
 export interface EngineEvents {
   /** A helper job of a request ran on a worker: planning its long texts, or merging a text's rows. */
-  helperDone?: (job: { readonly kind: 'plan' | 'merge'; readonly context: unknown; readonly seconds: number; readonly ok: boolean }) => void;
+  helperDone?: HelperDone;
   /** A request was admitted with an estimate of `rows` rows (refusals are the service's finished event). */
   admitted?: (context: unknown, rows: number) => void;
   /** A request's texts are planned and its `rows` rows (`windows` windows × label groups) join the queue. */
@@ -130,7 +131,7 @@ export function refusalError(refusal: Refusal): GlinerError {
 
 export class Engine {
   private draining = false;
-  private readonly active = new Set<Promise<unknown>>();
+  private readonly settling = new Settling();
 
   /** Built once the model is known and the workers are up, with its final settings (startup/settings.ts). */
   constructor(
@@ -181,7 +182,7 @@ export class Engine {
         this.batcher.withdraw(queue);
         throw error;
       });
-    this.track(result);
+    this.settling.track(result);
     return {
       result,
       cancel: () => {
@@ -192,16 +193,10 @@ export class Engine {
     };
   }
 
-  private track(promise: Promise<unknown>): void {
-    const settled = promise.then(() => undefined, () => undefined);
-    this.active.add(settled);
-    void settled.then(() => this.active.delete(settled));
-  }
-
   /** Stop admitting, then wait until every admitted request has settled. */
   async drain(): Promise<void> {
     this.draining = true;
-    await Promise.all([...this.active]);
+    await this.settling.all();
     await this.batcher.idle();
   }
 }
@@ -224,20 +219,8 @@ class RequestRun {
   ) {}
 
   /** A helper job on the next free worker, reported to the observers when it ends. */
-  private helper<T>(kind: 'plan' | 'merge', job: () => Promise<T>): Promise<T> {
-    const { events } = this;
-    if (events.helperDone === undefined) return this.batcher.helper(job);
-    return this.batcher.helper(async () => {
-      const started = performance.now();
-      let ok = false;
-      try {
-        const value = await job();
-        ok = true;
-        return value;
-      } finally {
-        events.helperDone?.({ kind, context: this.context.context, seconds: (performance.now() - started) / 1000, ok });
-      }
-    });
+  private helper<T>(kind: HelperKind, job: () => Promise<T>): Promise<T> {
+    return helperJob(this.batcher, this.events.helperDone, kind, this.context.context, job);
   }
 
   private get cancelled(): boolean {

@@ -5,7 +5,6 @@
 // upstream's extract_long. Rows of any requests and schemas share batches, fairly (fair-queue.ts);
 // deadlines, cancellation and admission are the batcher's, as for NER. On the HTTP thread: constant
 // work per request and per row (a short text is planned here, bounded by INLINE_PLAN_CHARS).
-import { performance } from 'node:perf_hooks';
 import { drainingError, GlinerError } from '../errors.js';
 import type { ExtractSchema } from '../inference/gliner2/schema.js';
 import type { ExtractChunking, ExtractMergeTask, ExtractPlan, ExtractPlanResult, ExtractPlanTask, ExtractAnswerResult, ExtractRowResult, ExtractRowTask } from '../worker/gliner2-messages.js';
@@ -13,6 +12,7 @@ import { planExtractText } from '../worker/gliner2-tasks.js';
 import type { TextAnswer } from '../worker/messages.js';
 import type { Batcher } from './batcher.js';
 import { admitted, type RunState } from './admitted.js';
+import { helperJob, Settling, type HelperKind } from './jobs.js';
 import type { AnyRowResult, AnyRowTask, DispatchedBatch, QueuedRow } from './fair-queue.js';
 import { INLINE_PLAN_CHARS, type EngineEvents, type PredictContext, type PredictRequest, type Submission } from './engine.js';
 
@@ -52,7 +52,7 @@ export const answerOfJson = (json: string): TextAnswer => ({ json, count: 0, tru
 
 export class ExtractEngine {
   private draining = false;
-  private readonly active = new Set<Promise<unknown>>();
+  private readonly settling = new Settling();
 
   constructor(
     private readonly batcher: Batcher<AnyRowTask>,
@@ -73,34 +73,18 @@ export class ExtractEngine {
       ? request.texts.reduce((sum, text) => sum + roughChunks(text.length, chunking), 0)
       : plans.reduce((sum, plan) => sum + plan.chunks.length, 0);
     const submission = admitted(this.batcher, rows, context, (state) => this.answers(request.texts, job, plans, state, context));
-    this.track(submission.result);
+    this.settling.track(submission.result);
     return submission;
-  }
-
-  private track(promise: Promise<unknown>): void {
-    const settled = promise.then(() => undefined, () => undefined);
-    this.active.add(settled);
-    void settled.then(() => this.active.delete(settled));
   }
 
   async drain(): Promise<void> {
     this.draining = true;
-    await Promise.all([...this.active]);
+    await this.settling.all();
     await this.batcher.idle();
   }
 
-  private helper<T>(kind: 'plan' | 'merge', context: PredictContext, job: () => Promise<T>): Promise<T> {
-    return this.batcher.helper(async () => {
-      const started = performance.now();
-      let ok = false;
-      try {
-        const value = await job();
-        ok = true;
-        return value;
-      } finally {
-        this.events.helperDone?.({ kind, context: context.context, seconds: (performance.now() - started) / 1000, ok });
-      }
-    });
+  private helper<T>(kind: HelperKind, context: PredictContext, job: () => Promise<T>): Promise<T> {
+    return helperJob(this.batcher, this.events.helperDone, kind, context.context, job);
   }
 
   private async answers(texts: readonly string[], job: ExtractJob, inline: readonly ExtractPlan[] | undefined, state: RunState, context: PredictContext): Promise<TextAnswer[]> {
