@@ -19,6 +19,25 @@ import { SCORE_TOLERANCE } from './tolerance.js';
  */
 export const GLINER2_SCORE_TOLERANCE = SCORE_TOLERANCE;
 
+/** One case of test/fixtures/gliner2-parity.json.gz, as gliner2_fixture.py writes it (the parity suite and the server suite read it). */
+export interface FixtureCase {
+  id: string;
+  group: string;
+  text: string;
+  schema: ExtractSchema;
+  threshold: number;
+  include_confidence: boolean;
+  include_spans: boolean;
+  mode: 'extract' | 'long';
+  chunk_size?: number;
+  chunk_overlap?: number;
+  deviation?: string;
+  expected: string;
+  prompt?: { input_ids: number[]; schema_tokens: string[][]; text_tokens: string[] };
+  declaration_order_expected?: string;
+  declaration_order_prompt?: { input_ids: number[]; schema_tokens: string[][] };
+}
+
 export interface ExtractCase {
   readonly text: string;
   readonly schema: ExtractSchema;

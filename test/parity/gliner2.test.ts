@@ -9,31 +9,13 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileSchema, Gliner2PromptEncoder } from '../../src/inference/gliner2/prompt.js';
-import type { ExtractSchema } from '../../src/inference/gliner2/schema.js';
 import { checkExtractSchema } from '../../src/inference/gliner2/schema.js';
 import { chunkText, lowered, splitGliner2Words } from '../../src/inference/gliner2/words.js';
 import { loadTokenizer } from '../../src/inference/tokenizer.js';
 import { Gliner2Runner } from '../../src/worker/gliner2-runner.js';
 import { ROOT } from '../support/paths.js';
-import { answerDifferences, extractAll, GLINER2_SCORE_TOLERANCE, type ExtractCase } from './gliner2-adapter.js';
+import { answerDifferences, extractAll, GLINER2_SCORE_TOLERANCE, type ExtractCase, type FixtureCase } from './gliner2-adapter.js';
 
-interface FixtureCase {
-  id: string;
-  group: string;
-  text: string;
-  schema: ExtractSchema;
-  threshold: number;
-  include_confidence: boolean;
-  include_spans: boolean;
-  mode: 'extract' | 'long';
-  chunk_size?: number;
-  chunk_overlap?: number;
-  deviation?: string;
-  expected: string;
-  prompt?: { input_ids: number[]; schema_tokens: string[][]; text_tokens: string[] };
-  declaration_order_expected?: string;
-  declaration_order_prompt?: { input_ids: number[]; schema_tokens: string[][] };
-}
 interface Fixture {
   upstream: { commit: string; package: string };
   weights_sha256: string;

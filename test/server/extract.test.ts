@@ -9,37 +9,22 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExtractSchema } from '../../src/inference/gliner2/schema.js';
 import { answerDifferences } from '../parity/gliner2-adapter.js';
 import { errorCode, get, post } from '../support/http.js';
 import { TEST_MODEL } from '../support/model.js';
 import { ROOT } from '../support/paths.js';
 import { startServer, type RunningServer } from '../support/server.js';
 import { connect } from '../support/ws.js';
+import type { FixtureCase } from '../parity/gliner2-adapter.js';
 
-interface RecordedCase {
-  id: string;
-  group: string;
-  text: string;
-  schema: ExtractSchema;
-  threshold: number;
-  include_confidence: boolean;
-  include_spans: boolean;
-  mode: 'extract' | 'long';
-  chunk_size?: number;
-  chunk_overlap?: number;
-  deviation?: string;
-  expected: string;
-}
-
-const fixture = JSON.parse(gunzipSync(readFileSync(path.join(ROOT, 'test/fixtures/gliner2-parity.json.gz'))).toString('utf8')) as { cases: RecordedCase[] };
+const fixture = JSON.parse(gunzipSync(readFileSync(path.join(ROOT, 'test/fixtures/gliner2-parity.json.gz'))).toString('utf8')) as { cases: FixtureCase[] };
 /** Cases the server answers as recorded: upstream's extract, or extract_long with the server's chunking (384 / 64). */
 const served = fixture.cases.filter((c) => c.deviation === undefined && (c.mode === 'extract' || (c.chunk_size === 384 && c.chunk_overlap === 64)));
 const GROUPS = ['entities', 'classification', 'relations', 'structures', 'mixed', 'unicode', 'empty', 'long'];
 /** Three recorded cases of each group (all of them for the long texts). */
 const picked = GROUPS.flatMap((group) => served.filter((c) => c.group === group).slice(0, group === 'long' ? 6 : 3));
 
-const bodyOf = (c: RecordedCase) => ({ text: c.text, schema: c.schema, threshold: c.threshold, include_confidence: c.include_confidence, include_spans: c.include_spans });
+const bodyOf = (c: FixtureCase) => ({ text: c.text, schema: c.schema, threshold: c.threshold, include_confidence: c.include_confidence, include_spans: c.include_spans });
 const MICRO = 'test/fixtures/gliner2-micro';
 
 let gliner2: RunningServer;
@@ -73,7 +58,7 @@ describe('POST /api/v1/extract on the GLiNER2 micro model', () => {
 
   it('a repeated request is a cache hit with the same result; another option is a miss', async () => {
     // Not one of the cases above (their fresh answers were stored): same text and schema, another threshold.
-    const c = { ...bodyOf(served.find((x) => x.group === 'mixed') as RecordedCase), threshold: 0.4321 };
+    const c = { ...bodyOf(served.find((x) => x.group === 'mixed') as FixtureCase), threshold: 0.4321 };
     const first = await post(`${gliner2.url}/api/v1/extract`, c);
     const again = await post(`${gliner2.url}/api/v1/extract`, c);
     const other = await post(`${gliner2.url}/api/v1/extract`, { ...c, include_spans: !c.include_spans });
@@ -145,7 +130,7 @@ describe('extract on a GLiNER (1) model', () => {
 });
 
 describe('WebSocket and Open Inference Protocol mappings', () => {
-  const c = (): RecordedCase => served.find((x) => x.group === 'relations' && x.include_spans) as RecordedCase;
+  const c = (): FixtureCase => served.find((x) => x.group === 'relations' && x.include_spans) as FixtureCase;
 
   it('a WebSocket message with "schema" instead of "labels" answers {id, result, done}', async () => {
     const client = await connect(`${gliner2.url}/api/v1/stream`);
