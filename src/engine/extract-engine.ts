@@ -73,6 +73,7 @@ export class ExtractEngine {
       ? request.texts.reduce((sum, text) => sum + roughChunks(text.length, chunking), 0)
       : plans.reduce((sum, plan) => sum + plan.chunks.length, 0);
     const submission = admitted(this.batcher, rows, context, (state) => this.answers(request.texts, job, plans, state, context));
+    this.events.admitted?.(context.context, rows);
     this.settling.track(submission.result);
     return submission;
   }
@@ -109,6 +110,7 @@ export class ExtractEngine {
       const merged = await this.helper('merge', context, () => this.port.merge({ kind: 'extract-merge', text, chunks, includeConfidence: job.includeConfidence, includeSpans: job.includeSpans }));
       return answerOfJson(merged.json);
     });
+    this.events.queued?.(context.context, plans.reduce((sum, plan) => sum + plan.chunks.length, 0), queued.length);
     this.batcher.enqueue(state.queue, queued);
     return Promise.all(answers);
   }

@@ -76,7 +76,7 @@ export async function startStack(settings: Settings, model: LoadedModel, deps: S
   const key = `${summary.id}@${summary.revision}/${summary.quantization}`;
   // A GLiNER2 model is served by the extract engine, on the same batcher and pool (engine/extract-engine.ts).
   const served: Predictor = model.kind === 'gliner2'
-    ? new ExtractEngine(batcher, { chunking: settings.extract.chunking }, { plan: (task) => pool.run(task), merge: (task) => pool.run(task) })
+    ? new ExtractEngine(batcher, { chunking: settings.extract.chunking }, { plan: (task) => pool.run(task), merge: (task) => pool.run(task) }, tracing?.engine())
     : engine;
   const predictor = settings.cache === undefined ? served : new CachedEngine(served, settings.cache, () => key, cacheMetrics(metrics));
   metrics.queueCapacity.set(settings.batcher.maxQueueRows);
