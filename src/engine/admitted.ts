@@ -1,13 +1,33 @@
-// One admitted request's life around the batcher, for an engine that plans its own rows (the
-// extract engine): admission (OVERLOADED / QUEUE_QUOTA_EXCEEDED thrown at once), its ticket and
-// row queue, the deadline (unrun rows dropped, 504 at once), cancellation when the client leaves,
-// and the timings and batch ids of the batches that served it.
+// One admitted request's life around the batcher, for both engines (engine.ts for GLiNER,
+// extract-engine.ts for GLiNER2), which plan their own rows: admission (OVERLOADED /
+// QUEUE_QUOTA_EXCEEDED thrown at once, with the rough row estimate of a text not yet split), its
+// ticket and row queue, the deadline (unrun rows dropped, 504 at once), cancellation when the client
+// leaves, and the timings and batch ids of the batches that served it.
 import { performance } from 'node:perf_hooks';
+import { GlinerError } from '../errors.js';
 import type { TextAnswer } from '../worker/messages.js';
 import type { Batcher } from './batcher.js';
 import { withDeadline } from './deadline.js';
-import { refusalError, type PredictContext, type PredictResult, type Submission } from './engine.js';
+import type { AdmissionReason, EngineEvents, PredictContext, PredictResult, Submission } from './engine.js';
+import type { Refusal } from './batcher.js';
 import { RequestRows, type AnyRowTask, type DispatchedBatch, type Ticket } from './fair-queue.js';
+
+/** Windows (or chunks) a text of `chars` characters will need, before anyone has split it: about 6 characters a word. */
+export function roughWindows(chars: number, windowWords: number, overlapWords: number): number {
+  const words = Math.ceil(chars / 6);
+  const stride = Math.max(1, windowWords - overlapWords);
+  return Math.max(1, Math.ceil(Math.max(0, words - overlapWords) / stride));
+}
+
+export function refusalError(refusal: Refusal): GlinerError {
+  const wait = refusal.expectedWaitSeconds.toFixed(1);
+  if (refusal.reason === 'key_quota') {
+    return new GlinerError('QUEUE_QUOTA_EXCEEDED', `This API key already has its quota of rows waiting (about ${wait} s of work); retry shortly.`, { retryAfterSeconds: refusal.retryAfterSeconds, reason: 'key_quota' });
+  }
+  const why = refusal.reason === 'queue_wait' ? `the expected wait (${wait} s) is over the server's budget` : 'the queue is full';
+  const reason: AdmissionReason = refusal.reason === 'queue_wait' ? 'queue_wait' : 'overload';
+  return new GlinerError('OVERLOADED', `The server is at capacity: ${why}; retry after ${refusal.retryAfterSeconds} s.`, { retryAfterSeconds: refusal.retryAfterSeconds, reason });
+}
 
 export interface RunState {
   /** The request's rows in the batcher (enqueue into it; its ticket says whether it was cancelled). */
@@ -16,12 +36,16 @@ export interface RunState {
   served(batch: DispatchedBatch): void;
 }
 
-/** Admit `rows` rows of the caller's tenant, then run `answers`; refusals are thrown synchronously. */
-export function admitted(batcher: Batcher<AnyRowTask>, rows: number, context: PredictContext, answers: (state: RunState) => Promise<TextAnswer[]>): Submission {
+/**
+ * Admit `rows` rows of the caller's tenant, tell the observers (`events.admitted`), then run
+ * `answers`; refusals are thrown synchronously.
+ */
+export function admitted<T extends AnyRowTask>(batcher: Batcher<T>, rows: number, context: PredictContext, events: EngineEvents, answers: (state: RunState) => Promise<TextAnswer[]>): Submission {
   const started = performance.now();
   const tenant = context.tenant ?? '';
   const refusal = batcher.admit(tenant, rows);
   if (refusal !== undefined) throw refusalError(refusal);
+  events.admitted?.(context.context, rows);
   const ticket: Ticket = { deadline: started + context.timeoutMs, cancelled: undefined, ...(context.context === undefined ? {} : { context: context.context }) };
   const queue = new RequestRows(tenant, ticket);
   const timings = { queueSeconds: 0, inferenceSeconds: 0 };

@@ -5,7 +5,6 @@
 // a short request is planned here (bounded by INLINE_PLAN_CHARS), a long one by a worker; a text
 // that is one row is decoded and answered by the worker that ran it; a long text's rows are merged
 // by a worker. Deadlines fire on a timer: the request's unrun rows are dropped and it answers 504 at once.
-import { performance } from 'node:perf_hooks';
 import { drainingError, GlinerError } from '../errors.js';
 import type { DecodeOptions } from '../inference/decode.js';
 import type { RowSpans } from '../inference/merge.js';
@@ -13,8 +12,8 @@ import { dedupeLabels, estimateTokens, labelGroups, labelGroupsFor, planText, te
 import { relationBuffers } from '../inference/relations.js';
 import { spanBuffers } from '../inference/spans.js';
 import type { MergeTask, PlanResult, PlanTask, RelationTask, RowResult, RowTask, TextAnswer } from '../worker/messages.js';
-import { Batcher, RequestRows, type AnyRowResult, type DispatchedBatch, type QueuedRow, type Refusal, type Ticket } from './batcher.js';
-import { withDeadline } from './deadline.js';
+import { admitted, roughWindows, type RunState } from './admitted.js';
+import type { AnyRowResult, Batcher, DispatchedBatch, QueuedRow } from './batcher.js';
 import { helperJob, Settling, type HelperDone, type HelperKind } from './jobs.js';
 import type { ExtractJob } from './extract-engine.js';
 
@@ -112,23 +111,6 @@ function requestGroups(labels: readonly string[], limits: PlanLimits, relations:
   return labelGroups(labels, Math.max(1, labels.length), limits.promptLabels ?? true).map((group) => ({ ...group, tokens: group.tokens + extra }));
 }
 
-/** Rows a text of `chars` characters will need, before anyone has split it (admission of long texts). */
-function roughRows(chars: number, limits: PlanLimits, groups: number): number {
-  const words = Math.ceil(chars / 6);
-  const stride = Math.max(1, limits.windowWords - limits.overlapWords);
-  return Math.max(1, Math.ceil(Math.max(0, words - limits.overlapWords) / stride)) * groups;
-}
-
-export function refusalError(refusal: Refusal): GlinerError {
-  const wait = refusal.expectedWaitSeconds.toFixed(1);
-  if (refusal.reason === 'key_quota') {
-    return new GlinerError('QUEUE_QUOTA_EXCEEDED', `This API key already has its quota of rows waiting (about ${wait} s of work); retry shortly.`, { retryAfterSeconds: refusal.retryAfterSeconds, reason: 'key_quota' });
-  }
-  const why = refusal.reason === 'queue_wait' ? `the expected wait (${wait} s) is over the server's budget` : 'the queue is full';
-  const reason: AdmissionReason = refusal.reason === 'queue_wait' ? 'queue_wait' : 'overload';
-  return new GlinerError('OVERLOADED', `The server is at capacity: ${why}; retry after ${refusal.retryAfterSeconds} s.`, { retryAfterSeconds: refusal.retryAfterSeconds, reason });
-}
-
 export class Engine {
   private draining = false;
   private readonly settling = new Settling();
@@ -151,7 +133,6 @@ export class Engine {
    */
   submit(request: PredictRequest, context: PredictContext): Submission {
     if (this.draining) throw drainingError();
-    const started = performance.now();
     const { limits } = this.settings;
     const labels = dedupeLabels(request.labels);
     const relations = request.relations === undefined ? undefined : { ...request.relations, labels: dedupeLabels(request.relations.labels) };
@@ -159,38 +140,12 @@ export class Engine {
     const chars = request.texts.reduce((sum, text) => sum + text.length, 0);
     const plans = chars <= INLINE_PLAN_CHARS ? request.texts.map((text) => planText(text, limits)) : undefined;
     const rows = plans === undefined
-      ? request.texts.reduce((sum, text) => sum + roughRows(text.length, limits, groups.length), 0)
+      ? request.texts.reduce((sum, text) => sum + roughWindows(text.length, limits.windowWords, limits.overlapWords) * groups.length, 0)
       : plans.reduce((sum, plan) => sum + plan.windows.length * groups.length, 0);
-    const tenant = context.tenant ?? '';
-    const refusal = this.batcher.admit(tenant, rows);
-    if (refusal !== undefined) throw refusalError(refusal);
-
-    this.events.admitted?.(context.context, rows);
-    const ticket: Ticket = { deadline: started + context.timeoutMs, cancelled: undefined, ...(context.context === undefined ? {} : { context: context.context }) };
-    const queue = new RequestRows(tenant, ticket);
-    const run = new RequestRun(this.batcher, this.port, this.settings, queue, relations === undefined ? request : { ...request, relations }, labels, groups, context, this.events);
-    // At the deadline the request's rows that have not run leave the queue, and it answers 504 at once.
-    const expire = (): void => {
-      if (ticket.cancelled === undefined) ticket.cancelled = 'deadline';
-      this.batcher.withdraw(queue, 'deadline');
-    };
-    const result = withDeadline(run.answers(plans), context.timeoutMs, expire)
-      .then((texts): PredictResult => ({ texts, timings: { ...run.timings, totalSeconds: (performance.now() - started) / 1000 }, batchIds: [...run.batchIds] }))
-      .catch((error: unknown) => {
-        // One failed row fails the request: drop its other rows that have not run yet.
-        if (ticket.cancelled === undefined) ticket.cancelled = 'failed';
-        this.batcher.withdraw(queue);
-        throw error;
-      });
-    this.settling.track(result);
-    return {
-      result,
-      cancel: () => {
-        if (ticket.cancelled !== undefined) return;
-        ticket.cancelled = 'disconnect';
-        this.batcher.withdraw(queue, 'disconnect');
-      },
-    };
+    const asked = relations === undefined ? request : { ...request, relations };
+    const submission = admitted(this.batcher, rows, context, this.events, (state) => new RequestRun(this.batcher, this.port, this.settings, state, asked, labels, groups, context, this.events).answers(plans));
+    this.settling.track(submission.result);
+    return submission;
   }
 
   /** Stop admitting, then wait until every admitted request has settled. */
@@ -203,14 +158,11 @@ export class Engine {
 
 /** One admitted request on its way through the workers. */
 class RequestRun {
-  readonly timings = { queueSeconds: 0, inferenceSeconds: 0 };
-  readonly batchIds = new Set<number>();
-
   constructor(
     private readonly batcher: Batcher,
     private readonly port: WorkerPort,
     private readonly settings: EngineSettings,
-    private readonly queue: RequestRows,
+    private readonly state: RunState,
     private readonly request: PredictRequest,
     private readonly labels: readonly string[],
     private readonly groups: readonly LabelGroup[],
@@ -224,7 +176,7 @@ class RequestRun {
   }
 
   private get cancelled(): boolean {
-    return this.queue.ticket.cancelled !== undefined;
+    return this.state.queue.ticket.cancelled !== undefined;
   }
 
   async answers(inlinePlans: readonly TextPlan[] | undefined): Promise<TextAnswer[]> {
@@ -233,7 +185,7 @@ class RequestRun {
     const queued: QueuedRow[] = [];
     const texts = plans.map((plan, t) => this.textAnswer(plan, this.request.texts[t] ?? '', t, queued));
     if (this.events.queued !== undefined) this.events.queued(this.context.context, plans.reduce((sum, plan) => sum + plan.windows.length, 0), queued.length);
-    this.batcher.enqueue(this.queue, queued);
+    this.batcher.enqueue(this.state.queue, queued);
     return Promise.all(texts);
   }
 
@@ -242,7 +194,7 @@ class RequestRun {
     return new Promise<RowResult>((resolve, reject) => {
       queued.push({
         task,
-        ticket: this.queue.ticket,
+        ticket: this.state.queue.ticket,
         tokens,
         enqueuedAt: 0,
         resolve: (result: AnyRowResult, batch: DispatchedBatch) => {
@@ -250,11 +202,7 @@ class RequestRun {
             reject(new GlinerError('INTERNAL', 'A GLiNER row came back as an extract row: this is a bug.'));
             return;
           }
-          this.timings.queueSeconds = Math.max(this.timings.queueSeconds, batch.queueSeconds);
-          if (!this.batchIds.has(batch.id)) {
-            this.batchIds.add(batch.id);
-            this.timings.inferenceSeconds += batch.result.timings.inferenceSeconds;
-          }
+          this.state.served(batch);
           // A window past MAX_RELATION_PAIRS fails its own request only (its batch neighbours answer).
           if (result.relationsRefused === undefined) resolve(result);
           else reject(new GlinerError(result.relationsRefused.code, result.relationsRefused.message));

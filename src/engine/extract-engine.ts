@@ -11,7 +11,7 @@ import type { ExtractChunking, ExtractMergeTask, ExtractPlan, ExtractPlanResult,
 import { planExtractText } from '../worker/gliner2-tasks.js';
 import type { TextAnswer } from '../worker/messages.js';
 import type { Batcher } from './batcher.js';
-import { admitted, type RunState } from './admitted.js';
+import { admitted, roughWindows, type RunState } from './admitted.js';
 import { helperJob, Settling, type HelperKind } from './jobs.js';
 import type { AnyRowResult, AnyRowTask, DispatchedBatch, QueuedRow } from './fair-queue.js';
 import { INLINE_PLAN_CHARS, type EngineEvents, type PredictContext, type PredictRequest, type Submission } from './engine.js';
@@ -34,13 +34,6 @@ export interface ExtractPort {
 
 export interface ExtractEngineSettings {
   readonly chunking: ExtractChunking;
-}
-
-/** Chunks a text of `chars` characters will need, before anyone has split it (admission of long texts). */
-function roughChunks(chars: number, chunking: ExtractChunking): number {
-  const words = Math.ceil(chars / 6);
-  if (words <= chunking.chunkWords) return 1;
-  return Math.ceil((words - chunking.overlapWords) / Math.max(1, chunking.chunkWords - chunking.overlapWords));
 }
 
 /** The batch budget's estimate of a row's tokens: the text's words and the schema's prompt. */
@@ -70,10 +63,9 @@ export class ExtractEngine {
     const chars = request.texts.reduce((sum, text) => sum + text.length, 0);
     const plans = chars <= INLINE_PLAN_CHARS ? request.texts.map((text) => planExtractText(text, chunking)) : undefined;
     const rows = plans === undefined
-      ? request.texts.reduce((sum, text) => sum + roughChunks(text.length, chunking), 0)
+      ? request.texts.reduce((sum, text) => sum + roughWindows(text.length, chunking.chunkWords, chunking.overlapWords), 0)
       : plans.reduce((sum, plan) => sum + plan.chunks.length, 0);
-    const submission = admitted(this.batcher, rows, context, (state) => this.answers(request.texts, job, plans, state, context));
-    this.events.admitted?.(context.context, rows);
+    const submission = admitted(this.batcher, rows, context, this.events, (state) => this.answers(request.texts, job, plans, state, context));
     this.settling.track(submission.result);
     return submission;
   }
