@@ -7,15 +7,12 @@ import type { Predictor } from '../engine/cached-engine.js';
 import { requestCacheStatus } from '../engine/cached-engine.js';
 import type { PredictRequest as EngineRequest } from '../engine/engine.js';
 import { GlinerError } from '../errors.js';
-import type { ExtractLimits } from '../inference/gliner2/schema.js';
 import { checkExtract, checkPredict, checkRelations, type RequestLimits } from './limits.js';
 import type { Caller, ModelSummary, ServiceAnswer, ServiceRequest } from './request.js';
 
 export interface ServiceSettings extends RequestLimits {
   /** Deadline of a request (REQUEST_TIMEOUT_MS), unless the caller sets its own. */
   readonly requestTimeoutMs: number;
-  /** EXTRACT_MAX_* (GLiNER2 models); default: the configuration's defaults. */
-  readonly extract?: ExtractLimits;
 }
 
 const ms = (seconds: number): number => Math.round(seconds * 1e4) / 10;

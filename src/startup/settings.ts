@@ -178,6 +178,7 @@ export function resolveSettings(config: Config, model: ModelFacts, machine: Mach
   const budget = batchBudget(config);
   // SHARE_WEIGHTS maps a GLiNER model's one graph; a GLiNER2 export's seven graphs load per session.
   const weights = model.kind === 'gliner2' ? undefined : resolveWeights(config);
+  const extract = extractSettings(config);
   const runner: RunnerSettings = {
     modelDir: model.dir,
     quantization: config.modelQuantization,
@@ -196,7 +197,7 @@ export function resolveSettings(config: Config, model: ModelFacts, machine: Mach
   };
   return {
     threads,
-    extract: extractSettings(config),
+    extract,
     pool: { runner, workers: threads.workers, ...(threads.soloThreads > 0 ? { solo: soloRunner(runner, threads.soloThreads) } : {}), ...(weights === undefined ? {} : { weights }) },
     batcher: {
       maxBatchRows: budget.rows,
@@ -218,7 +219,7 @@ export function resolveSettings(config: Config, model: ModelFacts, machine: Mach
       maxBatchTexts: config.maxBatchTexts,
       maxRelationLabels: config.maxRelationLabels,
       requestTimeoutMs: config.requestTimeoutMs,
-      extract: extractSettings(config).limits,
+      extract: extract.limits,
     },
     cache: config.cacheMaxBytes === 0
       ? undefined

@@ -1,7 +1,7 @@
 // Start-up's second step: with the model loaded and every setting final (settings.ts), start the
 // worker pool, then build the batcher, the engine (the extract engine for a GLiNER2 model) and the
 // result cache on it — each once, with its final values. `serve` puts the service and the front end on top; `eval` uses the engine directly.
-import { Batcher, type AnyRowTask } from '../engine/batcher.js';
+import { Batcher, type AnyRowTask, type Dispatch } from '../engine/batcher.js';
 import { ExtractEngine } from '../engine/extract-engine.js';
 import { CachedEngine, type Predictor } from '../engine/cached-engine.js';
 import { Engine } from '../engine/engine.js';
@@ -17,8 +17,6 @@ import type { TracingHooks } from '../tracing/hooks.js';
 import type { WorkerFaults } from '../worker/worker.js';
 import type { LoadedModel } from './model.js';
 import type { Settings } from './settings.js';
-
-const isExtractRows = (rows: readonly AnyRowTask[]): rows is readonly ExtractRowTask[] => rows.every((row) => 'schema' in row);
 
 export interface Stack {
   readonly engine: Engine;
@@ -53,10 +51,11 @@ export async function startStack(settings: Settings, model: LoadedModel, deps: S
   else if (pool.mappedOnnxPath !== undefined) logger.info({ mapped: pool.mappedOnnxPath }, 'sessions share one mapped copy of the weights');
   const { tracing } = deps;
   const batcherEvents = tracing === undefined ? batcherMetrics(metrics) : tracing.batcher(batcherMetrics(metrics, tracing.exemplars));
-  // One batcher for either kind of row; a server loads one model, so a batch holds one kind.
-  const batcher = new Batcher<AnyRowTask>(settings.batcher, (batchId, rows, solo) => (isExtractRows(rows)
-    ? pool.run({ kind: 'extract-batch', batchId, rows }, { solo })
-    : pool.run({ kind: 'batch', batchId, rows: rows as readonly RowTask[] }, { solo })), batcherEvents);
+  // One batcher for either kind of row; a server loads one model, so every batch holds its kind's rows.
+  const dispatch: Dispatch<AnyRowTask> = model.kind === 'gliner2'
+    ? (batchId, rows, solo) => pool.run({ kind: 'extract-batch', batchId, rows: rows as readonly ExtractRowTask[] }, { solo })
+    : (batchId, rows, solo) => pool.run({ kind: 'batch', batchId, rows: rows as readonly RowTask[] }, { solo });
+  const batcher = new Batcher<AnyRowTask>(settings.batcher, dispatch, batcherEvents);
   const engine = new Engine(batcher, settings.engine, { plan: (task) => pool.run(task), merge: (task, transfer) => pool.run(task, { transfer }) }, tracing?.engine());
   const first = pool.workers[0];
   const summary: ModelSummary = {
