@@ -10,8 +10,7 @@
 // resolved in startup/settings.ts.
 import path from 'node:path';
 import { Piscina } from 'piscina';
-import { readModelDir } from '../model/files.js';
-import type { MapTask } from '../worker/map-weights.js';
+import type { MapResult, MapTask } from '../worker/map-weights.js';
 import type { RunnerSettings } from '../worker/onnx-runner.js';
 import { workerEntry } from './entry.js';
 
@@ -20,10 +19,8 @@ export interface WeightsSettings {
   readonly mappedDir: string;
 }
 
-export interface MappedPaths {
-  readonly onnxPath: string;
-  readonly labelsOnnxPath?: string;
-}
+/** The mapped copies' paths (worker/map-weights.ts). */
+export type MappedPaths = MapResult;
 
 export interface SharedWeights {
   /** The copies every session opens; absent when the copy failed. */
@@ -32,28 +29,24 @@ export interface SharedWeights {
   readonly fallbackReason?: string;
 }
 
-async function mapInThread(tasks: readonly MapTask[]): Promise<string[]> {
+async function mapInThread(task: MapTask): Promise<MapResult> {
   const entry = workerEntry('map-weights');
   const piscina = new Piscina({ filename: entry.filename, execArgv: entry.execArgv, minThreads: 1, maxThreads: 1, idleTimeout: 0 });
   try {
-    const results: string[] = [];
-    // One at a time: each write holds a whole model in memory while ONNX Runtime optimises it.
-    for (const task of tasks) results.push((await piscina.run(task)) as string);
-    return results;
+    return (await piscina.run(task)) as MapResult;
   } finally {
     await piscina.destroy();
   }
 }
 
-/** Write (or reuse) the mapped copies of the model (and a bi-encoder's label encoder) for these settings. */
+/**
+ * Write (or reuse) the mapped copies of the model (and a bi-encoder's label encoder) for these
+ * settings; the thread reads the model directory itself, so nothing here grows with the model.
+ */
 export async function shareWeights(runner: RunnerSettings, settings: WeightsSettings): Promise<SharedWeights> {
-  const files = readModelDir(runner.modelDir, runner.quantization);
   const options = { graphOptimization: runner.graphOptimization, prepacked: true };
-  const sources = [files.onnxPath, ...(files.labelsEncoder === undefined ? [] : [files.labelsEncoder.onnxPath])];
   try {
-    const [onnxPath, labelsOnnxPath] = await mapInThread(sources.map((onnxPath) => ({ onnxPath, root: path.resolve(settings.mappedDir), options })));
-    if (onnxPath === undefined) return {};
-    return { mapped: { onnxPath, ...(labelsOnnxPath === undefined ? {} : { labelsOnnxPath }) } };
+    return { mapped: await mapInThread({ modelDir: runner.modelDir, quantization: runner.quantization, root: path.resolve(settings.mappedDir), options }) };
   } catch (error) {
     return { fallbackReason: error instanceof Error ? error.message : String(error) };
   }
