@@ -65,8 +65,6 @@ export class RelationListBuilder {
   }
 }
 
-export const NO_RELATIONS: RelationList = new RelationListBuilder(1).build();
-
 /** The buffers of a relation list, for a transfer list. */
 export function relationBuffers(list: RelationList): ArrayBuffer[] {
   return [list.headStart, list.headEnd, list.tailStart, list.tailEnd, list.label, list.score].map((a) => a.buffer as ArrayBuffer);

@@ -32,15 +32,14 @@ function uniqueValues(values: readonly PyValue[], includeConfidence: boolean): P
   return out;
 }
 
-function formatMapping(values: PyDict, includeConfidence: boolean, entities: boolean): PyDict {
+function formatMapping(values: PyDict, includeConfidence: boolean): PyDict {
   const out: PyDict = new Map();
   for (const [name, value] of values) {
     if (isList(value)) out.set(name, uniqueValues(value, includeConfidence));
     else if (isTuple(value)) {
       const [text, confidence] = value.items;
       out.set(name, includeConfidence && truthy(text) ? dict([['text', text ?? null], ['confidence', confidence ?? null]]) : (text ?? null));
-    } else if (entities) out.set(name, truthy(value) ? value : null);
-    else out.set(name, truthy(value) ? value : null);
+    } else out.set(name, truthy(value) ? value : null);
   }
   return out;
 }
@@ -71,13 +70,13 @@ export function formatResults(results: PyDict, schema: CompiledSchema, includeCo
     } else if (isList(value)) {
       const first = value[0];
       if (value.length === 0) formatted.set(key, key === 'entities' ? new Map() : value);
-      else if (isDict(first)) formatted.set(key, key === 'entities' ? formatMapping(first, includeConfidence, true) : value.map((v) => (isDict(v) ? formatMapping(v, includeConfidence, false) : v)));
+      else if (isDict(first)) formatted.set(key, key === 'entities' ? formatMapping(first, includeConfidence) : value.map((v) => (isDict(v) ? formatMapping(v, includeConfidence) : v)));
       else if (isTuple(first)) formatted.set(key, value.map(labelOf));
       else formatted.set(key, value);
     } else if (isTuple(value)) {
       formatted.set(key, labelOf(value));
     } else if (isDict(value)) {
-      formatted.set(key, formatMapping(value, includeConfidence, false));
+      formatted.set(key, formatMapping(value, includeConfidence));
     } else {
       formatted.set(key, value);
     }

@@ -37,18 +37,6 @@ export function truthy(value: PyValue | undefined): boolean {
   return true;
 }
 
-/** Python's `==` between two results (dict order does not matter, tuple ≠ list). */
-export function pyEquals(a: PyValue | undefined, b: PyValue | undefined): boolean {
-  if (isDict(a) || isDict(b)) {
-    if (!isDict(a) || !isDict(b) || a.size !== b.size) return false;
-    for (const [key, value] of a) if (!b.has(key) || !pyEquals(value, b.get(key))) return false;
-    return true;
-  }
-  if (isList(a) || isList(b)) return isList(a) && isList(b) && a.length === b.length && a.every((v, i) => pyEquals(v, b[i]));
-  if (isTuple(a) || isTuple(b)) return isTuple(a) && isTuple(b) && a.items.length === b.items.length && a.items.every((v, i) => pyEquals(v, b.items[i]));
-  return a === b;
-}
-
 /**
  * Python's str.lower(): the Unicode lower-case mapping, as String.prototype.toLowerCase (both apply
  * the full mappings and the final-sigma rule; they differ only where Node's Unicode version has
