@@ -4,12 +4,9 @@
 // has its handler, and a task's error goes back as `{code, message}` data. Everything of a request that
 // grows with its input — splitting, tokenisation, tensors, inference, decoding, merging windows, the
 // answer's JSON — happens here, never on the thread that serves HTTP.
-import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { threadId } from 'node:worker_threads';
 import { workerData } from 'piscina';
 import { GlinerError } from '../errors.js';
-import type { ExtractSchema } from '../inference/gliner2/schema.js';
 import { isGliner2Dir } from '../model/gliner2-files.js';
 import { Gliner2Runner } from './gliner2-runner.js';
 import { runExtractBatch, runExtractMerge, runExtractPlan } from './gliner2-tasks.js';
@@ -38,13 +35,6 @@ export interface WorkerSettings {
 /** The loaded model: a GLiNER (OnnxRunner: NER tasks) or a GLiNER2 export (Gliner2Runner: extract tasks). */
 type WorkerState = { readonly info: WorkerInfo } & ({ readonly kind: 'gliner'; readonly runner: OnnxRunner } | { readonly kind: 'gliner2'; readonly runner: Gliner2Runner });
 
-const WARMUP_SCHEMA: ExtractSchema = {
-  entities: ['person', 'location'],
-  classifications: [{ task: 'topic', labels: ['history', 'sport'] }],
-  relations: ['born_in'],
-  structures: [{ name: 'person', fields: [{ name: 'name', dtype: 'str' }] }],
-};
-
 function loadFailure(error: unknown): never {
   if (error instanceof GlinerError) throw error;
   throw new GlinerError('MODEL_NOT_FOUND', `model failed to load: ${error instanceof Error ? error.message : String(error)}`);
@@ -53,16 +43,14 @@ function loadFailure(error: unknown): never {
 async function start(settings: RunnerSettings): Promise<WorkerState> {
   if (isGliner2Dir(settings.modelDir)) {
     const runner = await Gliner2Runner.load(settings).catch(loadFailure);
-    // One small row through every graph, so the first request does not pay the sessions' first run.
-    const began = performance.now();
-    await runner.run([{ text: 'Ada Lovelace wrote the first program in London.', schema: WARMUP_SCHEMA, threshold: 0.5, flags: { includeConfidence: false, includeSpans: false } }]);
+    const warmupSeconds = await runner.warmUp();
     const info: WorkerInfo = {
       workerId: threadId,
       executionProvider: runner.executionProvider,
       ...(runner.fallbackReason === undefined ? {} : { fallbackReason: runner.fallbackReason }),
-      onnxPath: path.join(settings.modelDir, 'encoder.onnx'),
+      onnxPath: runner.onnxPath,
       quantization: 'fp32',
-      warmupSeconds: (performance.now() - began) / 1000,
+      warmupSeconds,
     };
     return { kind: 'gliner2', runner, info };
   }
