@@ -24,8 +24,12 @@ function kib(text: string, key: string, anchored: boolean): number | null {
   return match?.[1] === undefined ? null : Number(match[1]) * 1024;
 }
 
-/** Memory of `pid` (default: this process), or null when /proc cannot tell. */
-export function processMemory(pid: number | 'self' = 'self'): ProcessMemory | null {
+/**
+ * Memory of `pid` (default: this process), or null when /proc cannot tell. `pss: false` skips
+ * smaps_rollup, which walks every mapping under the process's mmap lock (the PSS fields are null):
+ * for readings taken while the process is being measured.
+ */
+export function processMemory(pid: number | 'self' = 'self', options: { readonly pss?: boolean } = {}): ProcessMemory | null {
   let status: string;
   try {
     status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -35,10 +39,12 @@ export function processMemory(pid: number | 'self' = 'self'): ProcessMemory | nu
   const rss = kib(status, 'VmRSS', true);
   if (rss === null) return null;
   let rollup = '';
-  try {
-    rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-  } catch {
-    // Kernels before 4.14, or no permission: RSS only.
+  if (options.pss !== false) {
+    try {
+      rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    } catch {
+      // Kernels before 4.14, or no permission: RSS only.
+    }
   }
   return {
     rss,

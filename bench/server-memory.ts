@@ -48,9 +48,8 @@ async function fromMetrics(adminUrl: string): Promise<MemorySample | null> {
 /** One reading; `cheap` leaves out PSS (smaps_rollup walks every mapping). */
 export async function readMemory(target: MemoryTarget, cheap = false): Promise<MemorySample | null> {
   if (target.pid !== undefined) {
-    const m = processMemory(target.pid);
-    if (m === null) return null;
-    return cheap ? { ...fromProc(m), pss: null } : fromProc(m);
+    const m = processMemory(target.pid, { pss: !cheap });
+    return m === null ? null : fromProc(m);
   }
   return target.adminUrl === undefined ? null : fromMetrics(target.adminUrl);
 }
