@@ -8,7 +8,7 @@ import { GlinerError } from '../errors.js';
 import type { TextAnswer } from '../worker/messages.js';
 import type { Batcher } from './batcher.js';
 import { withDeadline } from './deadline.js';
-import type { AdmissionReason, EngineEvents, PredictContext, PredictResult, Submission } from './engine.js';
+import type { EngineEvents, PredictContext, PredictResult, Submission } from './engine.js';
 import type { Refusal } from './batcher.js';
 import { RequestRows, type AnyRowTask, type DispatchedBatch, type Ticket } from './fair-queue.js';
 
@@ -17,6 +17,16 @@ export function roughWindows(chars: number, windowWords: number, overlapWords: n
   const words = Math.ceil(chars / 6);
   const stride = Math.max(1, windowWords - overlapWords);
   return Math.max(1, Math.ceil(Math.max(0, words - overlapWords) / stride));
+}
+
+/** Why admission refused a request; it rides on the error as `extra.reason` (metrics and tracing read it). */
+export const ADMISSION_REASONS = ['overload', 'queue_wait', 'key_quota'] as const;
+export type AdmissionReason = (typeof ADMISSION_REASONS)[number];
+
+/** The admission reason an error carries (OVERLOADED, QUEUE_QUOTA_EXCEEDED), or undefined for any other error. */
+export function admissionReason(error: GlinerError): AdmissionReason | undefined {
+  const { reason } = error.extra;
+  return typeof reason === 'string' && (ADMISSION_REASONS as readonly string[]).includes(reason) ? (reason as AdmissionReason) : undefined;
 }
 
 export function refusalError(refusal: Refusal): GlinerError {

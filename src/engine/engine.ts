@@ -92,7 +92,7 @@ export interface EngineSettings {
 }
 
 /** Why admission refused, as its error's `extra.reason` says (gliner_requests_dropped_total{reason}). */
-export type AdmissionReason = 'overload' | 'queue_wait' | 'key_quota';
+export type { AdmissionReason } from './admitted.js';
 
 /** The answer of a text with no words (or of a missing one). */
 export const EMPTY_ANSWER: TextAnswer = { json: '[]', count: 0, truncated: false };

@@ -2,6 +2,7 @@
 // the result cache's counters, each turned into the Prometheus series of registry.ts. The parts that
 // emit the events know nothing of Prometheus; tracing subscribes to the same hooks (tracing/hooks.ts)
 // and, when on, lends the latency histograms their exemplars (Exemplars).
+import { admissionReason } from '../engine/admitted.js';
 import type { CacheCounters } from '../engine/cached-engine.js';
 import type { BatcherEvents } from '../engine/batcher.js';
 import type { ErrorCode } from '../errors.js';
@@ -11,14 +12,11 @@ import type { DROP_REASONS, Metrics } from './registry.js';
 
 type DropReason = (typeof DROP_REASONS)[number];
 
-/** Refusals and failures counted as dropped requests, by code; admission refusals carry their own reason. */
+/** Failures counted as dropped requests, by code; admission refusals carry their own reason (admissionReason). */
 const DROPPED_BY_CODE: Partial<Record<ErrorCode, DropReason>> = {
   DRAINING: 'draining',
   WORKER_CRASHED: 'worker_crash',
-  OVERLOADED: 'overload',
-  QUEUE_QUOTA_EXCEEDED: 'key_quota',
 };
-const ADMISSION_REASONS: readonly string[] = ['overload', 'queue_wait', 'key_quota'];
 
 /**
  * Requests: entities returned and answers truncated when answered; refusals and failures counted
@@ -37,7 +35,7 @@ export function serviceMetrics(metrics: Metrics): ServiceEvents {
         return;
       }
       const { error } = outcome;
-      const reason = error.extra.reason !== undefined && ADMISSION_REASONS.includes(error.extra.reason) ? (error.extra.reason as DropReason) : DROPPED_BY_CODE[error.code];
+      const reason = admissionReason(error) ?? DROPPED_BY_CODE[error.code];
       if (reason !== undefined) metrics.dropped.inc({ reason });
     },
   };

@@ -3,6 +3,7 @@
 // events, turned into the facade's calls (api.ts). Installed only when tracing is on. A request's
 // trace rides as the service caller's context; a batch's trace is kept by batch id from its start
 // to its end. The engine and the batcher know nothing of tracing.
+import { admissionReason } from '../engine/admitted.js';
 import type { BatcherEvents } from '../engine/batcher.js';
 import type { CacheStatus } from '../engine/cached-engine.js';
 import type { EngineEvents } from '../engine/engine.js';
@@ -19,10 +20,11 @@ export interface TracedModel {
   readonly kind: string;
 }
 
-/** The service's refusals before any work, by code (the transports refuse keys and rate limits before the service). */
+/**
+ * The service's refusals before any work, by code; admission's carry their own reason
+ * (admissionReason). The transports refuse keys and rate limits before the service.
+ */
 const REFUSED: Partial<Record<ErrorCode, RefusalReason>> = {
-  OVERLOADED: 'overload',
-  QUEUE_QUOTA_EXCEEDED: 'key_quota',
   DRAINING: 'draining',
   NOT_READY: 'not_ready',
 };
@@ -77,7 +79,7 @@ export class TracingHooks {
           return;
         }
         const { error } = outcome;
-        const refusal = error.extra.reason === 'queue_wait' ? 'queue_wait' : REFUSED[error.code];
+        const refusal = admissionReason(error) ?? REFUSED[error.code];
         if (refusal !== undefined) trace.refused(refusal);
         trace.end(http ? error.status : undefined, error.code);
       },
