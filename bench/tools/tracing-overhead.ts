@@ -19,12 +19,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { PACKAGE_ROOT } from '../../src/paths.js';
+import { parseAssignment } from '../options.js';
 import type { PeerRecord } from '../peers.js';
 import { startServer, type BenchServer } from '../server.js';
 import { startSink } from './otlp-sink.js';
 
-const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-const CLI = path.join(ROOT, 'dist/src/cli.js');
+const CLI = path.join(PACKAGE_ROOT, 'dist/src/cli.js');
 
 const { values } = parseArgs({
   options: {
@@ -52,7 +53,7 @@ async function runBench(args: string[]): Promise<void> {
 
 async function main(): Promise<void> {
   if (!existsSync(CLI)) throw new Error('dist/src/cli.js is missing: run `npm run build` first');
-  const extra = Object.fromEntries((values['server-env'] ?? []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  const extra = Object.fromEntries((values['server-env'] ?? []).map((kv) => parseAssignment(kv, '--server-env')));
   const sink = await startSink();
   const servers = new Map<string, BenchServer>();
   const dir = mkdtempSync(path.join(tmpdir(), 'gliner-tracing-overhead-'));

@@ -24,6 +24,7 @@ import { KeyStore } from '../../src/security/keys.js';
 import { ServiceHost } from '../../src/service/host.js';
 import { PredictService } from '../../src/service/service.js';
 import { FakeRunner, inProcess } from '../support/fake-runner.js';
+import { post } from '../support/http.js';
 import { connect, UpgradeRefused, type StreamClient } from '../support/ws.js';
 
 // ---- The cases: what is sent (transport-neutral) and what must come back.
@@ -176,11 +177,6 @@ function keyFor(c: Case, transport: Transport): Record<string, string> {
   }
 }
 
-async function postJson(url: string, body: unknown, headers: Record<string, string>): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
-  return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };
-}
-
 const retryHeader = (headers: Headers): number | undefined => (headers.get('retry-after') === null ? undefined : Number(headers.get('retry-after')));
 
 /** REST predict and batch share the envelope `{"error": {"code", "message"}}`, and nothing else. */
@@ -196,12 +192,12 @@ function restEnvelope(answer: { status: number; headers: Headers; body: Record<s
 const DRIVERS: Record<Transport, (server: Server, c: Case) => Promise<Got>> = {
   async rest(server, c) {
     const body = c.send === 'bad-json' ? '{"text": ' : { text: c.send.text, labels: c.send.labels, ...(c.send.threshold === undefined ? {} : { threshold: c.send.threshold }), ...relationsOf(c.send) };
-    const answer = await postJson(`${server.url}/api/v1/predict`, body, keyFor(c, 'rest'));
+    const answer = await post(`${server.url}/api/v1/predict`, body, keyFor(c, 'rest'));
     return restEnvelope(answer, answer.status === 200 ? answer.body : undefined);
   },
   async batch(server, c) {
     const body = c.send === 'bad-json' ? '{"texts": [' : { texts: [c.send.text], labels: c.send.labels, ...(c.send.threshold === undefined ? {} : { threshold: c.send.threshold }), ...relationsOf(c.send) };
-    const answer = await postJson(`${server.url}/api/v1/predict/batch`, body, keyFor(c, 'batch'));
+    const answer = await post(`${server.url}/api/v1/predict/batch`, body, keyFor(c, 'batch'));
     return restEnvelope(answer, answer.status === 200 ? (answer.body.results as Record<string, unknown>[])[0] : undefined);
   },
   async oip(server, c) {
@@ -209,7 +205,7 @@ const DRIVERS: Record<Transport, (server: Server, c: Case) => Promise<Got>> = {
     const body = c.send === 'bad-json'
       ? '{"inputs": ['
       : { inputs: [tensor('text', [c.send.text]), tensor('labels', c.send.labels), ...(c.send.relations === undefined ? [] : [tensor('relations', c.send.relations)])], ...(c.send.threshold === undefined ? {} : { parameters: { threshold: c.send.threshold } }) };
-    const answer = await postJson(`${server.url}/v2/models/gliner/infer`, body, keyFor(c, 'oip'));
+    const answer = await post(`${server.url}/v2/models/gliner/infer`, body, keyFor(c, 'oip'));
     // The protocol's error object, {"error": "<message>"}, with our code beside it.
     if (answer.status !== 200) expect(Object.keys(answer.body)).toEqual(['error', 'code']);
     const outputs = (answer.body.outputs as { name: string; data: unknown[] }[] | undefined) ?? [];
