@@ -34,14 +34,34 @@ export interface SpecialIds {
   readonly rel?: number;
 }
 
-const WORD_CACHE_LIMIT = 200_000;
-
-export class PromptEncoder {
+/**
+ * A tokenizer's sub-token ids of one word, label or prompt item at a time, without special tokens;
+ * cached (words repeat a lot) and cleared when full. GLiNER's and GLiNER2's prompt encoders share it.
+ */
+export class PieceCache {
   private readonly cache = new Map<string, readonly number[]>();
-  readonly special: SpecialIds;
 
   constructor(
     private readonly tokenizer: HfTokenizer,
+    private readonly limit = 200_000,
+  ) {}
+
+  pieces(item: string): readonly number[] {
+    const cached = this.cache.get(item);
+    if (cached !== undefined) return cached;
+    const ids = this.tokenizer.encode(item, { add_special_tokens: false }).ids;
+    if (this.cache.size >= this.limit) this.cache.clear();
+    this.cache.set(item, ids);
+    return ids;
+  }
+}
+
+export class PromptEncoder {
+  private readonly words: PieceCache;
+  readonly special: SpecialIds;
+
+  constructor(
+    tokenizer: HfTokenizer,
     entToken: string,
     sepToken: string,
     relToken?: string,
@@ -52,6 +72,7 @@ export class PromptEncoder {
       return value;
     };
     this.special = { cls: id('[CLS]'), sep: id('[SEP]'), ent: id(entToken), promptSep: id(sepToken), ...(relToken === undefined ? {} : { rel: id(relToken) }) };
+    this.words = new PieceCache(tokenizer);
   }
 
   /** `relToken`: relation-extraction models' relation marker (tokenizer.json must have it). */
@@ -61,12 +82,7 @@ export class PromptEncoder {
 
   /** Sub-token ids of one word or label, without special tokens; cached (words repeat a lot). */
   pieces(word: string): readonly number[] {
-    const cached = this.cache.get(word);
-    if (cached !== undefined) return cached;
-    const ids = this.tokenizer.encode(word, { add_special_tokens: false }).ids;
-    if (this.cache.size >= WORD_CACHE_LIMIT) this.cache.clear();
-    this.cache.set(word, ids);
-    return ids;
+    return this.words.pieces(word);
   }
 
   /**

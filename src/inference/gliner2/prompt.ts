@@ -14,6 +14,7 @@
 // . ! or ? gets a "." appended (an empty one becomes "."), as upstream does before anything else.
 // Deviation (documented): a structure's fields are prompted in declaration order; upstream iterates
 // a set(), an order that changes with PYTHONHASHSEED.
+import { PieceCache } from '../prompt.js';
 import type { HfTokenizer } from '../tokenizer.js';
 import { entityParts, SPECIAL_TOKENS, type ExtractSchema } from './schema.js';
 import { lowered, splitGliner2Words, type Gliner2Word } from './words.js';
@@ -99,14 +100,13 @@ export interface Gliner2Ids {
 }
 
 const MARKERS = ['[P]', '[C]', '[E]', '[R]', '[L]'];
-const PIECE_CACHE_LIMIT = 200_000;
 
 /** Tokenises prompt items one at a time, cached (words repeat a lot), and encodes rows. */
 export class Gliner2PromptEncoder {
-  private readonly cache = new Map<string, readonly number[]>();
+  private readonly items: PieceCache;
   readonly ids: Gliner2Ids;
 
-  constructor(private readonly tokenizer: HfTokenizer) {
+  constructor(tokenizer: HfTokenizer) {
     const id = (token: string): number => {
       const value = tokenizer.token_to_id(token);
       if (value === undefined) throw new Error(`tokenizer.json has no token ${token}: not a GLiNER2 tokenizer`);
@@ -114,16 +114,12 @@ export class Gliner2PromptEncoder {
     };
     for (const token of SPECIAL_TOKENS) id(token);
     this.ids = { sepStruct: id('[SEP_STRUCT]'), sepText: id('[SEP_TEXT]'), markers: new Set(MARKERS.map(id)) };
+    this.items = new PieceCache(tokenizer);
   }
 
   /** Sub-token ids of one prompt item, as upstream's tokenizer.tokenize then convert_tokens_to_ids. */
   pieces(item: string): readonly number[] {
-    const cached = this.cache.get(item);
-    if (cached !== undefined) return cached;
-    const ids = this.tokenizer.encode(item, { add_special_tokens: false }).ids;
-    if (this.cache.size >= PIECE_CACHE_LIMIT) this.cache.clear();
-    this.cache.set(item, ids);
-    return ids;
+    return this.items.pieces(item);
   }
 
   /**
