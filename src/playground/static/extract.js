@@ -1,7 +1,8 @@
 // The playground's Schema tab (GLiNER2): a text, a JSON schema (an example to start from), extract's
 // options; POST /api/v1/extract and the JSON result, pretty-printed. The tab opens by itself when
-// /health/ready says the served model is a GLiNER2 one. The API key is the Labels tab's (this tab's
-// session storage). Every value is put on the page as text, never as HTML.
+// /health/ready says the served model is a GLiNER2 one (showSchema, called from playground.js's
+// readiness poll). The API key is the Labels tab's (this tab's session storage). Every value is put
+// on the page as text, never as HTML.
 const KEY_STORAGE = 'gliner.playground.apiKey';
 const EXAMPLE = {
   entities: ['person', { name: 'company', description: 'Organizations and businesses' }, 'product', 'location'],
@@ -68,10 +69,7 @@ $('extract-form').addEventListener('submit', (event) => {
   void extract();
 });
 
-// A GLiNER2 model answers schemas only: open its tab.
-fetch('/health/ready', { cache: 'no-store' })
-  .then((response) => (response.ok ? response.json() : undefined))
-  .then((body) => {
-    if (body?.model?.kind === 'gliner2') select('schema');
-  })
-  .catch(() => undefined);
+/** A GLiNER2 model answers schemas only: open its tab (playground.js calls this with /health/ready's model, once it is ready). */
+export function showSchema(model) {
+  if (model?.kind === 'gliner2') select('schema');
+}

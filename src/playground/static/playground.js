@@ -1,6 +1,7 @@
 // The playground page: form state, REST and WebSocket calls, and rendering of the highlighted text.
 // All user and model text goes into the page through textContent / attributes, never as HTML.
 import { STREAM_WORDS, colourFor, countWords, describeError, describeModel, formatScore, mergeEntities, segment } from './highlight.js';
+import { showSchema } from './extract.js';
 import { relationLabels, renderRelations, showRelations } from './relations.js';
 
 const KEY_STORAGE = 'gliner.playground.apiKey';
@@ -524,6 +525,7 @@ async function checkReady(waiting = false) {
     if (ready) {
       const { model } = await response.json();
       showRelations(model);
+      showSchema(model);
       const { name, note } = describeModel(model);
       modelNameEl.textContent = name;
       modelNoteEl.textContent = note;
