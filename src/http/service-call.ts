@@ -43,3 +43,8 @@ export function answerHeaders(answer: ServiceAnswer): [string, string][] {
   headers.push(['X-Cache', requestCacheStatus(cache)], ['X-Cache-Texts', `hit=${count('hit')}, shared=${count('shared')}, miss=${count('miss')}`]);
   return headers;
 }
+
+/** The REST answers' closing members (predict, batch, extract): how long the request took and the served model. */
+export function answerTail(answer: ServiceAnswer): string {
+  return `"processing_time":${answer.timings.totalSeconds},"model":${JSON.stringify(answer.model.id)}`;
+}

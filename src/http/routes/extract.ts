@@ -7,7 +7,7 @@ import type { ServiceHost } from '../../service/host.js';
 import { extractInputs } from '../../service/wire.js';
 import { send } from '../respond.js';
 import type { Route } from '../router.js';
-import { answerHeaders, callerOf } from '../service-call.js';
+import { answerHeaders, answerTail, callerOf } from '../service-call.js';
 import { validator } from '../validate.js';
 
 export function extractRoutes(service: ServiceHost): Route[] {
@@ -19,7 +19,7 @@ export function extractRoutes(service: ServiceHost): Route[] {
       const answer = await service.handle({ operation: 'extract', inputs: extractInputs(request), fields: { text: 'text', schema: 'schema' } }, callerOf(ctx, 'rest', 'POST /api/v1/extract'));
       const text = answer.texts[0];
       const result = text === undefined ? '"result":{}' : answerMembers(text, false, EXTRACT_MEMBERS);
-      send(ctx.ex, 200, `{${result},"processing_time":${answer.timings.totalSeconds},"model":${JSON.stringify(answer.model.id)}}`, 'application/json', answerHeaders(answer));
+      send(ctx.ex, 200, `{${result},${answerTail(answer)}}`, 'application/json', answerHeaders(answer));
     },
   }];
 }

@@ -3,18 +3,14 @@
 // per-stage timing headers and X-Cache.
 import { answerMembers } from '../../service/answer.js';
 import type { ServiceHost } from '../../service/host.js';
-import type { ServiceAnswer } from '../../service/request.js';
 import { labelsOf, predictInputs, singleTextFields } from '../../service/wire.js';
 import { send } from '../respond.js';
 import type { Route } from '../router.js';
 import { BatchBody, PredictBody } from '../schemas.js';
-import { answerHeaders, callerOf } from '../service-call.js';
+import { answerHeaders, answerTail, callerOf } from '../service-call.js';
 import { validator } from '../validate.js';
 
 const EMPTY = '"entities":[],"truncated":false';
-
-/** The answer's closing members, shared by both routes. */
-const tail = (answer: ServiceAnswer): string => `"processing_time":${answer.timings.totalSeconds},"model":${JSON.stringify(answer.model.id)}`;
 
 export function predictRoutes(service: ServiceHost): Route[] {
   const predictBody = validator(PredictBody);
@@ -27,7 +23,7 @@ export function predictRoutes(service: ServiceHost): Route[] {
         const { labels, field } = labelsOf(body);
         const answer = await service.handle({ operation: 'predict', inputs: predictInputs([body.text], labels, body, body.relations), fields: singleTextFields(field) }, callerOf(ctx, 'rest', 'POST /api/v1/predict'));
         const text = answer.texts[0];
-        send(ctx.ex, 200, `{${text === undefined ? EMPTY : answerMembers(text)},${tail(answer)}}`, 'application/json', answerHeaders(answer));
+        send(ctx.ex, 200, `{${text === undefined ? EMPTY : answerMembers(text)},${answerTail(answer)}}`, 'application/json', answerHeaders(answer));
       },
     },
     {
@@ -38,7 +34,7 @@ export function predictRoutes(service: ServiceHost): Route[] {
         const fields = { text: (i: number) => `texts.${i}`, labels: field, texts: 'Field "texts"' };
         const answer = await service.handle({ operation: 'predict', inputs: predictInputs(body.texts, labels, body, body.relations), fields }, callerOf(ctx, 'batch', 'POST /api/v1/predict/batch'));
         const results = answer.texts.map((text) => `{${answerMembers(text)}}`).join(',');
-        send(ctx.ex, 200, `{"results":[${results}],${tail(answer)}}`, 'application/json', answerHeaders(answer));
+        send(ctx.ex, 200, `{"results":[${results}],${answerTail(answer)}}`, 'application/json', answerHeaders(answer));
       },
     },
   ];
