@@ -20,6 +20,7 @@ import type { PyDict } from '../inference/gliner2/py.js';
 import type { ExtractSchema } from '../inference/gliner2/schema.js';
 import { readGliner2Dir, GLINER2_GRAPHS, type Gliner2Config, type Gliner2Graph } from '../model/gliner2-files.js';
 import { openSession, type ExecutionProvider, type SessionSettings } from '../model/session.js';
+import { LruCache } from './lru.js';
 import type { BatchTimings } from './messages.js';
 
 export interface Gliner2RunnerSettings extends SessionSettings {
@@ -65,7 +66,7 @@ const WARMUP_SCHEMA: ExtractSchema = {
 type CountEmbeds = readonly { readonly steps: number; readonly session: ort.InferenceSession }[];
 
 export class Gliner2Runner {
-  private readonly schemas = new Map<string, CompiledSchema>();
+  private readonly schemas = new LruCache<CompiledSchema>(SCHEMA_CACHE);
   private inference = 0;
 
   private constructor(
@@ -113,14 +114,9 @@ export class Gliner2Runner {
   compiled(schema: ExtractSchema): CompiledSchema {
     const key = JSON.stringify(schema);
     const hit = this.schemas.get(key);
-    if (hit !== undefined) {
-      this.schemas.delete(key);
-      this.schemas.set(key, hit);
-      return hit;
-    }
+    if (hit !== undefined) return hit;
     const compiled = compileSchema(schema);
     this.schemas.set(key, compiled);
-    if (this.schemas.size > SCHEMA_CACHE) this.schemas.delete(this.schemas.keys().next().value as string);
     return compiled;
   }
 

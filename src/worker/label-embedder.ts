@@ -7,50 +7,10 @@
 // call does. Misses in one batch are encoded together (right-padded, masked).
 import * as ort from 'onnxruntime-node';
 import type { HfTokenizer } from '../inference/tokenizer.js';
+import { LruCache } from './lru.js';
 
-/** A least-recently-used map of label → embedding. Capacity 0 keeps nothing. */
-export class LabelCache {
-  private readonly entries = new Map<string, Float32Array>();
-  hits = 0;
-  misses = 0;
-
-  constructor(readonly capacity: number) {}
-
-  get size(): number {
-    return this.entries.size;
-  }
-
-  get(label: string): Float32Array | undefined {
-    const value = this.entries.get(label);
-    if (value === undefined) {
-      this.misses++;
-      return undefined;
-    }
-    this.hits++;
-    this.entries.delete(label);
-    this.entries.set(label, value);
-    return value;
-  }
-
-  set(label: string, value: Float32Array): void {
-    if (this.capacity <= 0) return;
-    this.entries.delete(label);
-    this.entries.set(label, value);
-    while (this.entries.size > this.capacity) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest === undefined) break;
-      this.entries.delete(oldest);
-    }
-  }
-
-  /** Hits and misses since the last call (for the metrics), then reset. */
-  take(): { hits: number; misses: number } {
-    const counts = { hits: this.hits, misses: this.misses };
-    this.hits = 0;
-    this.misses = 0;
-    return counts;
-  }
-}
+/** The label → embedding cache. */
+export class LabelCache extends LruCache<Float32Array> {}
 
 export class LabelEmbedder {
   readonly cache: LabelCache;
