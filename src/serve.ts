@@ -25,7 +25,7 @@ import { assertStartable, KeyStore } from './security/keys.js';
 import { ServiceHost } from './service/host.js';
 import { PredictService } from './service/service.js';
 import { loadModel, type DownloadDisplay } from './startup/model.js';
-import { resolveSettings } from './startup/settings.js';
+import { allocatorOf, resolveSettings, thisMachine } from './startup/settings.js';
 import { startStack, type Stack } from './startup/stack.js';
 import { createTracing } from './tracing/index.js';
 import { TracingHooks, type TracedModel } from './tracing/hooks.js';
@@ -137,7 +137,9 @@ export async function serve(config: Config, logger: Logger = createLogger(config
 
   const ready = (async () => {
     const model = await loadModel(config, logger, options.downloads);
-    const settings = resolveSettings(config, model);
+    const machine = thisMachine();
+    const settings = resolveSettings(config, model, machine);
+    logger.info({ allocator: allocatorOf(machine), cpuArena: settings.pool.runner.cpuArena }, 'memory: allocator and ONNX Runtime arena (CPU_MEM_ARENA)');
     const started = await startStack(settings, model, { metrics, logger, ...(options.workerFaults === undefined ? {} : { faults: options.workerFaults }), ...(hooks === undefined ? {} : { tracing: hooks }) });
     if (closing) {
       // Shut down while loading: nothing will serve these workers.

@@ -3,6 +3,7 @@
 // else — workers and their threads, the solo session, batch rows and tokens, window words, labels
 // per pass, the shared weights and the arena — and serve, eval, the bench and its tools all take their numbers from here. Nothing is
 // patched later: the engine, batcher, pool and service are built with these final values.
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { Config } from '../config/schema.js';
@@ -26,14 +27,34 @@ export interface Machine {
   readonly cores: number;
   /**
    * glibc's mmap threshold is fixed (MALLOC_MMAP_THRESHOLD_, or glibc.malloc.mmap_threshold in
-   * GLIBC_TUNABLES; the images set it): freed large blocks then go back to the system. Absent: not fixed.
+   * GLIBC_TUNABLES): freed large blocks then go back to the system. Absent: not fixed.
    */
   readonly mmapThresholdFixed?: boolean;
+  /**
+   * jemalloc is this process's allocator (preloaded with LD_PRELOAD, as the images do): it gives
+   * freed memory back by itself (with MALLOC_CONF=background_thread:true, after its decay time).
+   */
+  readonly jemalloc?: boolean;
 }
 
-export function thisMachine(env: NodeJS.ProcessEnv = process.env): Machine {
-  const mmapThresholdFixed = env.MALLOC_MMAP_THRESHOLD_ !== undefined || /glibc\.malloc\.mmap_threshold=/.test(env.GLIBC_TUNABLES ?? '');
-  return { cores: availableParallelism(), mmapThresholdFixed };
+/** Whether a shared library whose file name starts with `name` is mapped into this process (Linux; elsewhere: no). */
+export function libraryLoaded(name: string, maps: () => string = () => readFileSync('/proc/self/maps', 'utf8')): boolean {
+  try {
+    return maps().split('\n').some((line) => path.basename(line.trim().split(/\s+/).at(-1) ?? '').startsWith(name));
+  } catch {
+    return false;
+  }
+}
+
+export function thisMachine(env: NodeJS.ProcessEnv = process.env, jemalloc: boolean = libraryLoaded('libjemalloc.so')): Machine {
+  const mmapThresholdFixed = (env.MALLOC_MMAP_THRESHOLD_ ?? '') !== '' || /glibc\.malloc\.mmap_threshold=/.test(env.GLIBC_TUNABLES ?? '');
+  return { cores: availableParallelism(), mmapThresholdFixed, jemalloc };
+}
+
+/** The allocator that decides whether freed memory leaves the process (logged at start). */
+export function allocatorOf(machine: Machine): 'jemalloc' | 'glibc (fixed mmap threshold)' | 'glibc' {
+  if (machine.jemalloc === true) return 'jemalloc';
+  return machine.mmapThresholdFixed === true ? 'glibc (fixed mmap threshold)' : 'glibc';
 }
 
 export interface ThreadPlan {
@@ -103,14 +124,14 @@ export function soloRunner(runner: RunnerSettings, threads: number): RunnerSetti
 /**
  * CPU_MEM_ARENA: whether the sessions keep ONNX Runtime's CPU arena. The arena keeps what a session's
  * largest run took (a long text's full window) and never gives it back; off, ONNX Runtime allocates
- * and frees every tensor per run. Whether freed memory then leaves the process is glibc's call: with
- * its default, moving mmap threshold it mostly stays (worse than the arena), with the threshold fixed
- * it goes back, at ~2 % more CPU per row (bench/RESULTS.md, "Memory"). auto = off exactly when the
- * threshold is fixed.
+ * and frees every tensor per run. Whether freed memory then leaves the process is the allocator's
+ * call: jemalloc (the images preload it) gives it back; glibc does with its mmap threshold fixed, and
+ * with its default, moving threshold mostly keeps it (worse than the arena) (bench/RESULTS.md,
+ * "Memory"). auto = off exactly when the allocator gives freed memory back.
  */
 export function resolveArena(config: Pick<Config, 'cpuMemArena'>, machine: Machine): boolean {
   if (config.cpuMemArena !== 'auto') return config.cpuMemArena === 'on';
-  return machine.mmapThresholdFixed !== true;
+  return allocatorOf(machine) === 'glibc';
 }
 
 /**

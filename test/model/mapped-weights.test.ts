@@ -13,7 +13,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { readModelDir } from '../../src/model/files.js';
 import { shareWeights } from '../../src/pool/memory.js';
 import { InferencePool } from '../../src/pool/pool.js';
-import { resolveArena, resolveSettings, resolveWeights, soloRunner, thisMachine } from '../../src/startup/settings.js';
+import { allocatorOf, libraryLoaded, resolveArena, resolveSettings, resolveWeights, soloRunner, thisMachine } from '../../src/startup/settings.js';
 import type { ModelRow } from '../../src/worker/messages.js';
 import { OnnxRunner, type RunnerSettings } from '../../src/worker/onnx-runner.js';
 import { TEST_MODEL } from '../support/model.js';
@@ -146,14 +146,26 @@ describe('SHARE_WEIGHTS and CPU_MEM_ARENA (startup/settings.ts)', () => {
     expect(resolveWeights(config({ EXECUTION_PROVIDER: 'cuda' }))).toBeUndefined();
   });
 
-  it('auto turns the arena off exactly when glibc gives freed blocks back (a fixed mmap threshold)', () => {
-    const arena = (value: 'auto' | 'on' | 'off', env: NodeJS.ProcessEnv): boolean => resolveArena({ cpuMemArena: value }, thisMachine(env));
+  it('auto turns the arena off exactly when the allocator gives freed memory back (jemalloc, or glibc with a fixed mmap threshold)', () => {
+    const arena = (value: 'auto' | 'on' | 'off', env: NodeJS.ProcessEnv, jemalloc = false): boolean => resolveArena({ cpuMemArena: value }, thisMachine(env, jemalloc));
     expect(arena('auto', {})).toBe(true);
+    expect(arena('auto', { MALLOC_MMAP_THRESHOLD_: '' })).toBe(true);
     expect(arena('auto', { MALLOC_MMAP_THRESHOLD_: '8388608' })).toBe(false);
     expect(arena('auto', { GLIBC_TUNABLES: 'glibc.malloc.arena_max=2:glibc.malloc.mmap_threshold=8388608' })).toBe(false);
     expect(arena('auto', { GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' })).toBe(true);
+    expect(arena('auto', {}, true)).toBe(false);
+    expect(arena('on', {}, true)).toBe(true);
     expect(arena('on', { MALLOC_MMAP_THRESHOLD_: '8388608' })).toBe(true);
     expect(arena('off', {})).toBe(false);
+  });
+
+  it('knows jemalloc is loaded from the mapped libraries, by file name', () => {
+    const maps = (...files: string[]) => () => files.map((f, i) => `7f${i}000-7f${i}fff r-xp 00000000 08:01 ${100 + i}    ${f}`).join('\n');
+    expect(libraryLoaded('libjemalloc.so', maps('/usr/bin/node', '/usr/local/lib/libjemalloc.so.2'))).toBe(true);
+    expect(libraryLoaded('libjemalloc.so', maps('/usr/bin/node', '/usr/lib/x86_64-linux-gnu/libc.so.6', '/srv/not-libjemalloc.so.2'))).toBe(false);
+    expect(libraryLoaded('libjemalloc.so', () => { throw new Error('no /proc'); })).toBe(false);
+    expect(allocatorOf({ cores: 2, jemalloc: true, mmapThresholdFixed: true })).toBe('jemalloc');
+    expect(allocatorOf({ cores: 2, mmapThresholdFixed: true })).toBe('glibc (fixed mmap threshold)');
   });
 
   it('gives every session of the pool the arena setting and a warm-up no larger than a batch', () => {
