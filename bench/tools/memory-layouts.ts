@@ -24,6 +24,11 @@
 //   …-nopattern       any of these with memory patterns off
 //   …-mmapN           the variant's process with glibc's mmap threshold fixed at N KiB (MALLOC_MMAP_THRESHOLD_):
 //                     blocks from N KiB up are mapped for each allocation and unmapped when freed
+//   …-jemalloc        the variant's process under jemalloc (LD_PRELOAD, as the CPU image runs the server)
+// and, instead of the server's sessions (WORKERS 1-thread sessions under load, the solo session for a lone row):
+//   …-2x2             two sessions with all the cores each, both under load, a lone row on one of them
+//   …-mixed           one 1-thread session and the solo session, both under load, a lone row on the solo one
+//   …-1x2             one session with all the cores, for both
 // The figures and what was chosen: bench/RESULTS.md, "Memory".
 import { fork, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -43,10 +48,11 @@ import { mb, processMemory, type ProcessMemory } from '../memory.js';
 import { RawWorker, scenarioRows } from '../raw.js';
 import { makeScenario } from '../scenarios.js';
 
+/** The sessions of one process: those that share the load, and the one that runs a lone row (an index into `sessions`). */
 interface Layout {
-  readonly shared: RunnerSettings;
-  readonly workers: number;
-  readonly solo: RunnerSettings | undefined;
+  readonly sessions: readonly RunnerSettings[];
+  readonly loaded: readonly number[];
+  readonly lone: number;
 }
 
 type Command = { readonly cmd: 'load' | 'lone'; readonly seconds: number; readonly start: number } | { readonly cmd: 'long' } | { readonly cmd: 'exit' };
@@ -72,19 +78,19 @@ async function child(layout: Layout): Promise<void> {
   // The longest rows the server ever runs on CPU: full windows (one row per run).
   const long = rowsOf('long', 4).sort((a, b) => b.words.length - a.words.length).slice(0, 4);
   const started = performance.now();
-  const shared = Array.from({ length: layout.workers }, () => new RawWorker(layout.shared));
-  const solo = layout.solo === undefined ? undefined : new RawWorker(layout.solo);
-  await Promise.all([...shared, ...(solo === undefined ? [] : [solo])].map((w) => w.ready));
+  const sessions = layout.sessions.map((settings) => new RawWorker(settings));
+  const shared = layout.loaded.map((i) => sessions[i] as RawWorker);
+  await Promise.all(sessions.map((w) => w.ready));
   send({ kind: 'ready', loadMs: performance.now() - started });
   process.on('message', (command: Command) => {
     void (async () => {
       if (command.cmd === 'exit') {
-        await Promise.all([...shared, ...(solo === undefined ? [] : [solo])].map((w) => w.close()));
+        await Promise.all(sessions.map((w) => w.close()));
         process.exit(0);
       }
       if (command.cmd === 'long') {
         const t0 = performance.now();
-        await Promise.all([...shared, ...(solo === undefined ? [] : [solo])].map(async (w) => {
+        await Promise.all(sessions.map(async (w) => {
           for (const row of long) await w.run([row]);
         }));
         send({ kind: 'long', ms: performance.now() - t0 });
@@ -106,7 +112,7 @@ async function child(layout: Layout): Promise<void> {
         send({ kind: 'load', rowsPerSecond: rows / ((performance.now() - t0) / 1000), rows, cpuMsPerRow: cpuMs / Math.max(1, rows) });
         return;
       }
-      const lone = solo ?? shared[0];
+      const lone = sessions[layout.lone];
       if (lone === undefined) throw new Error('no session');
       const ms: number[] = [];
       while (performance.now() < stopAt) ms.push((await lone.run(next())).ms);
@@ -116,6 +122,25 @@ async function child(layout: Layout): Promise<void> {
 }
 
 // ---- parent
+const LAYOUT_FLAGS = ['2x2', 'mixed', '1x2'];
+const JEMALLOC = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2';
+
+/** The sessions a variant's name asks for; without a layout flag, the server's defaults (WORKERS shared sessions and the solo session). */
+function layoutOf(name: string, shared: RunnerSettings, threads: { readonly workers: number; readonly intraOpThreads: number; readonly soloThreads: number }): Layout {
+  const flags = name.split('-');
+  const cores = threads.workers * threads.intraOpThreads;
+  const wide = { ...shared, intraOpThreads: cores };
+  // Two sessions with all the cores each (spinning off): the lone row gets both cores, and under load they share them.
+  if (flags.includes('2x2')) return { sessions: [wide, wide], loaded: [0, 1], lone: 0 };
+  // One narrow session and the solo session, both under load; the lone row on the solo session.
+  if (flags.includes('mixed')) return { sessions: [shared, soloRunner(shared, cores)], loaded: [0, 1], lone: 1 };
+  // One session with all the cores.
+  if (flags.includes('1x2')) return { sessions: [wide], loaded: [0], lone: 0 };
+  const sessions = Array.from({ length: threads.workers }, () => shared);
+  const loaded = sessions.map((_, i) => i);
+  return threads.soloThreads > 0 ? { sessions: [...sessions, soloRunner(shared, threads.soloThreads)], loaded, lone: sessions.length } : { sessions, loaded, lone: 0 };
+}
+
 class Variant {
   readonly memory: Record<string, ProcessMemory | null> = {};
   readonly load: number[] = [];
@@ -186,7 +211,7 @@ async function parent(): Promise<void> {
   const settingsOf = async (name: string): Promise<RunnerSettings> => {
     const [kind, ...flags] = name.split('-');
     let settings: RunnerSettings;
-    const rest = flags.filter((f) => f !== 'noarena' && f !== 'nopattern' && !/^mmap\d+$/.test(f));
+    const rest = flags.filter((f) => f !== 'noarena' && f !== 'nopattern' && f !== 'jemalloc' && !LAYOUT_FLAGS.includes(f) && !/^mmap\d+$/.test(f));
     const key = [kind, ...rest].join('-');
     switch (key) {
       case 'heap': settings = base; break;
@@ -204,9 +229,9 @@ async function parent(): Promise<void> {
   const variants: Variant[] = [];
   for (const name of values.variants.split(',')) {
     const shared = await settingsOf(name);
-    const layout: Layout = { shared, workers: threads.workers, solo: threads.soloThreads > 0 ? soloRunner(shared, threads.soloThreads) : undefined };
+    const layout = layoutOf(name, shared, threads);
     const mmap = /-mmap(\d+)(?:-|$)/.exec(name)?.[1];
-    const env = mmap === undefined ? process.env : { ...process.env, MALLOC_MMAP_THRESHOLD_: String(Number(mmap) * 1024) };
+    const env = { ...process.env, ...(mmap === undefined ? {} : { MALLOC_MMAP_THRESHOLD_: String(Number(mmap) * 1024) }), ...(name.split('-').includes('jemalloc') ? { LD_PRELOAD: JEMALLOC } : {}) };
     const proc = fork(fileURLToPath(import.meta.url), ['--child', JSON.stringify(layout)], { env, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const variant = new Variant(name, proc);
     // Load one process at a time, so loading peaks do not add up and load times are comparable.
