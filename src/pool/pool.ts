@@ -13,6 +13,7 @@
 // How many threads of each, and whether there is a solo session, is decided before the pool starts
 // (startup/settings.ts); the pool starts what it is given. With `weights`, every session opens one
 // mapped copy of the model (memory.ts) instead of loading its own.
+import type { ResourceLimits } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { GlinerError } from '../errors.js';
 import type { WorkerInfo } from '../worker/messages.js';
@@ -31,11 +32,13 @@ export interface PoolSettings {
   readonly solo?: RunnerSettings;
   /** One mapped copy of the weights for every session (memory.ts); absent: each session loads its own. */
   readonly weights?: WeightsSettings;
+  /** Each worker thread's V8 young generation, in MB (WORKER_YOUNG_GENERATION_MB); absent: V8's default. */
+  readonly youngGenerationMb?: number;
   /** Test-only fault injection (never from the configuration). */
   readonly faults?: WorkerFaults;
 }
 
-function threadPool(settings: WorkerSettings, threads: number, onWorkerExit?: () => void): Piscina {
+function threadPool(settings: WorkerSettings, threads: number, youngGenerationMb: number | undefined, onWorkerExit?: () => void): Piscina {
   const entry = workerEntry('worker');
   const piscina = new Piscina({
     filename: entry.filename,
@@ -47,6 +50,7 @@ function threadPool(settings: WorkerSettings, threads: number, onWorkerExit?: ()
     // The engine owns queueing (bounded, deadline-aware); piscina must never hold a backlog.
     maxQueue: threads * 2,
     idleTimeout: Number.MAX_SAFE_INTEGER,
+    ...(youngGenerationMb === undefined ? {} : { resourceLimits: { maxYoungGenerationSizeMb: youngGenerationMb } }),
   });
   piscina.on('workerDestroy', () => onWorkerExit?.());
   // Errors of worker threads surface on the task that was running; nothing else to do here.
@@ -91,8 +95,8 @@ export class InferencePool {
     const shared = settings.weights === undefined ? {} : await shareWeights(settings.runner, settings.weights);
     const runner = withMapped(settings.runner, shared.mapped);
     const extra = faults === undefined ? {} : { faults };
-    const piscina = threadPool({ runner, ...extra }, workers, onWorkerExit);
-    const solo = settings.solo === undefined ? undefined : threadPool({ runner: withMapped(settings.solo, shared.mapped), ...extra }, 1, onWorkerExit);
+    const piscina = threadPool({ runner, ...extra }, workers, settings.youngGenerationMb, onWorkerExit);
+    const solo = settings.solo === undefined ? undefined : threadPool({ runner: withMapped(settings.solo, shared.mapped), ...extra }, 1, settings.youngGenerationMb, onWorkerExit);
     const info = { kind: 'info' } as const;
     try {
       const [infos] = await Promise.all([
@@ -117,8 +121,8 @@ export class InferencePool {
     return runOn(piscina, task, options.transfer);
   }
 
-  /** Worker threads of the shared sessions, for tests that need to kill one. */
-  get threads(): readonly { terminate(): Promise<number> }[] {
+  /** Worker threads of the shared sessions, for tests that need to kill one or read its limits. */
+  get threads(): readonly { terminate(): Promise<number>; readonly resourceLimits?: ResourceLimits }[] {
     return this.piscina.threads;
   }
 

@@ -219,7 +219,13 @@ export function resolveSettings(config: Config, model: ModelFacts, machine: Mach
   return {
     threads,
     extract,
-    pool: { runner, workers: threads.workers, ...(threads.soloThreads > 0 ? { solo: soloRunner(runner, threads.soloThreads) } : {}), ...(weights === undefined ? {} : { weights }) },
+    pool: {
+      runner,
+      workers: threads.workers,
+      ...(threads.soloThreads > 0 ? { solo: soloRunner(runner, threads.soloThreads) } : {}),
+      ...(weights === undefined ? {} : { weights }),
+      ...(config.workerYoungGenerationMb > 0 ? { youngGenerationMb: config.workerYoungGenerationMb } : {}),
+    },
     batcher: {
       maxBatchRows: budget.rows,
       maxBatchTokens: budget.tokens,

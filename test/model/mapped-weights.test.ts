@@ -174,5 +174,8 @@ describe('SHARE_WEIGHTS and CPU_MEM_ARENA (startup/settings.ts)', () => {
     expect([settings.pool.runner.cpuArena, settings.pool.solo?.cpuArena]).toEqual([false, false]);
     expect(settings.pool.runner.warmupRows).toBe(1);
     expect(settings.pool.weights).toBeDefined();
+    // Every worker thread's young generation: 3 MB unless WORKER_YOUNG_GENERATION_MB says otherwise; 0 = V8's default.
+    expect(settings.pool.youngGenerationMb).toBe(3);
+    expect(resolveSettings(config({ WORKER_YOUNG_GENERATION_MB: '0' }), model, { cores: 2 }).pool.youngGenerationMb).toBeUndefined();
   });
 });

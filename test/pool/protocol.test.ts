@@ -63,7 +63,7 @@ describe('a real pool', () => {
 
   beforeAll(async () => {
     pool = await InferencePool.start(
-      { runner: { modelDir: TEST_MODEL, quantization: 'auto', executionProvider: 'cpu', cudaFallback: 'fail', cudaDeviceId: 0, intraOpThreads: 1, interOpThreads: 1, graphOptimization: 'all', intraOpSpinning: false }, workers: 1, faults: { exitWord: 'crashtoken', failWord: 'failtoken' } },
+      { runner: { modelDir: TEST_MODEL, quantization: 'auto', executionProvider: 'cpu', cudaFallback: 'fail', cudaDeviceId: 0, intraOpThreads: 1, interOpThreads: 1, graphOptimization: 'all', intraOpSpinning: false }, workers: 1, youngGenerationMb: 3, faults: { exitWord: 'crashtoken', failWord: 'failtoken' } },
       () => exits++,
     );
   });
@@ -83,5 +83,11 @@ describe('a real pool', () => {
     expect(exits).toBe(1);
     const ok = await pool.run(batch('Ada Lovelace'));
     expect(ok.rows[0]?.kind).toBe('answer');
+    // The replacement runs under the same limits.
+    expect(pool.threads.map((t) => t.resourceLimits?.maxYoungGenerationSizeMb)).toEqual([3]);
+  });
+
+  it('every worker thread runs with the young generation it was given (WORKER_YOUNG_GENERATION_MB)', () => {
+    expect(pool.threads.map((t) => t.resourceLimits?.maxYoungGenerationSizeMb)).toEqual([3]);
   });
 });
