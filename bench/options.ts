@@ -94,16 +94,25 @@ export function parseAssignment(value: string, what: string): [string, string] {
   return [value.slice(0, eq).trim(), value.slice(eq + 1).trim()];
 }
 
-/** "name:KEY=V,KEY=V" → a variant. */
+/**
+ * "name:KEY=V,KEY=V" → a variant. A part without "=" continues the value before it, so a value may
+ * hold commas itself: "je:MALLOC_CONF=background_thread:true,narenas:2,WORKERS=2".
+ */
 export function parseVariant(value: string): Variant {
   const colon = value.indexOf(':');
   const name = colon < 0 ? value : value.slice(0, colon);
   if (name.trim().length === 0) throw new Error(`--compare: expected NAME:KEY=VALUE,…, got "${value}"`);
   const env: Record<string, string> = {};
   if (colon >= 0) {
+    let last: string | undefined;
     for (const part of value.slice(colon + 1).split(',').filter((s) => s.trim().length > 0)) {
+      if (last !== undefined && !part.includes('=')) {
+        env[last] = `${env[last] ?? ''},${part.trim()}`;
+        continue;
+      }
       const [k, v] = parseAssignment(part, '--compare');
       env[k] = v;
+      last = k;
     }
   }
   return { name: name.trim(), env };

@@ -171,6 +171,9 @@ describe('options', () => {
     expect(() => resolveOptions({ scenarios: 'short,nope' })).toThrow(/unknown scenario "nope"/);
     expect(() => resolveOptions({ serverEnv: ['NOEQUALS'] })).toThrow(/KEY=VALUE/);
     expect(parseVariant('w2t1:WORKERS=2,INTRA_OP_THREADS=1')).toEqual({ name: 'w2t1', env: { WORKERS: '2', INTRA_OP_THREADS: '1' } });
+    // A part without "=" belongs to the value before it (values with commas: MALLOC_CONF).
+    expect(parseVariant('je:MALLOC_CONF=background_thread:true,narenas:2,WORKERS=2')).toEqual({ name: 'je', env: { MALLOC_CONF: 'background_thread:true,narenas:2', WORKERS: '2' } });
+    expect(() => parseVariant('bad:narenas:2')).toThrow(/expected KEY=VALUE/);
   });
 
   it('parses --peer NAME=URL and refuses peers it cannot drive', () => {
