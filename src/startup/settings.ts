@@ -47,7 +47,7 @@ export function libraryLoaded(name: string, maps: () => string = () => readFileS
 }
 
 export function thisMachine(env: NodeJS.ProcessEnv = process.env, jemalloc: boolean = libraryLoaded('libjemalloc.so')): Machine {
-  const mmapThresholdFixed = (env.MALLOC_MMAP_THRESHOLD_ ?? '') !== '' || /glibc\.malloc\.mmap_threshold=/.test(env.GLIBC_TUNABLES ?? '');
+  const mmapThresholdFixed = env.MALLOC_MMAP_THRESHOLD_ !== undefined || /glibc\.malloc\.mmap_threshold=/.test(env.GLIBC_TUNABLES ?? '');
   return { cores: availableParallelism(), mmapThresholdFixed, jemalloc };
 }
 
