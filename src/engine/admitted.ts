@@ -1,8 +1,9 @@
 // One admitted request's life around the batcher, for both engines (engine.ts for GLiNER,
-// extract-engine.ts for GLiNER2), which plan their own rows: admission (OVERLOADED /
-// QUEUE_QUOTA_EXCEEDED thrown at once, with the rough row estimate of a text not yet split), its
-// ticket and row queue, the deadline (unrun rows dropped, 504 at once), cancellation when the client
-// leaves, and the timings and batch ids of the batches that served it.
+// extract-engine.ts for GLiNER2), which plan their own rows: which requests are planned on the HTTP
+// thread (INLINE_PLAN_CHARS), admission (OVERLOADED / QUEUE_QUOTA_EXCEEDED thrown at once, with the
+// rough row estimate of a text not yet split), its ticket and row queue, the deadline (unrun rows
+// dropped, 504 at once), cancellation when the client leaves, and the timings and batch ids of the
+// batches that served it.
 import { performance } from 'node:perf_hooks';
 import { GlinerError } from '../errors.js';
 import type { TextAnswer } from '../worker/messages.js';
@@ -17,6 +18,21 @@ export function roughWindows(chars: number, windowWords: number, overlapWords: n
   const words = Math.ceil(chars / 6);
   const stride = Math.max(1, windowWords - overlapWords);
   return Math.max(1, Math.ceil(Math.max(0, words - overlapWords) / stride));
+}
+
+/** Requests whose texts add up to at most this many characters are planned on the HTTP thread (a few µs). */
+export const INLINE_PLAN_CHARS = 2048;
+
+/**
+ * A request's plans made on the HTTP thread, and the rows admission charges it: texts adding up to at
+ * most INLINE_PLAN_CHARS are planned here and charged their real rows; longer ones are left to a
+ * worker's plan job (`plans` undefined) and charged the rough estimate of each text.
+ */
+export function inlinePlans<P>(texts: readonly string[], plan: (text: string) => P, rowsOf: (plan: P) => number, roughRows: (chars: number) => number): { readonly plans: P[] | undefined; readonly rows: number } {
+  const chars = texts.reduce((sum, text) => sum + text.length, 0);
+  if (chars > INLINE_PLAN_CHARS) return { plans: undefined, rows: texts.reduce((sum, text) => sum + roughRows(text.length), 0) };
+  const plans = texts.map(plan);
+  return { plans, rows: plans.reduce((sum, p) => sum + rowsOf(p), 0) };
 }
 
 /** Why admission refused a request; it rides on the error as `extra.reason` (metrics and tracing read it). */

@@ -2,7 +2,7 @@
 // and labels; it admits the request or refuses it at once (OVERLOADED, QUEUE_QUOTA_EXCEEDED,
 // DRAINING), plans each text into rows (windows × label groups), queues them fairly, and collects
 // the answers. This runs on the HTTP thread, so it only does constant work per request and per row:
-// a short request is planned here (bounded by INLINE_PLAN_CHARS), a long one by a worker; a text
+// a short request is planned here (bounded by INLINE_PLAN_CHARS, admitted.ts), a long one by a worker; a text
 // that is one row is decoded and answered by the worker that ran it; a long text's rows are merged
 // by a worker. Deadlines fire on a timer: the request's unrun rows are dropped and it answers 504 at once.
 import { drainingError, GlinerError } from '../errors.js';
@@ -12,13 +12,11 @@ import { dedupeLabels, estimateTokens, labelGroups, labelGroupsFor, planText, te
 import { relationBuffers } from '../inference/relations.js';
 import { spanBuffers } from '../inference/spans.js';
 import type { MergeTask, PlanResult, PlanTask, RelationTask, RowResult, RowTask, TextAnswer } from '../worker/messages.js';
-import { admitted, roughWindows, type RunState } from './admitted.js';
+import { admitted, inlinePlans, roughWindows, type RunState } from './admitted.js';
 import type { AnyRowResult, Batcher, DispatchedBatch, QueuedRow } from './batcher.js';
 import { helperJob, Settling, type HelperDone, type HelperKind } from './jobs.js';
 import type { ExtractJob } from './extract-engine.js';
 
-/** Requests whose texts add up to at most this many characters are planned on the HTTP thread (a few µs). */
-export const INLINE_PLAN_CHARS = 2048;
 
 export interface PredictRequest {
   readonly texts: readonly string[];
@@ -137,11 +135,12 @@ export class Engine {
     const labels = dedupeLabels(request.labels);
     const relations = request.relations === undefined ? undefined : { ...request.relations, labels: dedupeLabels(request.relations.labels) };
     const groups = requestGroups(labels, limits, relations);
-    const chars = request.texts.reduce((sum, text) => sum + text.length, 0);
-    const plans = chars <= INLINE_PLAN_CHARS ? request.texts.map((text) => planText(text, limits)) : undefined;
-    const rows = plans === undefined
-      ? request.texts.reduce((sum, text) => sum + roughWindows(text.length, limits.windowWords, limits.overlapWords) * groups.length, 0)
-      : plans.reduce((sum, plan) => sum + plan.windows.length * groups.length, 0);
+    const { plans, rows } = inlinePlans(
+      request.texts,
+      (text) => planText(text, limits),
+      (plan) => plan.windows.length * groups.length,
+      (chars) => roughWindows(chars, limits.windowWords, limits.overlapWords) * groups.length,
+    );
     const asked = relations === undefined ? request : { ...request, relations };
     const submission = admitted(this.batcher, rows, context, this.events, (state) => new RequestRun(this.batcher, this.port, this.settings, state, asked, labels, groups, context, this.events).answers(plans));
     this.settling.track(submission.result);

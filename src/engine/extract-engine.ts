@@ -11,10 +11,10 @@ import type { ExtractChunking, ExtractMergeTask, ExtractPlan, ExtractPlanResult,
 import { planExtractText } from '../worker/gliner2-tasks.js';
 import type { TextAnswer } from '../worker/messages.js';
 import type { Batcher } from './batcher.js';
-import { admitted, roughWindows, type RunState } from './admitted.js';
+import { admitted, inlinePlans, roughWindows, type RunState } from './admitted.js';
 import { helperJob, Settling, type HelperKind } from './jobs.js';
 import type { AnyRowResult, AnyRowTask, DispatchedBatch, QueuedRow } from './fair-queue.js';
-import { INLINE_PLAN_CHARS, type EngineEvents, type PredictContext, type PredictRequest, type Submission } from './engine.js';
+import type { EngineEvents, PredictContext, PredictRequest, Submission } from './engine.js';
 
 /** What an extract request asks of each text: the schema (and its canonical JSON, the cache's key) and extract's options. */
 export interface ExtractJob {
@@ -60,11 +60,12 @@ export class ExtractEngine {
     const job = request.extract;
     if (job === undefined) throw new GlinerError('INTERNAL', 'A GLiNER2 model was asked to predict with labels: this is a bug (the service refuses it).');
     const { chunking } = this.settings;
-    const chars = request.texts.reduce((sum, text) => sum + text.length, 0);
-    const plans = chars <= INLINE_PLAN_CHARS ? request.texts.map((text) => planExtractText(text, chunking)) : undefined;
-    const rows = plans === undefined
-      ? request.texts.reduce((sum, text) => sum + roughWindows(text.length, chunking.chunkWords, chunking.overlapWords), 0)
-      : plans.reduce((sum, plan) => sum + plan.chunks.length, 0);
+    const { plans, rows } = inlinePlans(
+      request.texts,
+      (text) => planExtractText(text, chunking),
+      (plan) => plan.chunks.length,
+      (chars) => roughWindows(chars, chunking.chunkWords, chunking.overlapWords),
+    );
     const submission = admitted(this.batcher, rows, context, this.events, (state) => this.answers(request.texts, job, plans, state, context));
     this.settling.track(submission.result);
     return submission;

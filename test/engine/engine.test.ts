@@ -1,6 +1,7 @@
 // The engine (planning, admission, batching, merging, streaming, deadlines) over a fake model runner.
 import { describe, expect, it } from 'vitest';
-import { INLINE_PLAN_CHARS, type PredictResult, type WindowUpdate } from '../../src/engine/engine.js';
+import { INLINE_PLAN_CHARS } from '../../src/engine/admitted.js';
+import type { PredictResult, WindowUpdate } from '../../src/engine/engine.js';
 import { GlinerError } from '../../src/errors.js';
 import type { Entity } from '../../src/inference/merge.js';
 import { windowStarts } from '../../src/inference/plan.js';

@@ -4,7 +4,7 @@
 // and drops unrun rows, a client that leaves has its rows dropped, and admission refuses at once.
 import { describe, expect, it } from 'vitest';
 import { Batcher, type AnyRowTask } from '../../src/engine/batcher.js';
-import { INLINE_PLAN_CHARS } from '../../src/engine/engine.js';
+import { INLINE_PLAN_CHARS } from '../../src/engine/admitted.js';
 import { ExtractEngine, type ExtractJob } from '../../src/engine/extract-engine.js';
 import { GlinerError } from '../../src/errors.js';
 import type { ExtractBatchResult, ExtractMergeTask, ExtractRowTask } from '../../src/worker/gliner2-messages.js';
