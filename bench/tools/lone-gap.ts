@@ -19,8 +19,10 @@ import { PACKAGE_ROOT } from '../../src/paths.js';
 import { ATTR, SPAN } from '../../src/tracing/names.js';
 import { startOtlpReceiver, type ReceivedSpan } from '../../test/support/otlp-receiver.js';
 import { defaultDatasetsDir, loadCorpus } from '../corpus.js';
+import { parseAssignment } from '../options.js';
 import { makeScenario } from '../scenarios.js';
 import { startServer } from '../server.js';
+import { summarize } from '../stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -32,14 +34,10 @@ const { values } = parseArgs({
   },
 });
 
-const quantile = (xs: readonly number[], q: number): number => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-};
 const ms = (span: ReceivedSpan | undefined): number => (span === undefined ? NaN : Number(span.endNs - span.startNs) / 1e6);
 
 const receiver = await startOtlpReceiver();
-const extraEnv = Object.fromEntries((values['server-env'] ?? []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+const extraEnv = Object.fromEntries((values['server-env'] ?? []).map((kv) => parseAssignment(kv, '--server-env')));
 const server = await startServer(path.join(PACKAGE_ROOT, 'dist/src/cli.js'), {
   env: {
     MODEL: values.model, CACHE_MAX_BYTES: '0', MAX_QUEUE_WAIT_MS: '0',
@@ -76,18 +74,15 @@ try {
   await server.stop();
 }
 
-const spans = receiver.spans();
-const bySpanId = new Map(spans.map((s) => [s.spanId, s]));
-const childrenOf = new Map<string, ReceivedSpan[]>();
-for (const s of spans) if (s.parentSpanId !== undefined) childrenOf.set(s.parentSpanId, [...(childrenOf.get(s.parentSpanId) ?? []), s]);
 const rows: Record<string, number>[] = [];
 for (const sample of samples) {
   const trace = receiver.trace(sample.traceId);
   const request = trace.find((s) => s.kind === 2);
   const rowsSpan = trace.find((s) => s.name === SPAN.rows);
-  const batch = rowsSpan?.links.map((l) => bySpanId.get(l.spanId)).find((s) => s?.name === SPAN.batch);
+  const batch = rowsSpan?.links.map((l) => receiver.trace(l.traceId).find((s) => s.spanId === l.spanId)).find((s) => s?.name === SPAN.batch);
   if (request === undefined || batch === undefined) continue;
-  const stage = (name: string): number => ms(childrenOf.get(batch.spanId)?.find((s) => s.name === name));
+  const stages = receiver.children(batch);
+  const stage = (name: string): number => ms(stages.find((s) => s.name === name));
   const worker = stage(SPAN.preprocess) + stage(SPAN.inference) + stage(SPAN.postprocess);
   rows.push({
     client: sample.clientMs,
@@ -107,8 +102,8 @@ console.log(`${values.model}; ${rows.length} lone requests (short scenario, one 
 console.log('| part | p50 | p90 | mean |');
 console.log('| --- | ---: | ---: | ---: |');
 for (const key of keys.filter((k) => k !== 'solo')) {
-  const xs = rows.map((r) => r[key] as number);
-  console.log(`| ${key} | ${quantile(xs, 0.5).toFixed(3)} | ${quantile(xs, 0.9).toFixed(3)} | ${(xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(3)} |`);
+  const { p50, p90, mean } = summarize(rows.map((r) => r[key] as number));
+  console.log(`| ${key} | ${p50.toFixed(3)} | ${p90.toFixed(3)} | ${mean.toFixed(3)} |`);
 }
 console.log(`\n${rows.filter((r) => r.solo === 1).length} of ${rows.length} ran on the solo session.`);
 if (values.json !== undefined) writeFileSync(values.json, `${JSON.stringify({ model: values.model, env: extraEnv, rows }, null, 2)}\n`);
