@@ -3,9 +3,14 @@
 // - RSS (VmRSS, and its anonymous / file / shmem parts): every resident page of every mapping. A file
 //   page mapped by three ONNX Runtime sessions counts three times.
 // - PSS (smaps_rollup): each page divided by the number of mappings that share it, so a file page
-//   mapped three times in one process counts once. This is what a container's memory cgroup (the
-//   Kubernetes limit) charges: physical pages, once.
-import { readFileSync } from 'node:fs';
+//   mapped three times in one process counts once. Pages shared with other processes (the node
+//   binary with every node process on the host) are divided among them too, so neither view is what
+//   a container's memory cgroup charges: bench/tools/pod-memory.sh measures that.
+// Also where the bench tools and tests find jemalloc, as the CPU image preloads it.
+import { existsSync, readFileSync } from 'node:fs';
+
+/** Debian's libjemalloc2 on this machine's architecture; undefined where it is not installed. */
+export const JEMALLOC = ['/usr/lib/x86_64-linux-gnu/libjemalloc.so.2', '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2'].find((file) => existsSync(file));
 
 export interface ProcessMemory {
   /** Resident set, bytes (every mapping of a page counted). */

@@ -44,7 +44,7 @@ import { resolveThreads, soloRunner } from '../../src/startup/settings.js';
 import type { ModelRow } from '../../src/worker/messages.js';
 import type { RunnerSettings } from '../../src/worker/onnx-runner.js';
 import { defaultDatasetsDir, loadCorpus } from '../corpus.js';
-import { mb, processMemory, type ProcessMemory } from '../memory.js';
+import { JEMALLOC, mb, processMemory, type ProcessMemory } from '../memory.js';
 import { RawWorker, scenarioRows } from '../raw.js';
 import { makeScenario } from '../scenarios.js';
 
@@ -123,7 +123,11 @@ async function child(layout: Layout): Promise<void> {
 
 // ---- parent
 const LAYOUT_FLAGS = ['2x2', 'mixed', '1x2'];
-const JEMALLOC = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2';
+
+function jemalloc(): string {
+  if (JEMALLOC === undefined) throw new Error('a -jemalloc variant needs libjemalloc2 (apt-get install -y libjemalloc2)');
+  return JEMALLOC;
+}
 
 /** The sessions a variant's name asks for; without a layout flag, the server's defaults (WORKERS shared sessions and the solo session). */
 function layoutOf(name: string, shared: RunnerSettings, threads: { readonly workers: number; readonly intraOpThreads: number; readonly soloThreads: number }): Layout {
@@ -231,7 +235,7 @@ async function parent(): Promise<void> {
     const shared = await settingsOf(name);
     const layout = layoutOf(name, shared, threads);
     const mmap = /-mmap(\d+)(?:-|$)/.exec(name)?.[1];
-    const env = { ...process.env, ...(mmap === undefined ? {} : { MALLOC_MMAP_THRESHOLD_: String(Number(mmap) * 1024) }), ...(name.split('-').includes('jemalloc') ? { LD_PRELOAD: JEMALLOC } : {}) };
+    const env = { ...process.env, ...(mmap === undefined ? {} : { MALLOC_MMAP_THRESHOLD_: String(Number(mmap) * 1024) }), ...(name.split('-').includes('jemalloc') ? { LD_PRELOAD: jemalloc() } : {}) };
     const proc = fork(fileURLToPath(import.meta.url), ['--child', JSON.stringify(layout)], { env, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const variant = new Variant(name, proc);
     // Load one process at a time, so loading peaks do not add up and load times are comparable.

@@ -2,13 +2,12 @@
 // server notices it is loaded and CPU_MEM_ARENA=auto turns ONNX Runtime's arena off, so a long
 // text's memory can go back; under plain glibc (no fixed mmap threshold) auto keeps the arena, as
 // freed memory would stay in glibc's heaps anyway (bench/RESULTS.md, "Memory").
-import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { JEMALLOC } from '../../bench/memory.js';
 import { startServer, type RunningServer } from '../support/server.js';
 import { TEST_MODEL } from '../support/model.js';
 import { skipWithout } from '../support/tools.js';
 
-const JEMALLOC = ['/usr/lib/x86_64-linux-gnu/libjemalloc.so.2', '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2'].find((file) => existsSync(file));
 const missing = skipWithout('allocator', [{ tool: 'libjemalloc.so.2', present: JEMALLOC !== undefined, install: 'apt-get install -y libjemalloc2' }]);
 
 const started: RunningServer[] = [];
