@@ -2,13 +2,14 @@
 // extract-engine.ts for GLiNER2), which plan their own rows: which requests are planned on the HTTP
 // thread (INLINE_PLAN_CHARS), admission (OVERLOADED / QUEUE_QUOTA_EXCEEDED thrown at once, with the
 // rough row estimate of a text not yet split), its ticket and row queue, the deadline (unrun rows
-// dropped, 504 at once), cancellation when the client leaves, and the timings and batch ids of the
-// batches that served it.
+// dropped, 504 at once), cancellation when the client leaves, the timings and batch ids of the
+// batches that served it, and draining (AdmissionGate: DRAINING, then wait for what was admitted).
 import { performance } from 'node:perf_hooks';
-import { GlinerError } from '../errors.js';
+import { drainingError, GlinerError } from '../errors.js';
 import type { TextAnswer } from '../worker/messages.js';
 import type { Batcher } from './batcher.js';
 import { withDeadline } from './deadline.js';
+import { Settling } from './jobs.js';
 import type { EngineEvents, PredictContext, PredictResult, Submission } from './engine.js';
 import type { Refusal } from './batcher.js';
 import { RequestRows, type AnyRowTask, type DispatchedBatch, type Ticket } from './fair-queue.js';
@@ -66,7 +67,7 @@ export interface RunState {
  * Admit `rows` rows of the caller's tenant, tell the observers (`events.admitted`), then run
  * `answers`; refusals are thrown synchronously.
  */
-export function admitted<T extends AnyRowTask>(batcher: Batcher<T>, rows: number, context: PredictContext, events: EngineEvents, answers: (state: RunState) => Promise<TextAnswer[]>): Submission {
+function admitted<T extends AnyRowTask>(batcher: Batcher<T>, rows: number, context: PredictContext, events: EngineEvents, answers: (state: RunState) => Promise<TextAnswer[]>): Submission {
   const started = performance.now();
   const tenant = context.tenant ?? '';
   const refusal = batcher.admit(tenant, rows);
@@ -105,4 +106,35 @@ export function admitted<T extends AnyRowTask>(batcher: Batcher<T>, rows: number
       batcher.withdraw(queue, 'disconnect');
     },
   };
+}
+
+/**
+ * What both engines share around admission: DRAINING once drain() has begun, and drain() itself —
+ * stop admitting, wait until every admitted request has settled, then until the batcher is idle.
+ */
+export class AdmissionGate {
+  private draining = false;
+  private readonly settling = new Settling();
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /** Throws DRAINING once drain() has begun; an engine calls it before any work on a request. */
+  check(): void {
+    if (this.draining) throw drainingError();
+  }
+
+  /** Admit a planned request (refusals thrown synchronously) and track it until it settles. */
+  admit<T extends AnyRowTask>(batcher: Batcher<T>, rows: number, context: PredictContext, events: EngineEvents, answers: (state: RunState) => Promise<TextAnswer[]>): Submission {
+    const submission = admitted(batcher, rows, context, events, answers);
+    this.settling.track(submission.result);
+    return submission;
+  }
+
+  async drain<T extends AnyRowTask>(batcher: Batcher<T>): Promise<void> {
+    this.draining = true;
+    await this.settling.all();
+    await batcher.idle();
+  }
 }

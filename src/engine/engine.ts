@@ -5,16 +5,16 @@
 // a short request is planned here (bounded by INLINE_PLAN_CHARS, admitted.ts), a long one by a worker; a text
 // that is one row is decoded and answered by the worker that ran it; a long text's rows are merged
 // by a worker. Deadlines fire on a timer: the request's unrun rows are dropped and it answers 504 at once.
-import { drainingError, GlinerError } from '../errors.js';
+import { GlinerError } from '../errors.js';
 import type { DecodeOptions } from '../inference/decode.js';
 import type { RowSpans } from '../inference/merge.js';
 import { dedupeLabels, estimateTokens, labelGroups, labelGroupsFor, planText, textRows, type LabelGroup, type PlanLimits, type TextPlan } from '../inference/plan.js';
 import { relationBuffers } from '../inference/relations.js';
 import { spanBuffers } from '../inference/spans.js';
 import type { MergeTask, PlanResult, PlanTask, RelationTask, RowResult, RowTask, TextAnswer } from '../worker/messages.js';
-import { admitted, inlinePlans, roughWindows, type RunState } from './admitted.js';
+import { AdmissionGate, inlinePlans, roughWindows, type RunState } from './admitted.js';
 import type { AnyRowResult, Batcher, DispatchedBatch, QueuedRow } from './batcher.js';
-import { helperJob, Settling, type HelperDone, type HelperKind } from './jobs.js';
+import { helperJob, type HelperDone, type HelperKind } from './jobs.js';
 import type { ExtractJob } from './extract-engine.js';
 
 
@@ -110,8 +110,7 @@ function requestGroups(labels: readonly string[], limits: PlanLimits, relations:
 }
 
 export class Engine {
-  private draining = false;
-  private readonly settling = new Settling();
+  private readonly gate = new AdmissionGate();
 
   /** Built once the model is known and the workers are up, with its final settings (startup/settings.ts). */
   constructor(
@@ -122,7 +121,7 @@ export class Engine {
   ) {}
 
   get isDraining(): boolean {
-    return this.draining;
+    return this.gate.isDraining;
   }
 
   /**
@@ -130,7 +129,7 @@ export class Engine {
    * DRAINING synchronously when refused.
    */
   submit(request: PredictRequest, context: PredictContext): Submission {
-    if (this.draining) throw drainingError();
+    this.gate.check();
     const { limits } = this.settings;
     const labels = dedupeLabels(request.labels);
     const relations = request.relations === undefined ? undefined : { ...request.relations, labels: dedupeLabels(request.relations.labels) };
@@ -142,16 +141,12 @@ export class Engine {
       (chars) => roughWindows(chars, limits.windowWords, limits.overlapWords) * groups.length,
     );
     const asked = relations === undefined ? request : { ...request, relations };
-    const submission = admitted(this.batcher, rows, context, this.events, (state) => new RequestRun(this.batcher, this.port, this.settings, state, asked, labels, groups, context, this.events).answers(plans));
-    this.settling.track(submission.result);
-    return submission;
+    return this.gate.admit(this.batcher, rows, context, this.events, (state) => new RequestRun(this.batcher, this.port, this.settings, state, asked, labels, groups, context, this.events).answers(plans));
   }
 
   /** Stop admitting, then wait until every admitted request has settled. */
-  async drain(): Promise<void> {
-    this.draining = true;
-    await this.settling.all();
-    await this.batcher.idle();
+  drain(): Promise<void> {
+    return this.gate.drain(this.batcher);
   }
 }
 

@@ -5,14 +5,14 @@
 // upstream's extract_long. Rows of any requests and schemas share batches, fairly (fair-queue.ts);
 // deadlines, cancellation and admission are the batcher's, as for NER. On the HTTP thread: constant
 // work per request and per row (a short text is planned here, bounded by INLINE_PLAN_CHARS).
-import { drainingError, GlinerError } from '../errors.js';
+import { GlinerError } from '../errors.js';
 import type { ExtractSchema } from '../inference/gliner2/schema.js';
 import type { ExtractChunking, ExtractMergeTask, ExtractPlan, ExtractPlanResult, ExtractPlanTask, ExtractAnswerResult, ExtractRowResult, ExtractRowTask } from '../worker/gliner2-messages.js';
 import { planExtractText } from '../worker/gliner2-tasks.js';
 import type { TextAnswer } from '../worker/messages.js';
 import type { Batcher } from './batcher.js';
-import { admitted, inlinePlans, roughWindows, type RunState } from './admitted.js';
-import { helperJob, Settling, type HelperKind } from './jobs.js';
+import { AdmissionGate, inlinePlans, roughWindows, type RunState } from './admitted.js';
+import { helperJob, type HelperKind } from './jobs.js';
 import type { AnyRowResult, AnyRowTask, DispatchedBatch, QueuedRow } from './fair-queue.js';
 import type { EngineEvents, PredictContext, PredictRequest, Submission } from './engine.js';
 
@@ -44,8 +44,7 @@ function rowTokens(words: number, schemaJson: string): number {
 export const answerOfJson = (json: string): TextAnswer => ({ json, count: 0, truncated: false });
 
 export class ExtractEngine {
-  private draining = false;
-  private readonly settling = new Settling();
+  private readonly gate = new AdmissionGate();
 
   constructor(
     private readonly batcher: Batcher<AnyRowTask>,
@@ -56,7 +55,7 @@ export class ExtractEngine {
 
   /** Admit and run an extract request (`request.extract`); refusals are thrown synchronously, as Engine's. */
   submit(request: PredictRequest, context: PredictContext): Submission {
-    if (this.draining) throw drainingError();
+    this.gate.check();
     const job = request.extract;
     if (job === undefined) throw new GlinerError('INTERNAL', 'A GLiNER2 model was asked to predict with labels: this is a bug (the service refuses it).');
     const { chunking } = this.settings;
@@ -66,15 +65,12 @@ export class ExtractEngine {
       (plan) => plan.chunks.length,
       (chars) => roughWindows(chars, chunking.chunkWords, chunking.overlapWords),
     );
-    const submission = admitted(this.batcher, rows, context, this.events, (state) => this.answers(request.texts, job, plans, state, context));
-    this.settling.track(submission.result);
-    return submission;
+    return this.gate.admit(this.batcher, rows, context, this.events, (state) => this.answers(request.texts, job, plans, state, context));
   }
 
-  async drain(): Promise<void> {
-    this.draining = true;
-    await this.settling.all();
-    await this.batcher.idle();
+  /** Stop admitting, then wait until every admitted request has settled. */
+  drain(): Promise<void> {
+    return this.gate.drain(this.batcher);
   }
 
   private helper<T>(kind: HelperKind, context: PredictContext, job: () => Promise<T>): Promise<T> {
