@@ -1,6 +1,7 @@
 // The server's memory around each point, so that a change that makes it grow (or stop giving memory
 // back) shows in the report. A server the bench started is read from /proc (RSS and PSS, see
-// memory.ts); a server on --url from its own process_resident_memory_bytes in /metrics (RSS only).
+// memory.ts); a server on --url from its own /metrics (process_resident_memory_bytes, and
+// gliner_process_pss_bytes where the server reports it).
 // Per point: before the load (after the wait for an idle server), the highest RSS seen while it ran
 // (sampled every 250 ms), and right after it. Per server: idle (ready, before the warm-up), warm (after
 // it) and at the end, before it is stopped.
@@ -9,7 +10,7 @@ import { mb, processMemory, type ProcessMemory } from './memory.js';
 export interface MemorySample {
   /** Bytes. */
   readonly rss: number;
-  /** Bytes; null where only RSS can be read (a server on --url, no smaps_rollup). */
+  /** Bytes; null where only RSS can be read (no smaps_rollup; for --url, a server that does not report PSS). */
   readonly pss: number | null;
   readonly rssAnon: number | null;
   readonly rssFile: number | null;
@@ -38,8 +39,13 @@ const fromProc = (m: ProcessMemory): MemorySample => ({ rss: m.rss, pss: m.pss, 
 async function fromMetrics(adminUrl: string): Promise<MemorySample | null> {
   try {
     const response = await fetch(`${adminUrl}/metrics`, { signal: AbortSignal.timeout(2000) });
-    const match = /^process_resident_memory_bytes(?:\{[^}]*\})? ([0-9.e+]+)$/m.exec(await response.text());
-    return match?.[1] === undefined ? null : { rss: Number(match[1]), pss: null, rssAnon: null, rssFile: null };
+    const text = await response.text();
+    const gauge = (name: string): number | null => {
+      const match = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'm').exec(text);
+      return match?.[1] === undefined ? null : Number(match[1]);
+    };
+    const rss = gauge('process_resident_memory_bytes');
+    return rss === null ? null : { rss, pss: gauge('gliner_process_pss_bytes'), rssAnon: null, rssFile: null };
   } catch {
     return null;
   }
