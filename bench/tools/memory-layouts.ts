@@ -28,6 +28,7 @@
 // and, instead of the server's sessions (WORKERS 1-thread sessions under load, the solo session for a lone row):
 //   …-2x2             two sessions with all the cores each, both under load, a lone row on one of them
 //   …-mixed           one 1-thread session and the solo session, both under load, a lone row on the solo one
+//   …-mixed-nospin    the same with the solo session's threads never spinning
 //   …-1x2             one session with all the cores, for both
 // The figures and what was chosen: bench/RESULTS.md, "Memory".
 import { fork, type ChildProcess } from 'node:child_process';
@@ -122,7 +123,7 @@ async function child(layout: Layout): Promise<void> {
 }
 
 // ---- parent
-const LAYOUT_FLAGS = ['2x2', 'mixed', '1x2'];
+const LAYOUT_FLAGS = ['2x2', 'mixed', '1x2', 'nospin'];
 
 function jemalloc(): string {
   if (JEMALLOC === undefined) throw new Error('a -jemalloc variant needs libjemalloc2 (apt-get install -y libjemalloc2)');
@@ -137,7 +138,9 @@ function layoutOf(name: string, shared: RunnerSettings, threads: { readonly work
   // Two sessions with all the cores each (spinning off): the lone row gets both cores, and under load they share them.
   if (flags.includes('2x2')) return { sessions: [wide, wide], loaded: [0, 1], lone: 0 };
   // One narrow session and the solo session, both under load; the lone row on the solo session.
-  if (flags.includes('mixed')) return { sessions: [shared, soloRunner(shared, cores)], loaded: [0, 1], lone: 1 };
+  // With -nospin the wide session's threads never spin (as 2x2's), so under load they yield the core at once.
+  const wideSolo = flags.includes('nospin') ? { ...soloRunner(shared, cores), intraOpSpinning: false, forceSpinningStop: false } : soloRunner(shared, cores);
+  if (flags.includes('mixed')) return { sessions: [shared, wideSolo], loaded: [0, 1], lone: 1 };
   // One session with all the cores.
   if (flags.includes('1x2')) return { sessions: [wide], loaded: [0], lone: 0 };
   const sessions = Array.from({ length: threads.workers }, () => shared);
