@@ -136,6 +136,17 @@ describe.each(['Dockerfile.cpu', 'Dockerfile.gpu'])('%s', (file) => {
     expect(exposed.split(/\s+/)).toEqual(expect.arrayContaining(['8000', '9464']));
   });
 
+  it('keeps the mapped copy of the weights on the writable model-cache volume, whatever MODEL_CACHE_DIR says (a baked model\'s directory is read-only)', () => {
+    const env = final?.instructions.filter((i) => i.getKeyword() === 'ENV').map(args).join(' ') ?? '';
+    const mapped = /MAPPED_WEIGHTS_DIR=(\S+)/.exec(env)?.[1];
+    const volumes = final?.instructions.filter((i) => i.getKeyword() === 'VOLUME').map(args).join(' ') ?? '';
+    const volume = /"([^"]+)"/.exec(volumes)?.[1];
+    expect(volume).toBeDefined();
+    expect(mapped?.startsWith(`${volume}/`), `MAPPED_WEIGHTS_DIR=${mapped} under VOLUME ${volume}`).toBe(true);
+    // The baked models are copied in read-only for the service user.
+    expect(final?.instructions.filter((i) => i.getKeyword() === 'COPY').map(args).some((c) => c.includes('/opt/gliner/baked-models'))).toBe(true);
+  });
+
   it('gives freed memory back (CPU: jemalloc preloaded; GPU: glibc\'s mmap threshold fixed), so CPU_MEM_ARENA=auto turns the arena off', async () => {
     const env = final?.instructions.filter((i) => i.getKeyword() === 'ENV').map(args).join(' ') ?? '';
     const run = final?.instructions.filter((i) => i.getKeyword() === 'RUN').map(args).join(' ') ?? '';
