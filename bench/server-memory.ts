@@ -6,6 +6,7 @@
 // (sampled every 250 ms), and right after it. Per server: idle (ready, before the warm-up), warm (after
 // it) and at the end, before it is stopped.
 import { mb, processMemory, type ProcessMemory } from './memory.js';
+import { parseProm } from './prom.js';
 
 export interface MemorySample {
   /** Bytes. */
@@ -39,11 +40,8 @@ const fromProc = (m: ProcessMemory): MemorySample => ({ rss: m.rss, pss: m.pss, 
 async function fromMetrics(adminUrl: string): Promise<MemorySample | null> {
   try {
     const response = await fetch(`${adminUrl}/metrics`, { signal: AbortSignal.timeout(2000) });
-    const text = await response.text();
-    const gauge = (name: string): number | null => {
-      const match = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'm').exec(text);
-      return match?.[1] === undefined ? null : Number(match[1]);
-    };
+    const scrape = parseProm(await response.text());
+    const gauge = (name: string): number | null => scrape.find((sample) => sample.name === name)?.value ?? null;
     const rss = gauge('process_resident_memory_bytes');
     return rss === null ? null : { rss, pss: gauge('gliner_process_pss_bytes'), rssAnon: null, rssFile: null };
   } catch {
