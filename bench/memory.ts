@@ -8,7 +8,6 @@
 //   a container's memory cgroup charges: bench/tools/pod-memory.sh measures that.
 // Also where the bench tools and tests find jemalloc, as the CPU image preloads it.
 import { existsSync, readFileSync } from 'node:fs';
-import { procKib } from '../src/metrics/process-memory.js';
 
 /** Debian's libjemalloc2 on this machine's architecture; undefined where it is not installed. */
 export const JEMALLOC = ['/usr/lib/x86_64-linux-gnu/libjemalloc.so.2', '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2'].find((file) => existsSync(file));
@@ -25,6 +24,11 @@ export interface ProcessMemory {
   readonly pssFile: number | null;
 }
 
+function kib(text: string, key: string, anchored: boolean): number | null {
+  const match = new RegExp(`${anchored ? '^' : ''}${key}:\\s+(\\d+) kB`, 'm').exec(text);
+  return match?.[1] === undefined ? null : Number(match[1]) * 1024;
+}
+
 /**
  * Memory of `pid` (default: this process), or null when /proc cannot tell. `pss: false` skips
  * smaps_rollup, which walks every mapping under the process's mmap lock (the PSS fields are null):
@@ -37,7 +41,7 @@ export function processMemory(pid: number | 'self' = 'self', options: { readonly
   } catch {
     return null;
   }
-  const rss = procKib(status, 'VmRSS');
+  const rss = kib(status, 'VmRSS', true);
   if (rss === null) return null;
   let rollup = '';
   if (options.pss !== false) {
@@ -49,12 +53,12 @@ export function processMemory(pid: number | 'self' = 'self', options: { readonly
   }
   return {
     rss,
-    rssAnon: procKib(status, 'RssAnon') ?? 0,
-    rssFile: procKib(status, 'RssFile') ?? 0,
-    rssShmem: procKib(status, 'RssShmem') ?? 0,
-    pss: procKib(rollup, 'Pss'),
-    pssAnon: procKib(rollup, 'Pss_Anon'),
-    pssFile: procKib(rollup, 'Pss_File'),
+    rssAnon: kib(status, 'RssAnon', true) ?? 0,
+    rssFile: kib(status, 'RssFile', true) ?? 0,
+    rssShmem: kib(status, 'RssShmem', true) ?? 0,
+    pss: kib(rollup, 'Pss', true),
+    pssAnon: kib(rollup, 'Pss_Anon', true),
+    pssFile: kib(rollup, 'Pss_File', true),
   };
 }
 

@@ -1,17 +1,15 @@
 // The server's memory around each point, so that a change that makes it grow (or stop giving memory
 // back) shows in the report. A server the bench started is read from /proc (RSS and PSS, see
-// memory.ts); a server on --url from its own /metrics (process_resident_memory_bytes, and
-// gliner_process_pss_bytes where the server reports it).
+// memory.ts); a server on --url from its own process_resident_memory_bytes in /metrics (RSS only).
 // Per point: before the load (after the wait for an idle server), the highest RSS seen while it ran
 // (sampled every 250 ms), and right after it. Per server: idle (ready, before the warm-up), warm (after
 // it) and at the end, before it is stopped.
 import { mb, processMemory, type ProcessMemory } from './memory.js';
-import { parseProm } from './prom.js';
 
 export interface MemorySample {
   /** Bytes. */
   readonly rss: number;
-  /** Bytes; null where only RSS can be read (no smaps_rollup; for --url, a server that does not report PSS). */
+  /** Bytes; null where only RSS can be read (a server on --url, no smaps_rollup). */
   readonly pss: number | null;
   readonly rssAnon: number | null;
   readonly rssFile: number | null;
@@ -40,10 +38,8 @@ const fromProc = (m: ProcessMemory): MemorySample => ({ rss: m.rss, pss: m.pss, 
 async function fromMetrics(adminUrl: string): Promise<MemorySample | null> {
   try {
     const response = await fetch(`${adminUrl}/metrics`, { signal: AbortSignal.timeout(2000) });
-    const scrape = parseProm(await response.text());
-    const gauge = (name: string): number | null => scrape.find((sample) => sample.name === name)?.value ?? null;
-    const rss = gauge('process_resident_memory_bytes');
-    return rss === null ? null : { rss, pss: gauge('gliner_process_pss_bytes'), rssAnon: null, rssFile: null };
+    const match = /^process_resident_memory_bytes(?:\{[^}]*\})? ([0-9.e+]+)$/m.exec(await response.text());
+    return match?.[1] === undefined ? null : { rss: Number(match[1]), pss: null, rssAnon: null, rssFile: null };
   } catch {
     return null;
   }

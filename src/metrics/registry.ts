@@ -8,7 +8,6 @@
 // and /metrics is served as OpenMetrics, the only format that carries exemplars.
 import client from 'prom-client';
 import type { ExemplarLabels } from '../tracing/api.js';
-import { PssReader, pssAvailable } from './process-memory.js';
 
 /** Every value of gliner_requests_dropped_total{reason} (docs/metrics.md says what each means). */
 export const DROP_REASONS = ['overload', 'queue_wait', 'key_quota', 'draining', 'deadline', 'disconnect', 'worker_crash'] as const;
@@ -108,19 +107,6 @@ export class Metrics {
       collect() {
         this.reset();
         for (const [key, rows] of source()) this.set({ key }, rows);
-      },
-    });
-  })();
-  /** Where the kernel reports PSS (Linux): the process's memory with the mapped weights counted once (process-memory.ts). */
-  readonly processPss: client.Gauge | undefined = (() => {
-    if (!pssAvailable()) return undefined;
-    const reader = new PssReader();
-    return new client.Gauge({
-      name: 'gliner_process_pss_bytes', help: 'Proportional set size of the server process (Linux: /proc/self/smaps_rollup, read at scrape, at most every 5 s): each resident page divided among the mappings and processes that share it, so the weights every ONNX Runtime session maps count once, where process_resident_memory_bytes counts them once per session. Close to what the container is charged; GlinerMemoryNearLimit compares it with the limit.',
-      registers: [this.registry],
-      async collect() {
-        const bytes = await reader.read();
-        if (bytes !== null) this.set(bytes);
       },
     });
   })();

@@ -85,7 +85,7 @@ describe('grafana dashboards', () => {
     for (const needle of [
       'gliner_http_requests_total', 'gliner_http_request_duration_seconds_bucket', 'gliner_queue_depth_rows', 'Error budget remaining',
       'gliner_batch_rows', 'gliner_queue_wait_seconds_bucket', 'gliner_inference_seconds_bucket', 'gliner_tokens_processed_total', 'gliner_model_info',
-      'process_cpu_seconds_total', 'process_resident_memory_bytes', 'gliner_process_pss_bytes', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_heap_size_used_bytes',
+      'process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_heap_size_used_bytes',
     ]) expect(text, needle).toContain(needle);
   });
 });
