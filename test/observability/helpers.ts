@@ -194,9 +194,9 @@ export function catalogue(): { name: string; type: string; labels: string; meani
   return rows;
 }
 
-/** Every series name an expression may legitimately use: catalogue (+ histogram series), recording rules, external. */
+/** Every series name an expression may legitimately use: catalogue (+ histogram series), recording rules, external (docs/metrics.md, "Series from elsewhere"). */
 export function knownSeries(): Set<string> {
-  const known = new Set<string>(['up', 'scrape_duration_seconds', 'kube_pod_container_resource_limits']);
+  const known = new Set<string>(['up', 'scrape_duration_seconds', 'kube_pod_container_resource_limits', 'container_memory_working_set_bytes']);
   for (const row of catalogue()) {
     known.add(row.name);
     if (row.type === 'histogram') for (const s of ['_bucket', '_sum', '_count']) known.add(row.name + s);

@@ -117,7 +117,7 @@ describe.skipIf(skipWithout('live Prometheus', NEEDS))(`live: server scraped by 
   it('has data for the main dashboard panels', async () => {
     const p = prom!;
     const panels = dashboardExprs({ rateInterval: '1m' });
-    const want = ['Requests/s by route and status', 'Loaded model', 'Rows and tokens per second', 'CPU (cores)', 'Resident memory vs limit', 'V8 heap'];
+    const want = ['Requests/s by route and status', 'Loaded model', 'Rows and tokens per second', 'CPU (cores)', 'Memory vs limit', 'V8 heap'];
     for (const title of want) {
       const exprs = panels.filter((x) => x.panel === title);
       expect(exprs.length, title).toBeGreaterThan(0);

@@ -72,7 +72,7 @@ describe('rules and alerts (static checks)', () => {
     }
   });
 
-  it('only uses series that exist (catalogue, recording rules, up, kube-state-metrics)', () => {
+  it('only uses series that exist (catalogue, recording rules, up, kube-state-metrics, cAdvisor)', () => {
     const known = knownSeries();
     const exprs = [
       ...recordingRules().map((r) => ({ where: `record ${r.record}`, expr: r.expr })),
